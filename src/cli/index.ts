@@ -1,0 +1,21 @@
+#!/usr/bin/env node
+import { Command } from "commander";
+import { CliError } from "./errors.js";
+
+const program = new Command();
+program
+  .name("codeloop")
+  .description("Multi-turn code generation with LLMs: sandboxed execution feedback, judging, metrics")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+// One line per command module; each module keeps its own options and output.
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    process.stderr.write(`codeloop: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(`codeloop: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

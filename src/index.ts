@@ -1,0 +1,2 @@
+export * from "./judge/types.js";
+export * from "./judge/pyvalue.js";

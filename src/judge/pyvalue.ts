@@ -1,0 +1,397 @@
+/**
+ * A Python value as data: the form in which function-call arguments are sent into the sandbox
+ * and return values come back out of it. Types are explicit, so `1`, `1.0`, `True`, `(1,)` and
+ * `[1]` stay distinct, integers keep every digit, and an object of any other class (for example
+ * one whose `__eq__` always says True) arrives as an opaque `["o", type, repr]` that equals nothing.
+ *
+ * The same JSON encoding is produced and parsed by src/sandbox/runner.py.
+ */
+export type PyValue =
+  | ["N"]
+  | ["b", boolean]
+  | ["i", string]
+  | ["f", number | "nan" | "inf" | "-inf"]
+  | ["s", string]
+  | ["y", string]
+  | ["l", PyValue[]]
+  | ["t", PyValue[]]
+  | ["S", PyValue[]]
+  | ["F", PyValue[]]
+  | ["d", [PyValue, PyValue][]]
+  | ["o", string, string];
+
+export const py = {
+  none: (): PyValue => ["N"],
+  bool: (v: boolean): PyValue => ["b", v],
+  int: (v: number | bigint | string): PyValue => ["i", BigInt(v).toString()],
+  float: (v: number): PyValue => [
+    "f",
+    Number.isNaN(v)
+      ? "nan"
+      : v === Number.POSITIVE_INFINITY
+        ? "inf"
+        : v === Number.NEGATIVE_INFINITY
+          ? "-inf"
+          : v,
+  ],
+  str: (v: string): PyValue => ["s", v],
+  list: (items: PyValue[]): PyValue => ["l", items],
+  tuple: (items: PyValue[]): PyValue => ["t", items],
+  set: (items: PyValue[]): PyValue => ["S", items],
+  dict: (entries: [PyValue, PyValue][]): PyValue => ["d", entries],
+};
+
+export class PyValueError extends Error {}
+
+/**
+ * Parses JSON text into a PyValue, keeping what JSON.parse would lose: whether a number was
+ * written as an integer (`2`) or a float (`2.0`, `1e5`), and every digit of big integers.
+ * Objects become dicts with string keys.
+ */
+export function pyFromJsonText(text: string): PyValue {
+  let i = 0;
+  const n = text.length;
+  const ws = () => {
+    while (i < n && (text[i] === " " || text[i] === "\n" || text[i] === "\r" || text[i] === "\t")) i++;
+  };
+  const fail = (what: string): never => {
+    throw new PyValueError(`invalid JSON at offset ${i}: ${what}`);
+  };
+  const parseString = (): string => {
+    // Find the closing quote, then let JSON.parse handle escapes.
+    const start = i;
+    i++;
+    while (i < n && text[i] !== '"') {
+      if (text[i] === "\\") i++;
+      i++;
+    }
+    if (i >= n) fail("unterminated string");
+    i++;
+    return JSON.parse(text.slice(start, i)) as string;
+  };
+  const value = (): PyValue => {
+    ws();
+    const c = text[i];
+    if (c === "{") {
+      i++;
+      const entries: [PyValue, PyValue][] = [];
+      ws();
+      if (text[i] === "}") {
+        i++;
+        return ["d", entries];
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail("expected a string key");
+        const key = parseString();
+        ws();
+        if (text[i] !== ":") fail("expected ':'");
+        i++;
+        entries.push([["s", key], value()]);
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "}") {
+          i++;
+          return ["d", entries];
+        }
+        fail("expected ',' or '}'");
+      }
+    }
+    if (c === "[") {
+      i++;
+      const items: PyValue[] = [];
+      ws();
+      if (text[i] === "]") {
+        i++;
+        return ["l", items];
+      }
+      for (;;) {
+        items.push(value());
+        ws();
+        if (text[i] === ",") {
+          i++;
+          continue;
+        }
+        if (text[i] === "]") {
+          i++;
+          return ["l", items];
+        }
+        fail("expected ',' or ']'");
+      }
+    }
+    if (c === '"') return ["s", parseString()];
+    if (text.startsWith("true", i)) {
+      i += 4;
+      return ["b", true];
+    }
+    if (text.startsWith("false", i)) {
+      i += 5;
+      return ["b", false];
+    }
+    if (text.startsWith("null", i)) {
+      i += 4;
+      return ["N"];
+    }
+    // Python's json module also writes these non-standard literals.
+    if (text.startsWith("NaN", i)) {
+      i += 3;
+      return ["f", "nan"];
+    }
+    if (text.startsWith("Infinity", i)) {
+      i += 8;
+      return ["f", "inf"];
+    }
+    if (text.startsWith("-Infinity", i)) {
+      i += 9;
+      return ["f", "-inf"];
+    }
+    const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 4096));
+    if (!m) fail("unexpected character");
+    const lexeme = m![0];
+    i += lexeme.length;
+    if (m![1] === undefined && m![2] === undefined) return ["i", BigInt(lexeme).toString()];
+    return py.float(Number(lexeme));
+  };
+  const result = value();
+  ws();
+  if (i !== n) fail("trailing characters");
+  return result;
+}
+
+/** Converts a plain JS value (from JSON.parse or code) into a PyValue. */
+export function pyFromJs(v: unknown): PyValue {
+  if (v === null || v === undefined) return ["N"];
+  if (typeof v === "boolean") return ["b", v];
+  if (typeof v === "bigint") return ["i", v.toString()];
+  if (typeof v === "number") return Number.isInteger(v) ? ["i", BigInt(v).toString()] : py.float(v);
+  if (typeof v === "string") return ["s", v];
+  if (Array.isArray(v)) return ["l", v.map(pyFromJs)];
+  if (typeof v === "object") {
+    return ["d", Object.entries(v).map(([k, x]): [PyValue, PyValue] => [["s", k], pyFromJs(x)])];
+  }
+  throw new PyValueError(`cannot convert ${typeof v} to a Python value`);
+}
+
+const SINGLE_QUOTE = /'/;
+function reprString(s: string): string {
+  const quote = SINGLE_QUOTE.test(s) && !s.includes('"') ? '"' : "'";
+  let out = quote;
+  for (const ch of s) {
+    if (ch === "\\") out += "\\\\";
+    else if (ch === quote) out += `\\${quote}`;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\t") out += "\\t";
+    else if (ch < " ") out += `\\x${ch.charCodeAt(0).toString(16).padStart(2, "0")}`;
+    else out += ch;
+  }
+  return out + quote;
+}
+
+function reprFloat(f: number | string): string {
+  if (f === "nan") return "nan";
+  if (f === "inf") return "inf";
+  if (f === "-inf") return "-inf";
+  const x = f as number;
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  const s = String(x);
+  return s.includes("e") ? s.replace(/e\+?(-?)(\d)$/, "e$10$2").replace("e+", "e+") : s;
+}
+
+/** Python-like repr, for showing values to people and models. */
+export function pyRepr(v: PyValue): string {
+  switch (v[0]) {
+    case "N":
+      return "None";
+    case "b":
+      return v[1] ? "True" : "False";
+    case "i":
+      return v[1];
+    case "f":
+      return reprFloat(v[1]);
+    case "s":
+      return reprString(v[1]);
+    case "y":
+      return `b${reprString(Buffer.from(v[1], "base64").toString("latin1"))}`;
+    case "l":
+      return `[${v[1].map(pyRepr).join(", ")}]`;
+    case "t":
+      return v[1].length === 1 ? `(${pyRepr(v[1][0]!)},)` : `(${v[1].map(pyRepr).join(", ")})`;
+    case "S":
+      return v[1].length === 0 ? "set()" : `{${v[1].map(pyRepr).join(", ")}}`;
+    case "F":
+      return `frozenset({${v[1].map(pyRepr).join(", ")}})`;
+    case "d":
+      return `{${v[1].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(", ")}}`;
+    case "o":
+      return v[2];
+  }
+}
+
+export interface PyEqualOptions {
+  absTol?: number;
+  relTol?: number;
+  /** Expected came from JSON: a list matches a tuple, a float matches an int. */
+  loose?: boolean;
+}
+
+function asNumber(v: PyValue): number | undefined {
+  if (v[0] === "f") {
+    const f = v[1];
+    return f === "nan"
+      ? Number.NaN
+      : f === "inf"
+        ? Number.POSITIVE_INFINITY
+        : f === "-inf"
+          ? Number.NEGATIVE_INFINITY
+          : f;
+  }
+  if (v[0] === "i") return Number(v[1]);
+  return undefined;
+}
+
+function floatsClose(want: number, got: number, o: PyEqualOptions): boolean {
+  if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got);
+  if (want === got) return true;
+  if (!Number.isFinite(want) || !Number.isFinite(got)) return false;
+  const diff = Math.abs(want - got);
+  if (o.absTol !== undefined && diff <= o.absTol) return true;
+  if (o.relTol !== undefined && diff <= o.relTol * Math.abs(want)) return true;
+  return false;
+}
+
+/** A canonical key for values without floats, so sets and dicts compare in O(n log n). */
+function canonicalKey(v: PyValue): string | undefined {
+  switch (v[0]) {
+    case "f":
+    case "o":
+      return undefined;
+    case "l":
+    case "t":
+    case "S":
+    case "F": {
+      const parts: string[] = [];
+      for (const x of v[1]) {
+        const k = canonicalKey(x);
+        if (k === undefined) return undefined;
+        parts.push(k);
+      }
+      if (v[0] === "S" || v[0] === "F") parts.sort();
+      return `${v[0]}(${parts.join(",")})`;
+    }
+    case "d": {
+      const parts: string[] = [];
+      for (const [k, x] of v[1]) {
+        const a = canonicalKey(k);
+        const b = canonicalKey(x);
+        if (a === undefined || b === undefined) return undefined;
+        parts.push(`${a}:${b}`);
+      }
+      parts.sort();
+      return `d(${parts.join(",")})`;
+    }
+    default:
+      return JSON.stringify(v);
+  }
+}
+
+/** Unordered comparison: every expected element is matched by a distinct actual element. */
+function unorderedEqual(want: PyValue[], got: PyValue[], o: PyEqualOptions): boolean {
+  if (want.length !== got.length) return false;
+  const wantKeys = want.map(canonicalKey);
+  const gotKeys = got.map(canonicalKey);
+  if (wantKeys.every((k) => k !== undefined) && gotKeys.every((k) => k !== undefined)) {
+    const a = (wantKeys as string[]).slice().sort();
+    const b = (gotKeys as string[]).slice().sort();
+    return a.every((k, i) => k === b[i]);
+  }
+  const used = new Array<boolean>(got.length).fill(false);
+  outer: for (const w of want) {
+    for (let j = 0; j < got.length; j++) {
+      if (!used[j] && pyEqual(w, got[j]!, o)) {
+        used[j] = true;
+        continue outer;
+      }
+    }
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Type-strict equality of an expected and an actual value, with float tolerance applied
+ * recursively. Opaque objects never compare equal.
+ */
+export function pyEqual(want: PyValue, got: PyValue, o: PyEqualOptions = {}): boolean {
+  if (want[0] === "o" || got[0] === "o") return false;
+  if (want[0] === "f") {
+    if (got[0] !== "f" && !(got[0] === "i")) return false;
+    return floatsClose(asNumber(want)!, asNumber(got)!, o);
+  }
+  if (want[0] === "i" && got[0] === "f" && o.loose) {
+    return floatsClose(asNumber(want)!, asNumber(got)!, o);
+  }
+  if (want[0] === "l" && o.loose && got[0] === "t") return pyEqual(want, ["l", got[1]], o);
+  if (want[0] !== got[0]) return false;
+  switch (want[0]) {
+    case "N":
+      return true;
+    case "b":
+    case "i":
+    case "s":
+    case "y":
+      return want[1] === got[1];
+    case "l":
+    case "t": {
+      const a = want[1];
+      const b = got[1] as PyValue[];
+      return a.length === b.length && a.every((x, i) => pyEqual(x, b[i]!, o));
+    }
+    case "S":
+    case "F":
+      return unorderedEqual(want[1], got[1] as PyValue[], o);
+    case "d": {
+      const a = want[1];
+      const b = got[1] as [PyValue, PyValue][];
+      if (a.length !== b.length) return false;
+      const byKey = new Map<string, PyValue>();
+      for (const [k, x] of b) {
+        const key = canonicalKey(k);
+        if (key === undefined) return unorderedEqual(a.map(pairToTuple), b.map(pairToTuple), o);
+        byKey.set(key, x);
+      }
+      for (const [k, x] of a) {
+        const key = canonicalKey(k);
+        if (key === undefined) return unorderedEqual(a.map(pairToTuple), b.map(pairToTuple), o);
+        const g = byKey.get(key);
+        if (g === undefined || !pyEqual(x, g, o)) return false;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+function pairToTuple([k, v]: [PyValue, PyValue]): PyValue {
+  return ["t", [k, v]];
+}
+
+/** True when the value contains a float anywhere (callers use it to decide on tolerance). */
+export function pyHasFloat(v: PyValue): boolean {
+  switch (v[0]) {
+    case "f":
+      return true;
+    case "l":
+    case "t":
+    case "S":
+    case "F":
+      return v[1].some(pyHasFloat);
+    case "d":
+      return v[1].some(([k, x]) => pyHasFloat(k) || pyHasFloat(x));
+    default:
+      return false;
+  }
+}
