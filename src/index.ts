@@ -1,2 +1,2 @@
-export * from "./judge/types.js";
-export * from "./judge/pyvalue.js";
+export * from "./judge/index.js";
+export * from "./sandbox/index.js";

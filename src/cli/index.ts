@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
+import { registerSandbox } from "./sandbox.js";
 
 const program = new Command();
 program
@@ -10,6 +12,8 @@ program
   .showHelpAfterError();
 
 // One line per command module; each module keeps its own options and output.
+registerDoctor(program);
+registerSandbox(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -1,0 +1,133 @@
+import { execFileSync } from "node:child_process";
+import type { Command } from "commander";
+import {
+  DEFAULT_LIMITS,
+  type HostFacts,
+  type IsolationInfo,
+  type ReadyInfo,
+  Sandbox,
+  detectIsolation,
+  findExecutable,
+  hostFacts,
+  resolvePython,
+} from "../sandbox/index.js";
+
+interface Check {
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  node: { version: string; path: string };
+  python: Check & { path?: string; version?: string; source?: string };
+  cxx: Check & { path?: string; version?: string };
+  isolation: IsolationInfo & { bwrapVersion?: string };
+  host: HostFacts;
+  supervisor?: ReadyInfo;
+  smokeTest: Check & { wallMs?: number; perRunMs?: number };
+}
+
+function firstLine(cmd: string, args: string[]): string | undefined {
+  try {
+    return execFileSync(cmd, args, { encoding: "utf8", timeout: 10_000, stdio: ["ignore", "pipe", "pipe"] })
+      .split("\n")[0]
+      ?.trim();
+  } catch {
+    return undefined;
+  }
+}
+
+export async function runDoctor(): Promise<DoctorReport> {
+  const report: DoctorReport = {
+    ok: true,
+    node: { version: process.version, path: process.execPath },
+    python: { ok: false, detail: "" },
+    cxx: { ok: false, detail: "" },
+    isolation: detectIsolation("auto"),
+    host: hostFacts(),
+    smokeTest: { ok: false, detail: "not run" },
+  };
+  try {
+    const py = resolvePython();
+    report.python = {
+      ok: true,
+      detail: "found",
+      path: py.executable,
+      version: py.version,
+      source: py.source,
+    };
+  } catch (err) {
+    report.python = { ok: false, detail: (err as Error).message };
+  }
+  const gxx = findExecutable("g++");
+  report.cxx = gxx
+    ? { ok: true, detail: "found", path: gxx, version: firstLine(gxx, ["--version"]) }
+    : { ok: false, detail: "g++ not on PATH: C++ submissions cannot be judged (apt-get install g++)" };
+  if (report.isolation.bwrapPath) {
+    report.isolation.bwrapVersion = firstLine(report.isolation.bwrapPath, ["--version"]);
+  }
+  if (report.python.ok) {
+    const t0 = performance.now();
+    let sb: Sandbox | undefined;
+    try {
+      sb = await Sandbox.create({ workers: 1 });
+      report.supervisor = sb.lastReady;
+      const runs = await sb.run({
+        program: { kind: "python", source: "print(input()[::-1])" },
+        tests: Array.from({ length: 20 }, (_, i) => ({ stdin: `codeloop${i}\n` })),
+        limits: DEFAULT_LIMITS,
+      });
+      const good = runs.every(
+        (r, i) =>
+          r.record.verdict === "ok" && r.stdout.toString() === `${[...`codeloop${i}`].reverse().join("")}\n`,
+      );
+      const perRun = runs.reduce((a, r) => a + r.record.wallMs, 0) / runs.length;
+      report.smokeTest = {
+        ok: good,
+        detail: good
+          ? "fork server ran 20 programs correctly"
+          : `unexpected result: ${JSON.stringify(runs[0]?.record)}`,
+        wallMs: Math.round(performance.now() - t0),
+        perRunMs: Math.round(perRun * 100) / 100,
+      };
+    } catch (err) {
+      report.smokeTest = { ok: false, detail: (err as Error).message };
+    } finally {
+      await sb?.close();
+    }
+  }
+  report.ok = report.python.ok && report.smokeTest.ok;
+  return report;
+}
+
+function mark(ok: boolean): string {
+  return ok ? "ok  " : "FAIL";
+}
+
+export function formatDoctor(r: DoctorReport): string {
+  const lines = [
+    `[ok  ] node ${r.node.version} (${r.node.path})`,
+    `[${mark(r.python.ok)}] python ${r.python.ok ? `${r.python.version} at ${r.python.path} (${r.python.source})` : r.python.detail}`,
+    `[${r.cxx.ok ? "ok  " : "warn"}] g++ ${r.cxx.ok ? `${r.cxx.path}: ${r.cxx.version}` : r.cxx.detail}`,
+    `[${r.isolation.kind === "bwrap" ? "ok  " : "WEAK"}] isolation: ${r.isolation.kind} (${r.isolation.reason})${r.isolation.bwrapVersion ? `, ${r.isolation.bwrapVersion}` : ""}`,
+    `       running as root: ${r.host.isRoot}; user namespaces: ${r.host.maxUserNamespaces ?? "unknown"} allowed${r.host.unprivilegedUsernsClone !== undefined ? `, unprivileged_userns_clone=${r.host.unprivilegedUsernsClone}` : ""}`,
+    `       seccomp: ${r.supervisor ? (r.supervisor.seccomp ? "filter active in every child" : `NOT active (${r.supervisor.seccompWhy})`) : r.host.seccompInKernel ? "supported by the kernel (supervisor not started)" : "not supported"}`,
+    `       PID namespace: ${r.supervisor?.pidns ?? "unknown"}; dedicated uid: ${r.supervisor ? (r.supervisor.dedicatedUid ? r.supervisor.uid : "no (process limit not enforced)") : "unknown"}; cgroups: ${r.host.cgroup} (not required)`,
+    `[${mark(r.smokeTest.ok)}] fork-server smoke test: ${r.smokeTest.detail}${r.smokeTest.perRunMs !== undefined ? ` (${r.smokeTest.perRunMs} ms per run, ${r.smokeTest.wallMs} ms total with start-up)` : ""}`,
+  ];
+  if (r.isolation.warning) lines.push("", r.isolation.warning);
+  return lines.join("\n");
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command("doctor")
+    .description("check Node, Python, g++, the sandbox's isolation and a fork-server smoke test")
+    .option("--json", "print the report as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      const report = await runDoctor();
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatDoctor(report)}\n`);
+      if (!report.ok) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,226 @@
+import type { Sandbox } from "../sandbox/index.js";
+import type { JobTest, PreparedProgram, RunRecord, SandboxLimits, TestRun } from "../sandbox/types.js";
+import { compareOutput } from "./compare.js";
+import { pyEqual, pyRepr } from "./pyvalue.js";
+import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
+
+export interface Submission {
+  language: Language | string;
+  code: string;
+}
+
+export interface JudgeOptions {
+  limits: SandboxLimits;
+  /** Stop at the first test that is not accepted (default true). */
+  stopOnFirstFailure?: boolean;
+}
+
+export interface TestVerdict {
+  index: number;
+  name?: string;
+  verdict: Verdict;
+  /** Why the test failed, in a form fit for feedback (first differing token, exception). */
+  message?: string;
+  record: RunRecord;
+}
+
+export interface JudgeResult {
+  /** The first non-accepted verdict in test order, or accepted. */
+  verdict: Verdict;
+  tests: TestVerdict[];
+  passed: number;
+  /** Number of tests in the set (tests.length is smaller when judging stopped early). */
+  total: number;
+  /** The compiler's record when compilation failed. */
+  compile?: RunRecord;
+  /** A test could not be judged because the sandbox failed twice: not the program's fault. */
+  infrastructureFailure: boolean;
+}
+
+const VALIDATOR_LIMITS: SandboxLimits = {
+  timeMs: 30_000,
+  memoryMb: 2048,
+  addressSpaceHeadroomMb: 2048,
+  processes: 16,
+  outputKb: 1024,
+  stderrKeepKb: 16,
+  openFiles: 64,
+};
+
+function jobTest(t: TestCase): JobTest {
+  switch (t.kind) {
+    case "stdio":
+      return { stdin: t.input };
+    case "function":
+      return { args: t.args };
+    case "assert":
+      return { script: t.script };
+  }
+}
+
+/**
+ * Judges one submission on a test set: runs it in the sandbox (the whole set in one request)
+ * and decides each test's verdict in this process, where the program cannot reach.
+ */
+export class Judge {
+  private validators = new Map<OutputValidator, Promise<PreparedProgram>>();
+
+  constructor(readonly sandbox: Sandbox) {}
+
+  async judge(
+    spec: JudgeSpec,
+    tests: TestCase[],
+    submission: Submission,
+    opts: JudgeOptions,
+  ): Promise<JudgeResult> {
+    const stopEarly = opts.stopOnFirstFailure ?? true;
+    for (const t of tests) {
+      if (t.kind !== spec.kind)
+        throw new Error(`test of kind '${t.kind}' in a problem judged as '${spec.kind}'`);
+    }
+    if (spec.kind !== "stdio" && submission.language !== "python") {
+      throw new Error(
+        `${spec.kind} problems are judged for Python submissions only, not '${submission.language}'`,
+      );
+    }
+    const prepared = await this.sandbox.prepare(submission.language, submission.code);
+    if (!prepared.ok) {
+      return {
+        verdict: "compile_error",
+        tests: [],
+        passed: 0,
+        total: tests.length,
+        compile: prepared.record,
+        infrastructureFailure: false,
+      };
+    }
+    const verdicts: TestVerdict[] = [];
+    // Validators run asynchronously after the program's own run; their results are applied
+    // in order once the whole set is done.
+    const pendingChecks: Promise<void>[] = [];
+    const decide = (run: TestRun, index: number): boolean => {
+      const test = tests[index]!;
+      const tv: TestVerdict = { index, name: test.name, verdict: "accepted", record: run.record };
+      verdicts.push(tv);
+      const rec = run.record;
+      if (rec.verdict !== "ok") {
+        tv.verdict = rec.verdict;
+        tv.message = describeFailure(rec);
+        return !stopEarly && rec.verdict !== "compile_error";
+      }
+      if (test.kind === "stdio" && spec.kind === "stdio") {
+        if (spec.validator) {
+          pendingChecks.push(this.validate(spec.validator, test.input, test.output, run.stdout, tv));
+          return true;
+        }
+        const cmp = compareOutput(test.output, run.stdout.toString("utf8"), spec.compare);
+        if (!cmp.ok) {
+          tv.verdict = "wrong_answer";
+          tv.message = cmp.message;
+        }
+      } else if (test.kind === "function" && spec.kind === "function") {
+        if (!rec.returnValue) {
+          tv.verdict = "runtime_error";
+          tv.message = "the entry point did not return (the program exited first)";
+        } else if (
+          !pyEqual(test.expected, rec.returnValue, {
+            absTol: spec.floatAbsTol,
+            relTol: spec.floatRelTol,
+            loose: spec.looseSequences,
+          })
+        ) {
+          tv.verdict = "wrong_answer";
+          tv.message = `expected ${clip(pyRepr(test.expected))}, got ${clip(pyRepr(rec.returnValue))}`;
+        }
+      } else if (test.kind === "assert" && rec.assertionFailed) {
+        tv.verdict = "wrong_answer";
+        tv.message = "assertion failed";
+      }
+      return !stopEarly || tv.verdict === "accepted";
+    };
+    await this.sandbox.run({
+      program: prepared.program,
+      mode: spec.kind,
+      entryPoint: spec.kind === "function" ? spec.entryPoint : undefined,
+      setup: spec.kind === "assert" ? spec.setup : undefined,
+      tests: tests.map(jobTest),
+      limits: opts.limits,
+      onResult: decide,
+    });
+    await Promise.all(pendingChecks);
+    let result = verdicts;
+    if (stopEarly) {
+      const firstBad = verdicts.findIndex((v) => v.verdict !== "accepted");
+      if (firstBad >= 0) result = verdicts.slice(0, firstBad + 1);
+    }
+    const bad = result.find((v) => v.verdict !== "accepted");
+    return {
+      verdict: bad ? bad.verdict : "accepted",
+      tests: result,
+      passed: result.filter((v) => v.verdict === "accepted").length,
+      total: tests.length,
+      infrastructureFailure: result.some((v) => v.verdict === "sandbox_error"),
+    };
+  }
+
+  private validatorProgram(v: OutputValidator): Promise<PreparedProgram> {
+    let p = this.validators.get(v);
+    if (!p) {
+      p = (async () => {
+        const [main, ...rest] = v.sources;
+        if (!main) throw new Error("output validator has no source files");
+        const extra = Object.fromEntries(rest.map((s) => [s.path.split("/").pop()!, s.content]));
+        const prepared = await this.sandbox.prepare(v.language, main.content, extra);
+        if (!prepared.ok) {
+          throw new Error(
+            `output validator ${main.path} does not compile: ${prepared.record.stderr.slice(0, 2000)}`,
+          );
+        }
+        return prepared.program;
+      })();
+      this.validators.set(v, p);
+    }
+    return p;
+  }
+
+  /** Kattis protocol: `validator input answer feedback_dir [flags] < output`; 42 accepted, 43 wrong. */
+  private async validate(
+    v: OutputValidator,
+    input: string,
+    answer: string,
+    output: Buffer,
+    tv: TestVerdict,
+  ): Promise<void> {
+    const program = await this.validatorProgram(v);
+    const [run] = await this.sandbox.run({
+      program,
+      tests: [{ stdin: output, argv: ["input", "answer", ".", ...v.flags], files: { input, answer } }],
+      limits: VALIDATOR_LIMITS,
+      collect: ["judgemessage.txt"],
+    });
+    const rec = run!.record;
+    const feedback = run!.collected["judgemessage.txt"]?.toString("utf8").trim();
+    if (rec.exitCode === 42) return;
+    if (rec.exitCode === 43) {
+      tv.verdict = "wrong_answer";
+      tv.message = feedback ? `validator: ${clip(feedback)}` : "rejected by the output validator";
+      return;
+    }
+    tv.verdict = "sandbox_error";
+    tv.message = `output validator failed (${rec.detail ?? `exit ${rec.exitCode}`}): ${clip(rec.stderr)}`;
+  }
+}
+
+function clip(s: string, n = 300): string {
+  return s.length > n ? `${s.slice(0, n - 3)}...` : s;
+}
+
+/** A one-line reason for a run that did not finish normally. */
+export function describeFailure(rec: RunRecord): string {
+  if (rec.verdict === "runtime_error" || rec.verdict === "compile_error") {
+    const lines = rec.stderr.trim().split("\n");
+    const last = lines[lines.length - 1];
+    return last ? `${rec.detail ?? rec.verdict}: ${clip(last, 200)}` : (rec.detail ?? rec.verdict);
+  }
+  return rec.detail ?? rec.verdict;
+}

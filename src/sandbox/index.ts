@@ -1,0 +1,17 @@
+export { Sandbox, COMPILE_LIMITS, CXX_FLAGS } from "./sandbox.js";
+export type { SandboxMode, SandboxOptions, SandboxStats, PrepareResult } from "./sandbox.js";
+export { DEFAULT_LIMITS } from "./types.js";
+export type {
+  Job,
+  JobTest,
+  PreparedProgram,
+  RunRecord,
+  RunVerdict,
+  SandboxLimits,
+  TestRun,
+} from "./types.js";
+export { detectIsolation, hostFacts, findExecutable } from "./isolation.js";
+export type { IsolationInfo, IsolationRequest, HostFacts } from "./isolation.js";
+export { resolvePython } from "./python.js";
+export type { PythonInfo } from "./python.js";
+export type { ReadyInfo } from "./worker.js";

@@ -1,0 +1,106 @@
+import type { PyValue } from "../judge/pyvalue.js";
+import type { Verdict } from "../judge/types.js";
+
+/** Limits for each test. Time is CPU time; the wall clock is only a backstop. */
+export interface SandboxLimits {
+  /** CPU time per test, in milliseconds. */
+  timeMs: number;
+  /** Wall-clock backstop per test; default 3 x timeMs + 1 s. */
+  wallMs?: number;
+  /** Peak resident memory above which the verdict is memory_limit, in MiB. */
+  memoryMb: number;
+  /**
+   * Address-space cap on top of memoryMb, in MiB: large enough for thread stacks and
+   * allocator arenas (an address-space limit equal to the memory limit breaks them), small
+   * enough that a memory bomb stops quickly.
+   */
+  addressSpaceHeadroomMb?: number;
+  /** Stack size for the program (C++ main thread, Python's main thread up to ~128 MiB). */
+  stackMb?: number;
+  /** Processes and threads of the program (enforced when sandboxed code has its own uid). */
+  processes: number;
+  /** stdout (and stderr) size above which the verdict is output_limit, in KiB. */
+  outputKb: number;
+  /** How much stderr is kept for display (head and tail), in KiB. */
+  stderrKeepKb?: number;
+  openFiles: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = {
+  timeMs: 2000,
+  memoryMb: 256,
+  addressSpaceHeadroomMb: 1024,
+  stackMb: 256,
+  processes: 64,
+  outputKb: 64 * 1024,
+  stderrKeepKb: 64,
+  openFiles: 256,
+};
+
+/** What running one test produced, before any comparison with an expected answer. */
+export type RunVerdict = "ok" | Exclude<Verdict, "accepted" | "wrong_answer">;
+
+export interface RunRecord {
+  verdict: RunVerdict;
+  cpuMs: number;
+  wallMs: number;
+  /** Peak resident set size of the program, KiB. */
+  memoryKb: number;
+  exitCode: number | null;
+  signal: string | null;
+  /** stdout as text, capped for display and storage (see stdoutBytes for the real size). */
+  stdout: string;
+  stderr: string;
+  stdoutBytes: number;
+  stderrBytes: number;
+  /** Human-readable reason for a non-ok verdict, e.g. "CPU time limit (2000 ms) exceeded". */
+  detail?: string;
+  /** Python: the type of the exception that ended the program, if any. */
+  exception?: string;
+  /** Function-call mode: the value the entry point returned. */
+  returnValue?: PyValue;
+  /** Assert mode: an assertion of the test script failed. */
+  assertionFailed?: boolean;
+  /** The run needed a second attempt after a sandbox failure. */
+  retried?: boolean;
+}
+
+/** A program ready to run: Python source, or a compiled binary. */
+export type PreparedProgram =
+  | { kind: "python"; source: string }
+  | { kind: "exec"; path: string; argv?: string[]; language: string };
+
+export interface JobTest {
+  stdin?: string | Buffer;
+  /** Function-call mode: the arguments. */
+  args?: PyValue[];
+  /** Assert mode: the script run after the program. */
+  script?: string;
+  /** Files placed in the program's working directory. */
+  files?: Record<string, string | Buffer>;
+  /** Arguments for an exec'd program. */
+  argv?: string[];
+}
+
+export interface Job {
+  program: PreparedProgram;
+  mode?: "stdio" | "function" | "assert";
+  entryPoint?: string;
+  setup?: string;
+  tests: JobTest[];
+  limits: SandboxLimits;
+  /** Files to bring back from the working directory after each test (e.g. a compiled binary). */
+  collect?: string[];
+  /**
+   * Called after each test in order; return false to skip the remaining tests (stop at the
+   * first failure). The whole test set still travels to the sandbox in one request.
+   */
+  onResult?: (run: TestRun, index: number) => boolean;
+}
+
+export interface TestRun {
+  record: RunRecord;
+  /** The complete stdout (up to the output limit), for comparison. */
+  stdout: Buffer;
+  collected: Record<string, Buffer>;
+}
