@@ -18,7 +18,7 @@ export interface RawResult {
   memoryKb?: number;
   exitCode?: number | null;
   signal?: number | null;
-  killed?: "cpu" | "wall" | "status" | null;
+  killed?: "cpu" | "wall" | "memory" | "status" | null;
   stdoutBytes?: number;
   stderrBytes?: number;
   leftovers?: boolean;
@@ -37,7 +37,8 @@ function capText(buf: Buffer, capBytes: number): string {
 
 /**
  * Turns what the supervisor measured into a verdict. Precedence: infrastructure, syntax,
- * time, output, memory, runtime error. Time is judged on CPU time; the wall clock backstop
+ * memory (a peak above the limit is a violation even if time ran out first), time, output,
+ * runtime error. Time is judged on CPU time; the wall clock backstop
  * (a sleeping or blocked program) also gives time_limit.
  */
 export function classify(raw: RawResult, blobs: Buffer[], limits: SandboxLimits): TestRun {
@@ -71,7 +72,17 @@ export function classify(raw: RawResult, blobs: Buffer[], limits: SandboxLimits)
     set("runtime_error", "the program wrote garbage into the judge's status channel");
   else if (status?.k === "syntax")
     set("compile_error", `${status.type ?? "SyntaxError"} while compiling the program`);
-  else if (raw.killed === "cpu" || record.cpuMs > limits.timeMs || record.signal === "SIGXCPU") {
+  else if (
+    raw.killed === "memory" ||
+    record.memoryKb > memLimitKb ||
+    (status?.k === "exc" && status.type === "MemoryError") ||
+    (record.signal !== null && /std::bad_alloc/.test(record.stderr))
+  ) {
+    set(
+      "memory_limit",
+      `memory limit (${limits.memoryMb} MiB) exceeded (peak ${Math.round(record.memoryKb / 1024)} MiB)`,
+    );
+  } else if (raw.killed === "cpu" || record.cpuMs > limits.timeMs || record.signal === "SIGXCPU") {
     set("time_limit", `CPU time limit (${limits.timeMs} ms) exceeded`);
   } else if (raw.killed === "wall") {
     set("time_limit", `wall-clock limit (${limits.wallMs ?? defaultWallMs(limits)} ms) exceeded`);
@@ -84,15 +95,6 @@ export function classify(raw: RawResult, blobs: Buffer[], limits: SandboxLimits)
     (status?.k === "exc" && status.type === "EncodeLimit")
   ) {
     set("output_limit", `output limit (${limits.outputKb} KiB) exceeded`);
-  } else if (
-    record.memoryKb > memLimitKb ||
-    (status?.k === "exc" && status.type === "MemoryError") ||
-    (record.signal !== null && /std::bad_alloc/.test(record.stderr))
-  ) {
-    set(
-      "memory_limit",
-      `memory limit (${limits.memoryMb} MiB) exceeded (peak ${Math.round(record.memoryKb / 1024)} MiB)`,
-    );
   } else if (record.signal !== null) {
     set("runtime_error", `killed by ${record.signal}`);
   } else if (record.exitCode !== 0) {

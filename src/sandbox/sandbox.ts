@@ -377,6 +377,7 @@ export class Sandbox {
     const limits = {
       cpuMs: L.timeMs,
       wallMs: L.wallMs ?? defaultWallMs(L),
+      memoryKb: L.memoryMb * 1024,
       addressSpaceKb: (L.memoryMb + (L.addressSpaceHeadroomMb ?? 1024)) * 1024,
       stackKb: (L.stackMb ?? L.memoryMb) * 1024,
       fileSizeKb: L.outputKb + 1,
