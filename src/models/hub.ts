@@ -1,0 +1,166 @@
+import { createWriteStream } from "node:fs";
+import { mkdir, rename, stat, unlink } from "node:fs/promises";
+import { homedir } from "node:os";
+import { dirname, join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { request } from "undici";
+import { ModelError } from "./types.js";
+
+/** A file in a Hugging Face Hub model repository: `owner/repo/path/to/file.gguf[@revision]`. */
+export interface HubFileRef {
+  repo: string;
+  file: string;
+  revision: string;
+}
+
+export function parseHubFileRef(spec: string): HubFileRef {
+  const at = spec.lastIndexOf("@");
+  const [path, revision] = at > 0 ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, "main"];
+  const parts = path.split("/").filter((p) => p !== "");
+  if (parts.length < 3 || revision === "" || parts.some((p) => p === "." || p === "..")) {
+    throw new ModelError(
+      "config",
+      `bad Hub file reference "${spec}": expected owner/repo/file.gguf[@revision]`,
+    );
+  }
+  return { repo: `${parts[0]}/${parts[1]}`, file: parts.slice(2).join("/"), revision };
+}
+
+/** Root of codeloop's caches: CODELOOP_CACHE_DIR, else ~/.cache/codeloop. */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.CODELOOP_CACHE_DIR || join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "codeloop");
+}
+
+export interface DownloadOptions {
+  /** Directory for downloaded models; default `<cache root>/models`. */
+  dir?: string;
+  env?: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  /** Attempts, each resuming where the last stopped; default 5. */
+  maxAttempts?: number;
+  onProgress?: (received: number, total: number | undefined) => void;
+}
+
+function hubUrl(ref: HubFileRef, env: NodeJS.ProcessEnv): string {
+  const endpoint = (env.HF_ENDPOINT || "https://huggingface.co").replace(/\/+$/, "");
+  const file = ref.file.split("/").map(encodeURIComponent).join("/");
+  return `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/${file}`;
+}
+
+async function sizeOf(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Total size from a Content-Range header ("bytes a-b/total", or "bytes *\/total" on a 416). */
+function rangeTotal(header: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(header) ? header[0] : header;
+  const m = v?.match(/\/(\d+)\s*$/);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Where `ref` is (or will be) stored in the model cache. */
+export function hubFilePath(ref: HubFileRef, options: Pick<DownloadOptions, "dir" | "env"> = {}): string {
+  const dir = options.dir ?? join(cacheRoot(options.env ?? process.env), "models");
+  return join(dir, "hf", ...ref.repo.split("/"), ref.revision, ...ref.file.split("/"));
+}
+
+/**
+ * Downloads a Hub file once into the cache and returns its local path. Interrupted downloads
+ * resume with an HTTP Range request; the result is checked against the size the server
+ * announced before it is moved into place.
+ */
+export async function downloadHubFile(ref: HubFileRef, options: DownloadOptions = {}): Promise<string> {
+  const env = options.env ?? process.env;
+  const target = hubFilePath(ref, options);
+  const part = `${target}.part`;
+  if ((await sizeOf(target)) !== undefined && (await sizeOf(part)) === undefined) return target;
+  await mkdir(dirname(target), { recursive: true });
+
+  const url = hubUrl(ref, env);
+  const maxAttempts = options.maxAttempts ?? 5;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    if (options.signal?.aborted) throw new ModelError("aborted", "download aborted");
+    try {
+      const total = await fetchInto(url, part, env, options);
+      const size = await sizeOf(part);
+      if (total !== undefined && size !== total) {
+        throw new ModelError("bad_response", `${url}: got ${size} bytes, expected ${total}`);
+      }
+      await rename(part, target);
+      return target;
+    } catch (err) {
+      lastError = err;
+      if (err instanceof ModelError && (err.kind === "config" || err.kind === "aborted")) throw err;
+      if (err instanceof ModelError && err.kind === "http" && !err.retryable) throw err;
+      if (attempt < maxAttempts) await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** attempt)));
+    }
+  }
+  const message = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new ModelError("connection", `download of ${url} failed after ${maxAttempts} attempts: ${message}`, {
+    cause: lastError,
+  });
+}
+
+/** One download attempt, appending to `part`; returns the file's full size when known. */
+async function fetchInto(
+  url: string,
+  part: string,
+  env: NodeJS.ProcessEnv,
+  options: DownloadOptions,
+): Promise<number | undefined> {
+  const have = (await sizeOf(part)) ?? 0;
+  const origin = new URL(url).origin;
+  let current = url;
+  for (let hop = 0; hop < 6; hop++) {
+    const headers: Record<string, string> = { "user-agent": "codeloop" };
+    // The token goes to the Hub only, never to the storage host a redirect points at.
+    if (env.HF_TOKEN && new URL(current).origin === origin) headers.authorization = `Bearer ${env.HF_TOKEN}`;
+    if (have > 0) headers.range = `bytes=${have}-`;
+    const res = await request(current, { method: "GET", headers, signal: options.signal });
+    if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
+      await res.body.dump();
+      current = new URL(String(res.headers.location), current).toString();
+      continue;
+    }
+    if (res.statusCode === 416) {
+      // Nothing left to fetch: the partial file may already be whole.
+      await res.body.dump();
+      const total = rangeTotal(res.headers["content-range"]);
+      if (total !== undefined && total === have) return total;
+      await unlink(part).catch(() => {});
+      throw new ModelError("bad_response", `${url}: range not satisfiable; restarting`);
+    }
+    if (res.statusCode === 401 || res.statusCode === 403 || res.statusCode === 404) {
+      await res.body.dump();
+      const hint = env.HF_TOKEN ? "" : " (set HF_TOKEN for gated or private repositories)";
+      throw new ModelError("config", `${url}: HTTP ${res.statusCode}${hint}`, { status: res.statusCode });
+    }
+    if (res.statusCode !== 200 && res.statusCode !== 206) {
+      await res.body.dump();
+      throw new ModelError("http", `${url}: HTTP ${res.statusCode}`, { status: res.statusCode });
+    }
+    const length = Number(res.headers["content-length"]);
+    let total: number | undefined;
+    let flags = "a";
+    if (res.statusCode === 206) {
+      total = rangeTotal(res.headers["content-range"]);
+    } else {
+      // A 200 is the whole file: start over.
+      flags = "w";
+      total = Number.isFinite(length) ? length : undefined;
+    }
+    let received = res.statusCode === 206 ? have : 0;
+    res.body.on("data", (chunk: Buffer) => {
+      received += chunk.length;
+      options.onProgress?.(received, total);
+    });
+    await pipeline(res.body, createWriteStream(part, { flags }));
+    return total;
+  }
+  throw new ModelError("bad_response", `${url}: too many redirects`);
+}
