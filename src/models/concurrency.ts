@@ -43,6 +43,8 @@ export class AdaptiveLimiter {
   private readonly waiters: { resolve: () => void; reject: (e: unknown) => void; signal?: AbortSignal }[] =
     [];
   private head = 0;
+  /** Called when a slot frees up and this limiter's own queue is empty (used by the replica balancer). */
+  onAvailable: (() => void) | undefined;
 
   constructor(options: ConcurrencyOptions = {}) {
     this.min = Math.max(1, options.min ?? 1);
@@ -77,6 +79,15 @@ export class AdaptiveLimiter {
       decreases: this.decreaseCount,
       peakInFlight: this.peak,
     };
+  }
+
+  /** Takes a slot if one is free right now, without queueing. */
+  tryAcquire(): boolean {
+    if (this.active < this.limit && this.queued === 0) {
+      this.take();
+      return true;
+    }
+    return false;
   }
 
   acquire(signal?: AbortSignal): Promise<void> {
@@ -138,6 +149,7 @@ export class AdaptiveLimiter {
       this.waiters.splice(0, this.head);
       this.head = 0;
     }
+    if (this.active < this.limit && this.onAvailable) this.onAvailable();
   }
 }
 

@@ -128,14 +128,16 @@ export function createModel(
     const concurrency = { ...config.concurrency, ...options.concurrency };
     const endpoints = openAIEndpoints(config, env);
     limiters = endpoints.map(() => new AdaptiveLimiter(concurrency));
-    const limited = endpoints.map((e, i) => withConcurrency(e, limiters[i]!));
-    let balanced: ChatModel =
-      limited.length === 1
-        ? { id, generate: (r, o) => limited[0]!.generate(r, o), close: () => limited[0]!.close() }
-        : withReplicas(
-            limited.map((model, i) => ({ model, limiter: limiters[i]! })),
-            { id },
-          );
+    let balanced: ChatModel;
+    if (endpoints.length === 1) {
+      const single = withConcurrency(endpoints[0]!, limiters[0]!);
+      balanced = { id, generate: (r, o) => single.generate(r, o), close: () => single.close() };
+    } else {
+      balanced = withReplicas(
+        endpoints.map((model, i) => ({ model, limiter: limiters[i]! })),
+        { id },
+      );
+    }
     if (options.retry !== false) balanced = withRetry(balanced, options.retry ?? {});
     splitter = withSampleSplitting(balanced, config.nMode ?? "auto");
     core = splitter;
