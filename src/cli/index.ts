@@ -2,6 +2,7 @@
 import { Command } from "commander";
 import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
+import { registerModels } from "./models.js";
 import { registerSandbox } from "./sandbox.js";
 
 const program = new Command();
@@ -14,6 +15,7 @@ program
 // One line per command module; each module keeps its own options and output.
 registerDoctor(program);
 registerSandbox(program);
+registerModels(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
