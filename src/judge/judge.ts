@@ -103,6 +103,11 @@ export class Judge {
       const tv: TestVerdict = { index, name: test.name, verdict: "accepted", record: run.record };
       verdicts.push(tv);
       const rec = run.record;
+      if (test.kind === "assert" && rec.assertionFailed && rec.verdict === "runtime_error") {
+        tv.verdict = "wrong_answer";
+        tv.message = describeFailure(rec);
+        return !stopEarly;
+      }
       if (rec.verdict !== "ok") {
         tv.verdict = rec.verdict;
         tv.message = describeFailure(rec);
@@ -132,9 +137,6 @@ export class Judge {
           tv.verdict = "wrong_answer";
           tv.message = `expected ${clip(pyRepr(test.expected))}, got ${clip(pyRepr(rec.returnValue))}`;
         }
-      } else if (test.kind === "assert" && rec.assertionFailed) {
-        tv.verdict = "wrong_answer";
-        tv.message = "assertion failed";
       }
       return !stopEarly || tv.verdict === "accepted";
     };

@@ -419,6 +419,7 @@ def child_main(req, test, io_dir, work_dir, status_w, blobs):
     if is_exec:
         try:
             argv = test.get("argv") if test.get("argv") is not None else prog.get("argv") or []
+            env.update(prog.get("env") or {})
             os.execve(prog["path"], [prog["path"]] + list(argv), env)
         except BaseException as e:
             os.write(STATUS_FD, json.dumps({"k": "exec", "msg": repr(e)}).encode())
@@ -809,6 +810,8 @@ def main():
             SCRATCH = args.pop(0)
         elif a == "--pidns":
             SERVER["pidns"] = True
+        elif a == "--fresh":
+            SERVER["fresh"] = True
     # Ignore SIGPIPE so a vanished Node process ends us through EPIPE rather than silently.
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     try:
@@ -839,10 +842,12 @@ def main():
     SERVER["seccomp"] = ok
     # Objects that exist now are never collected: a collection in a child would otherwise
     # touch (and copy-on-write) every page of the warm interpreter.
-    import gc
+    if not SERVER.get("fresh"):
+        # One test per process in fresh mode: warming up would only add start-up time.
+        import gc
 
-    warm_up()
-    gc.freeze()
+        warm_up()
+        gc.freeze()
     send({
         "op": "ready",
         "pid": os.getpid(),

@@ -138,7 +138,8 @@ export class Sandbox {
 
   private spawnSpec(slot: number): SpawnSpec {
     const isRoot = process.getuid?.() === 0;
-    const uidArgs = isRoot ? ["--uid", String(this.uidBase + slot)] : [];
+    const runnerArgs = isRoot ? ["--uid", String(this.uidBase + slot)] : [];
+    if (this.mode === "fresh") runnerArgs.push("--fresh");
     if (this.isolation.kind === "bwrap") {
       const args = bwrapArgs({
         bwrapPath: this.isolation.bwrapPath!,
@@ -157,7 +158,7 @@ export class Sandbox {
           "-S",
           `${SANDBOX_RUNNER_DIR}/runner.py`,
           "--pidns",
-          ...uidArgs,
+          ...runnerArgs,
         ],
         env: {},
       };
@@ -166,7 +167,7 @@ export class Sandbox {
     this.scratchDirs.add(scratch);
     return {
       command: this.python.executable,
-      args: ["-I", "-S", RUNNER_PATH, "--scratch", scratch, ...uidArgs],
+      args: ["-I", "-S", RUNNER_PATH, "--scratch", scratch, ...runnerArgs],
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: scratch, TMPDIR: scratch },
       cwd: scratch,
     };
@@ -250,7 +251,8 @@ export class Sandbox {
     const cxx = this.cxx ?? findExecutable("g++");
     if (!cxx) throw new Error("g++ not found on PATH: install g++ to judge C++ programs");
     const [run] = await this.run({
-      program: { kind: "exec", path: cxx, language: "g++" },
+      // LC_ALL=C: plain ASCII quotes in diagnostics, which are shown to models.
+      program: { kind: "exec", path: cxx, language: "g++", env: { LC_ALL: "C" } },
       tests: [
         { argv: [...CXX_FLAGS, "-o", "prog", "prog.cpp"], files: { ...extraFiles, "prog.cpp": source } },
       ],
@@ -365,7 +367,7 @@ export class Sandbox {
     const program =
       job.program.kind === "python"
         ? { kind: "python", source: blob(job.program.source) }
-        : { kind: "exec", path: job.program.path, argv: job.program.argv ?? [] };
+        : { kind: "exec", path: job.program.path, argv: job.program.argv ?? [], env: job.program.env };
     const tests = job.tests.slice(from, to).map((t) => ({
       stdin: t.stdin === undefined ? null : blob(t.stdin),
       args: t.args ? JSON.stringify(t.args) : undefined,

@@ -68,7 +68,7 @@ export interface RunRecord {
 /** A program ready to run: Python source, or a compiled binary. */
 export type PreparedProgram =
   | { kind: "python"; source: string }
-  | { kind: "exec"; path: string; argv?: string[]; language: string };
+  | { kind: "exec"; path: string; argv?: string[]; language: string; env?: Record<string, string> };
 
 export interface JobTest {
   stdin?: string | Buffer;

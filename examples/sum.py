@@ -1,0 +1,4 @@
+import sys
+
+# Sum every integer on stdin.
+print(sum(int(x) for x in sys.stdin.read().split()))
