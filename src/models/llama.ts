@@ -28,12 +28,17 @@ export const NODE_LLAMA_CPP_VERSION = "3.22.1";
  * Loads the optional node-llama-cpp package. It is not a dependency of codeloop (its native
  * binaries are large), so a missing install gets a message that says what to run.
  */
-export async function loadNodeLlamaCpp(): Promise<NodeLlamaCpp> {
+export async function loadNodeLlamaCpp(specifier = "node-llama-cpp"): Promise<NodeLlamaCpp> {
   try {
-    return await import("node-llama-cpp");
+    return (await import(specifier)) as NodeLlamaCpp;
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
+    const message = err instanceof Error ? err.message : String(err);
+    if (
+      code === "ERR_MODULE_NOT_FOUND" ||
+      code === "MODULE_NOT_FOUND" ||
+      /Cannot find (package|module)|Failed to load url/.test(message)
+    ) {
       throw new ModelError(
         "config",
         `the llama: backend needs the optional package node-llama-cpp; install it with \`npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION}\``,
