@@ -1,0 +1,99 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { PyValue } from "../judge/pyvalue.js";
+import type { TestCase } from "../judge/types.js";
+import { ProblemLoadError, errorMessage } from "./errors.js";
+import type { ComputeExpected, Problem } from "./types.js";
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+interface CacheEntry {
+  taskId: string;
+  /** Digest of code and arguments: a changed input rebuild must not reuse stale outputs. */
+  inputsDigest: string;
+  private: PyValue[];
+  generated: PyValue[];
+}
+
+function inputsDigest(p: Problem): string {
+  const pe = p.pendingExpected!;
+  return createHash("sha256")
+    .update(JSON.stringify([pe.canonicalCode, pe.entryPoint, pe.privateArgs, pe.generatedArgs]))
+    .digest("hex");
+}
+
+function cacheFile(cacheDir: string, p: Problem): string {
+  return join(cacheDir, "expected", p.pendingExpected!.datasetHash, `${encodeURIComponent(p.id)}.json`);
+}
+
+/**
+ * Fills HumanEval+/MBPP+ function tests by running the canonical solution through `compute`
+ * (the sandbox), once per dataset file and task: results are cached on disk under
+ * `<cacheDir>/expected/<sha256 of the dataset file>/<task id>.json`.
+ */
+export async function computeExpectedOutputs(
+  problems: Problem[],
+  compute: ComputeExpected,
+  cacheDir: string,
+): Promise<void> {
+  for (const p of problems) {
+    const pe = p.pendingExpected;
+    if (!pe) continue;
+    const file = cacheFile(cacheDir, p);
+    const digest = inputsDigest(p);
+    let entry: CacheEntry | undefined;
+    try {
+      const cached = JSON.parse(await readFile(file, "utf8")) as CacheEntry;
+      if (cached.taskId === p.id && cached.inputsDigest === digest) entry = cached;
+    } catch {
+      entry = undefined;
+    }
+    if (!entry) {
+      const argsList = [...pe.privateArgs, ...pe.generatedArgs];
+      let outputs: PyValue[];
+      try {
+        outputs = await compute(p, pe.canonicalCode, argsList);
+      } catch (err) {
+        throw new ProblemLoadError(p.origin.file, `computing expected outputs failed: ${errorMessage(err)}`, {
+          line: p.origin.row,
+          field: p.id,
+        });
+      }
+      if (outputs.length !== argsList.length) {
+        throw new ProblemLoadError(
+          p.origin.file,
+          `computeExpected returned ${outputs.length} outputs for ${argsList.length} inputs`,
+          { field: p.id },
+        );
+      }
+      entry = {
+        taskId: p.id,
+        inputsDigest: digest,
+        private: outputs.slice(0, pe.privateArgs.length),
+        generated: outputs.slice(pe.privateArgs.length),
+      };
+      await mkdir(join(file, ".."), { recursive: true });
+      const tmp = `${file}.${process.pid}.tmp`;
+      await writeFile(tmp, JSON.stringify(entry));
+      await rename(tmp, file);
+    }
+    const toTests = (args: PyValue[][], expected: PyValue[], prefix: string): TestCase[] =>
+      args.map((a, i) => ({ kind: "function", name: `${prefix}-${i}`, args: a, expected: expected[i]! }));
+    p.tests.private.push(...toTests(pe.privateArgs, entry.private, "base"));
+    p.tests.generated.push(...toTests(pe.generatedArgs, entry.generated, "plus"));
+    p.pendingExpected = undefined;
+    p.warnings = p.warnings.filter((w) => !w.startsWith(PENDING_WARNING));
+  }
+}
+
+export const PENDING_WARNING = "function tests pending:";
+
+export function pendingWarning(nPrivate: number, nGenerated: number): string {
+  return `${PENDING_WARNING} ${nPrivate} base and ${nGenerated} plus inputs need expected outputs from the canonical solution (computeExpected)`;
+}
