@@ -1,0 +1,194 @@
+import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp } from "node:fs/promises";
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  ModelError,
+  createModel,
+  downloadHubFile,
+  hubFilePath,
+  parseHubFileRef,
+} from "../../src/models/index.js";
+import { tinyLlamaGguf } from "./tiny-gguf.js";
+
+interface Seen {
+  url: string;
+  range?: string;
+  authorization?: string;
+}
+
+/** A stand-in for the Hub's resolve endpoint, with Range support and scripted misbehaviour. */
+async function fakeHub(
+  files: Record<string, Buffer>,
+  behaviour: { dropFirstAfter?: number; redirectTo?: string; shortFirst?: boolean } = {},
+) {
+  const seen: Seen[] = [];
+  let served = 0;
+  const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = req.url ?? "";
+    seen.push({
+      url,
+      ...(req.headers.range ? { range: req.headers.range } : {}),
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
+    if (behaviour.redirectTo && url.includes("/resolve/")) {
+      res.writeHead(302, { location: `${behaviour.redirectTo}${url}` });
+      res.end();
+      return;
+    }
+    const key = decodeURIComponent(url.replace(/^\/+/, ""));
+    const data = files[key];
+    if (!data) {
+      res.writeHead(404);
+      res.end("not found");
+      return;
+    }
+    const first = served++ === 0;
+    const m = req.headers.range?.match(/^bytes=(\d+)-$/);
+    const from = m ? Number(m[1]) : 0;
+    if (from >= data.length) {
+      res.writeHead(416, { "content-range": `bytes */${data.length}` });
+      res.end();
+      return;
+    }
+    const body = data.subarray(from);
+    const headers: Record<string, string | number> = { "content-length": body.length };
+    if (m) headers["content-range"] = `bytes ${from}-${data.length - 1}/${data.length}`;
+    res.writeHead(m ? 206 : 200, headers);
+    if (first && behaviour.dropFirstAfter !== undefined) {
+      res.write(body.subarray(0, behaviour.dropFirstAfter), () =>
+        setTimeout(() => res.socket?.destroy(), 20),
+      );
+      return;
+    }
+    res.end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+let dir: string;
+const closers: (() => Promise<void>)[] = [];
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "codeloop-hub-"));
+});
+afterEach(async () => {
+  for (const c of closers.splice(0)) await c();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const payload = Buffer.from(Array.from({ length: 300_000 }, (_, i) => (i * 31) & 0xff));
+
+describe("Hub file references", () => {
+  it("parses owner/repo/path[@revision]", () => {
+    expect(parseHubFileRef("org/repo/sub/m.gguf@v1")).toEqual({
+      repo: "org/repo",
+      file: "sub/m.gguf",
+      revision: "v1",
+    });
+    expect(parseHubFileRef("org/repo/m.gguf")).toEqual({
+      repo: "org/repo",
+      file: "m.gguf",
+      revision: "main",
+    });
+    expect(() => parseHubFileRef("org/m.gguf")).toThrow(ModelError);
+    expect(() => parseHubFileRef("org/repo/../x.gguf")).toThrow(ModelError);
+  });
+});
+
+describe("downloadHubFile", () => {
+  it("downloads once into the cache, sending HF_TOKEN", async () => {
+    const hub = await fakeHub({ "org/repo/resolve/main/m.gguf": payload });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, HF_TOKEN: "hf_secret", CODELOOP_CACHE_DIR: dir };
+    const ref = parseHubFileRef("org/repo/m.gguf");
+    const path = await downloadHubFile(ref, { env });
+    expect(path).toBe(join(dir, "models", "hf", "org", "repo", "main", "m.gguf"));
+    expect(path).toBe(hubFilePath(ref, { env }));
+    expect((await readFile(path)).equals(payload)).toBe(true);
+    expect(hub.seen).toEqual([{ url: "/org/repo/resolve/main/m.gguf", authorization: "Bearer hf_secret" }]);
+    await downloadHubFile(ref, { env });
+    expect(hub.seen).toHaveLength(1);
+  });
+
+  it("resumes a dropped download with a Range request", async () => {
+    const hub = await fakeHub({ "org/repo/resolve/main/m.gguf": payload }, { dropFirstAfter: 100_000 });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const path = await downloadHubFile(parseHubFileRef("org/repo/m.gguf"), { env });
+    expect((await readFile(path)).equals(payload)).toBe(true);
+    expect(hub.seen).toHaveLength(2);
+    const resumedFrom = Number(hub.seen[1]!.range?.match(/bytes=(\d+)-/)?.[1]);
+    expect(resumedFrom).toBeGreaterThan(0);
+    expect(resumedFrom).toBeLessThan(payload.length);
+  });
+
+  it("finishes a partial file left by an earlier run, and checks the size", async () => {
+    const hub = await fakeHub({ "org/repo/resolve/rev1/m.gguf": payload });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const ref = parseHubFileRef("org/repo/m.gguf@rev1");
+    const target = hubFilePath(ref, { env });
+    await downloadHubFile(parseHubFileRef("org/repo/m.gguf@rev1"), { env });
+    // Simulate an interrupted earlier run: a partial file and no final file.
+    await rm(target);
+    await writeFile(`${target}.part`, payload.subarray(0, 1234));
+    await downloadHubFile(ref, { env });
+    expect(hub.seen[1]!.range).toBe("bytes=1234-");
+    expect((await stat(target)).size).toBe(payload.length);
+  });
+
+  it("follows a redirect to another host without the token", async () => {
+    const storage = await fakeHub({ "org/repo/resolve/main/m.gguf": payload });
+    const hub = await fakeHub({}, { redirectTo: storage.url });
+    closers.push(hub.close, storage.close);
+    const env = { HF_ENDPOINT: hub.url, HF_TOKEN: "hf_secret", CODELOOP_CACHE_DIR: dir };
+    const path = await downloadHubFile(parseHubFileRef("org/repo/m.gguf"), { env });
+    expect((await readFile(path)).equals(payload)).toBe(true);
+    expect(hub.seen[0]!.authorization).toBe("Bearer hf_secret");
+    expect(storage.seen[0]!.authorization).toBeUndefined();
+  });
+
+  it("reports a missing file as a config error with a hint about HF_TOKEN", async () => {
+    const hub = await fakeHub({});
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const err = (await downloadHubFile(parseHubFileRef("org/repo/x.gguf"), { env }).catch(
+      (e: unknown) => e,
+    )) as ModelError;
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.kind).toBe("config");
+    expect(err.message).toMatch(/404.*HF_TOKEN/);
+    expect(hub.seen).toHaveLength(1);
+  });
+
+  it("serves a llama:hf: reference end to end", async () => {
+    const hub = await fakeHub({ "org/tiny/resolve/main/tiny.gguf": tinyLlamaGguf() });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const model = createModel("llama:hf:org/tiny/tiny.gguf", { env, cache: false });
+    try {
+      const r = await model.generate({
+        messages: [{ role: "user", content: "hello" }],
+        sampling: { maxTokens: 4, temperature: 0 },
+      });
+      expect(r.completions[0]!.usage.completionTokens).toBe(4);
+      expect(model.id).toBe("llama:hf:org/tiny/tiny.gguf@main");
+    } finally {
+      await model.close();
+    }
+    expect(hub.seen).toHaveLength(1);
+  });
+});
