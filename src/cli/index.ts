@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
 import { registerModels } from "./models.js";
+import { registerProblems } from "./problems.js";
 import { registerSandbox } from "./sandbox.js";
 
 const program = new Command();
@@ -16,6 +17,7 @@ program
 registerDoctor(program);
 registerSandbox(program);
 registerModels(program);
+registerProblems(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
