@@ -186,7 +186,8 @@ export function withCache(inner: ChatModel, cache: ResponseCache): CachedModel {
               const pos = c.sampleIndex - base;
               if (pos < run.first || pos >= run.first + run.count) return;
               found[pos] = c;
-              await cache.put(keys[pos]!, c);
+              // An answer cut short by the caller's abort is not the model's answer: do not keep it.
+              if (c.finishReason !== "abort") await cache.put(keys[pos]!, c);
             }),
           );
           for (let k = run.first; k < run.first + run.count; k++) claims[k]!(found[k]);

@@ -80,7 +80,9 @@ describe("adaptive concurrency against a server", () => {
     await Promise.all(Array.from({ length: 400 }, (_, i) => model.generate(ask(i))));
     const [state] = model.limiters();
     expect(state!.limit).toBe(64);
-    expect(server.stats.peakInFlight).toBeGreaterThan(32);
+    expect(state!.peakInFlight).toBe(64);
+    // The server sees far more than the initial 2 at once (exact overlap depends on timing).
+    expect(server.stats.peakInFlight).toBeGreaterThan(8);
   });
 
   it("backs off on 429 to about the server's capacity, and every request still succeeds", async () => {
