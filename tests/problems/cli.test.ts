@@ -31,7 +31,7 @@ async function run(...args: string[]): Promise<{ out: string; err: string }> {
 
 let tmp: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(join(tmpdir(), "codeloop-cli-"));
+  tmp = await mkdtemp(join(tmpdir(), "codeloop-problems-cli-"));
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
