@@ -158,7 +158,10 @@ export async function checkModel(
     notes: [],
   };
   try {
-    const loaded = await attempt(check.errors, "load", () => model.load());
+    const loaded = await attempt(check.errors, "load", async () => {
+      await model.load();
+      return true;
+    });
     if (loaded) {
       check.reachable = true;
       check.models = [model.id];

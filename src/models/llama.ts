@@ -115,7 +115,11 @@ export class LlamaCppModel implements ChatModel {
   }
 
   /** Loads the model (once); later calls share the same load. */
-  load(): Promise<Loaded> {
+  async load(): Promise<void> {
+    await this.loaded();
+  }
+
+  private loaded(): Promise<Loaded> {
     this.loading ??= this.doLoad();
     return this.loading;
   }
@@ -171,7 +175,7 @@ export class LlamaCppModel implements ChatModel {
 
   async generate(request: ChatRequest, options: GenerateOptions = {}): Promise<ChatResponse> {
     if (this.closed) throw new ModelError("config", "model is closed");
-    const loaded = await this.load();
+    const loaded = await this.loaded();
     const n = request.n ?? 1;
     const base = request.sampleIndex ?? 0;
     const settled = await Promise.allSettled(

@@ -121,6 +121,15 @@ describe("response cache", () => {
     expect(server.stats.received).toBe(1);
   });
 
+  it("does not keep answers that were aborted", async () => {
+    const server = await start({ script: [{ text: "partial", finishReason: "abort" }, "whole"] });
+    const model = make();
+    expect(texts(await model.generate(prompt))).toEqual(["partial"]);
+    expect(texts(await model.generate(prompt))).toEqual(["whole"]);
+    expect(texts(await model.generate(prompt))).toEqual(["whole"]);
+    expect(server.stats.received).toBe(2);
+  });
+
   it("treats a corrupt entry as a miss", async () => {
     const server = await start();
     const model = make();
