@@ -17,7 +17,9 @@ export function parseHubFileRef(spec: string): HubFileRef {
   const at = spec.lastIndexOf("@");
   const [path, revision] = at > 0 ? [spec.slice(0, at), spec.slice(at + 1)] : [spec, "main"];
   const parts = path.split("/").filter((p) => p !== "");
-  if (parts.length < 3 || revision === "" || parts.some((p) => p === "." || p === "..")) {
+  // Both end up in a cache path: no empty, "." or ".." segments that could step outside it.
+  const badSegment = (p: string) => p === "" || p === "." || p === "..";
+  if (parts.length < 3 || parts.some(badSegment) || revision.split("/").some(badSegment)) {
     throw new ModelError(
       "config",
       `bad Hub file reference "${spec}": expected owner/repo/file.gguf[@revision]`,

@@ -105,6 +105,9 @@ describe("Hub file references", () => {
     });
     expect(() => parseHubFileRef("org/m.gguf")).toThrow(ModelError);
     expect(() => parseHubFileRef("org/repo/../x.gguf")).toThrow(ModelError);
+    expect(() => parseHubFileRef("org/repo/x.gguf@../../etc")).toThrow(ModelError);
+    expect(() => parseHubFileRef("org/repo/x.gguf@")).toThrow(ModelError);
+    expect(parseHubFileRef("org/repo/x.gguf@refs/pr/1").revision).toBe("refs/pr/1");
   });
 });
 

@@ -80,6 +80,20 @@ describe("embedded llama.cpp backend", () => {
     expect(cut.completions[0]!.text).toBe(full.text.slice(0, full.text.indexOf(stop)));
   });
 
+  it("decodes several sequences in parallel, queueing samples beyond them", async () => {
+    const parallel = createModel({ ...config, parallel: 2 }, { cache: false });
+    try {
+      const sampling = { temperature: 1, seed: 5, maxTokens: 6 };
+      const r = await parallel.generate({ messages, n: 5, sampling });
+      expect(r.completions.map((c) => c.sampleIndex)).toEqual([0, 1, 2, 3, 4]);
+      // Same seeds as the one-sequence model: each sample starts from a clean context.
+      const one = await model.generate({ messages, n: 2, sampling });
+      expect(r.completions.slice(0, 2).map((c) => c.text)).toEqual(one.completions.map((c) => c.text));
+    } finally {
+      await parallel.close();
+    }
+  });
+
   it("passes models check", async () => {
     const report = await checkModel(config);
     expect(report.ok).toBe(true);
