@@ -74,7 +74,7 @@ async function probeGeneration(model: ChatModel, check: EndpointCheck, nativeN: 
 
   // Same seed twice must agree; a different seed should (at temperature 1) usually differ.
   const seeded = (seed: number) =>
-    model.generate({ messages: PROBE_MESSAGES, sampling: { temperature: 1, topP: 1, maxTokens: 24, seed } });
+    model.generate({ messages: PROBE_MESSAGES, sampling: { temperature: 1, topP: 1, maxTokens: 16, seed } });
   const texts: (Completion | undefined)[] = [];
   for (const seed of [1234, 1234, 98765]) {
     const r = await attempt(check.errors, "seed probe", () => seeded(seed));

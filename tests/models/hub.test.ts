@@ -11,6 +11,7 @@ import {
   downloadHubFile,
   hubFilePath,
   parseHubFileRef,
+  parseModelRef,
 } from "../../src/models/index.js";
 import { tinyLlamaGguf } from "./tiny-gguf.js";
 
@@ -181,7 +182,9 @@ describe("downloadHubFile", () => {
     const hub = await fakeHub({ "org/tiny/resolve/main/tiny.gguf": tinyLlamaGguf() });
     closers.push(hub.close);
     const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
-    const model = createModel("llama:hf:org/tiny/tiny.gguf", { env, cache: false });
+    // Same as the reference llama:hf:org/tiny/tiny.gguf, on one CPU thread so a busy machine stays quick.
+    const config = { ...parseModelRef("llama:hf:org/tiny/tiny.gguf", env), gpu: false as const, threads: 1 };
+    const model = createModel(config, { env, cache: false });
     try {
       const r = await model.generate({
         messages: [{ role: "user", content: "hello" }],

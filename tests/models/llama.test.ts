@@ -21,7 +21,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "codeloop-llama-"));
   path = join(dir, "tiny.gguf");
   writeTinyLlamaGguf(path);
-  config = { provider: "llama", path, gpu: false, contextSize: 256, threads: 2 };
+  // One thread: llama.cpp worker threads spin, which is slow when the suite shares 2 cores.
+  config = { provider: "llama", path, gpu: false, contextSize: 256, threads: 1 };
   model = createModel(config, { cache: { dir: join(dir, "cache") } });
 });
 
