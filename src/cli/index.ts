@@ -5,6 +5,7 @@ import { CliError } from "./errors.js";
 import { registerModels } from "./models.js";
 import { registerProblems } from "./problems.js";
 import { registerSandbox } from "./sandbox.js";
+import { registerValidate } from "./validate.js";
 
 const program = new Command();
 program
@@ -17,7 +18,7 @@ program
 registerDoctor(program);
 registerSandbox(program);
 registerModels(program);
-registerProblems(program);
+registerValidate(registerProblems(program));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -676,6 +676,7 @@ def supervise(req, test, blobs, io_dir, work_dir, lim):
     except (AttributeError, OSError):
         pidfd = None
     mem_limit_kb = lim.get("memoryKb") or 0
+    status_open = True
     # Most tests end within the first poll interval; longer ones are checked every POLL_S for
     # CPU time (all threads) and resident memory, so limits bite promptly, not at the rlimits.
     while True:
@@ -684,17 +685,22 @@ def supervise(req, test, blobs, io_dir, work_dir, lim):
             killed = "wall"
             break
         wait = min(POLL_S, wall_limit - elapsed)
-        fds = [status_r] if pidfd is None else [status_r, pidfd]
+        # An exec'd program closes the status pipe at exec (EOF): stop watching it then, or
+        # select would return at once, forever, and the supervisor would spin.
+        fds = ([status_r] if status_open else []) + ([pidfd] if pidfd is not None else [])
         ready, _, _ = select.select(fds, [], [], wait if pidfd is not None else min(wait, 0.002))
         if status_r in ready:
             try:
                 chunk = os.read(status_r, 1 << 16)
             except BlockingIOError:
-                chunk = b""
-            status += chunk
-            if len(status) > STATUS_CAP:
-                killed = "status"
-                break
+                chunk = None
+            if chunk == b"":
+                status_open = False
+            elif chunk:
+                status += chunk
+                if len(status) > STATUS_CAP:
+                    killed = "status"
+                    break
         if pidfd is not None:
             if pidfd in ready:
                 break

@@ -1,0 +1,117 @@
+import type { Command } from "commander";
+import { type IsolationRequest, Sandbox, type SandboxMode } from "../sandbox/index.js";
+import {
+  type ProblemReport,
+  type ValidateReport,
+  sandboxComputeExpected,
+  validateProblems,
+} from "../validate/index.js";
+import { CliError } from "./errors.js";
+import { type FilterOptions, filtersOf, load, loadOptions, withFilters } from "./problems.js";
+
+interface ValidateCliOptions extends FilterOptions {
+  repeat: string;
+  workers?: string;
+  mode: string;
+  isolation?: string;
+  json?: boolean;
+}
+
+function positiveInt(flag: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} must be a positive integer, got '${v}'`);
+  return n;
+}
+
+function formatReport(r: ValidateReport): string {
+  const pct = (a: number, b: number) => (b ? ` (${((100 * a) / b).toFixed(1)}%)` : "");
+  const lines = [
+    `problems            ${r.problems}`,
+    `solutions run       ${r.solutionsRun}${
+      Object.keys(r.skippedSolutions).length
+        ? ` (skipped: ${Object.entries(r.skippedSolutions)
+            .map(([k, v]) => `${v} ${k}`)
+            .join(", ")})`
+        : ""
+    }`,
+    `correct accepted    ${r.correctAccepted} / ${r.correctTotal}${pct(r.correctAccepted, r.correctTotal)}`,
+    `incorrect rejected  ${r.incorrectRejected} / ${r.incorrectTotal}${pct(r.incorrectRejected, r.incorrectTotal)}`,
+    `flaky               ${r.flaky}${r.repeat > 1 ? "" : " (use --repeat to detect)"}`,
+    `tests run           ${r.testsRun} in ${r.wallSeconds.toFixed(1)} s (${r.testsPerSecond} tests/s)`,
+    `program CPU time    ${r.cpuSecondsTotal.toFixed(1)} s; ${r.workers} workers (${r.mode}, ${r.isolation}): floor ${(r.cpuSecondsTotal / r.workers).toFixed(1)} s, wall/floor ${(r.wallSeconds / (r.cpuSecondsTotal / r.workers)).toFixed(2)}`,
+  ];
+  if (r.infrastructureFailures)
+    lines.push(`SANDBOX FAILURES    ${r.infrastructureFailures} (not counted against solutions)`);
+  const flagged = r.perProblem.filter((p) => p.flags.length);
+  if (flagged.length) {
+    lines.push("", `${flagged.length} problem(s) flagged:`);
+    for (const p of flagged) {
+      lines.push(`  ${p.id}${p.solutions.every((s) => s.ok) ? "" : " [MISMATCH]"}`);
+      for (const f of p.flags) lines.push(`    ${f.kind}: ${f.reason}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function progressLine(p: ProblemReport, done: number, total: number): string {
+  const bad = p.solutions.filter((s) => !s.ok).length;
+  return `[${done}/${total}] ${p.id}: ${p.solutions.length - bad}/${p.solutions.length} solutions as expected${p.flags.length ? ` (${p.flags.map((f) => f.kind).join(", ")})` : ""}`;
+}
+
+/** Adds `problems validate` to the `problems` command. */
+export function registerValidate(problems: Command): void {
+  withFilters(problems.command("validate <source>"))
+    .description(
+      "run every reference solution through the sandbox and judge: correct ones must be accepted, incorrect and too-slow ones rejected",
+    )
+    .option("--repeat <n>", "judge each solution n times to find flaky tests", "1")
+    .option("--workers <n>", "sandbox workers (default: one per core)")
+    .option("--mode <mode>", "forkserver or fresh", "forkserver")
+    .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)")
+    .option("--json", "print the full report (per-problem verdict lists) as JSON")
+    .action(async (source: string, opts: ValidateCliOptions) => {
+      const repeat = positiveInt("--repeat", opts.repeat)!;
+      const workers = positiveInt("--workers", opts.workers);
+      if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
+        throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
+      }
+      if (opts.isolation && !["auto", "bwrap", "none"].includes(opts.isolation)) {
+        throw new CliError(`--isolation must be auto, bwrap or none, got '${opts.isolation}'`);
+      }
+      const filters = filtersOf(opts);
+      const sb = await Sandbox.create({
+        workers,
+        mode: opts.mode as SandboxMode,
+        isolation: opts.isolation as IsolationRequest | undefined,
+      }).catch((err: Error) => {
+        throw new CliError(`cannot start the sandbox: ${err.message} (run 'codeloop doctor')`);
+      });
+      if (sb.isolation.warning) process.stderr.write(`codeloop: ${sb.isolation.warning}\n`);
+      try {
+        const problems = await load(source, filters, {
+          ...loadOptions(opts),
+          computeExpected: sandboxComputeExpected(sb),
+        });
+        if (problems.length === 0) throw new CliError(`no problems in ${source} match the filters`);
+        process.stderr.write(
+          `validating ${problems.length} problems with ${sb.size} ${sb.mode} workers...\n`,
+        );
+        let lastPrint = 0;
+        const report = await validateProblems(sb, problems, {
+          repeat,
+          onProblem: (p, done, total) => {
+            const now = Date.now();
+            if (p.flags.length || done === total || now - lastPrint > 5000 || process.stderr.isTTY) {
+              lastPrint = now;
+              process.stderr.write(`${progressLine(p, done, total)}\n`);
+            }
+          },
+        });
+        process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
+        if (report.infrastructureFailures) process.exitCode = 3;
+      } finally {
+        await sb.close();
+      }
+    });
+}

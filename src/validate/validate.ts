@@ -1,0 +1,414 @@
+import { Judge, type JudgeResult } from "../judge/judge.js";
+import type { PyValue } from "../judge/pyvalue.js";
+import type { TestCase, Verdict } from "../judge/types.js";
+import {
+  type ComputeExpected,
+  type Problem,
+  type ReferenceSolution,
+  allTests,
+  judgeFor,
+  kattisTimeLimit,
+} from "../problems/index.js";
+import { DEFAULT_LIMITS, type Sandbox, type SandboxLimits } from "../sandbox/index.js";
+
+/** Languages the sandbox can run; other reference solutions are counted as skipped. */
+const RUNNABLE = new Set(["python", "cpp"]);
+
+/** Limits for a problem's programs, from its own time and memory limits. */
+export function problemLimits(p: Problem): SandboxLimits {
+  return {
+    ...DEFAULT_LIMITS,
+    timeMs: Math.round(p.limits.timeLimitSec * 1000),
+    memoryMb: p.limits.memoryLimitMb,
+  };
+}
+
+/**
+ * The real `computeExpected` for HumanEval+/MBPP+: runs the canonical solution on every input
+ * in the sandbox (one request for the whole list) and returns what it returned.
+ */
+export function sandboxComputeExpected(sandbox: Sandbox): ComputeExpected {
+  return async (problem, code, argsList) => {
+    const entryPoint = problem.pendingExpected?.entryPoint;
+    if (!entryPoint) throw new Error(`problem ${problem.id} has no entry point for expected outputs`);
+    const limits = { ...problemLimits(problem), timeMs: Math.max(problemLimits(problem).timeMs, 10_000) };
+    const runs = await sandbox.run({
+      program: { kind: "python", source: code },
+      mode: "function",
+      entryPoint,
+      tests: argsList.map((args) => ({ args })),
+      limits,
+    });
+    return runs.map((r, i): PyValue => {
+      if (r.record.verdict !== "ok" || !r.record.returnValue) {
+        const why = r.record.detail ?? r.record.verdict;
+        throw new Error(`canonical solution failed on input ${i + 1} of ${argsList.length}: ${why}`);
+      }
+      return r.record.returnValue;
+    });
+  };
+}
+
+export interface SolutionRun {
+  verdict: Verdict;
+  /**
+   * Verdict per test, in test order. Solutions expected to pass run every test; solutions
+   * expected to fail stop at their first failing test, so their list can be shorter than total.
+   */
+  tests: Verdict[];
+  passed: number;
+  total: number;
+  /** The program's own CPU time, summed over tests, and its slowest test. */
+  cpuMs: number;
+  maxTestCpuMs: number;
+  message?: string;
+}
+
+export interface SolutionReport {
+  index: number;
+  language: string;
+  /** What the dataset says the solution does. */
+  label: string;
+  /** Expected outcome: accepted for correct solutions, rejected for the rest. */
+  expect: "accepted" | "rejected";
+  /** One entry per repeat. */
+  runs: SolutionRun[];
+  /** Every repeat gave the expected outcome. */
+  ok: boolean;
+  path?: string;
+}
+
+export interface ProblemFlag {
+  kind: "needs-checker" | "interactive" | "gold-rejected" | "incorrect-accepted" | "flaky" | "infrastructure";
+  reason: string;
+}
+
+export interface ProblemReport {
+  id: string;
+  title: string;
+  timeLimitSec: number;
+  timeLimitOrigin: string;
+  tests: number;
+  solutions: SolutionReport[];
+  skippedSolutions: number;
+  /** Tests whose verdict changed between repeats, per solution index. */
+  flakyTests: { solution: number; tests: number[] }[];
+  flags: ProblemFlag[];
+}
+
+export interface ValidateReport {
+  problems: number;
+  solutionsRun: number;
+  correctAccepted: number;
+  correctTotal: number;
+  incorrectRejected: number;
+  incorrectTotal: number;
+  /** Solutions with at least one test that flipped between repeats. */
+  flaky: number;
+  skippedSolutions: Record<string, number>;
+  testsRun: number;
+  wallSeconds: number;
+  testsPerSecond: number;
+  /** The programs' own CPU time (rusage of each test's process), summed. */
+  cpuSecondsTotal: number;
+  workers: number;
+  mode: string;
+  isolation: string;
+  repeat: number;
+  infrastructureFailures: number;
+  perProblem: ProblemReport[];
+}
+
+export interface ValidateOptions {
+  /** Judge every solution this many times (flaky-test detection). */
+  repeat?: number;
+  /** Judge calls in flight; default twice the sandbox's workers, so no worker idles. */
+  concurrency?: number;
+  /** Called after each problem. */
+  onProblem?: (report: ProblemReport, done: number, total: number) => void;
+}
+
+const MULTI_ANSWER =
+  /\b(print|output|find)\s+any\b|\bany\s+(of\s+them|valid|correct|possible|such)\b|\bif there are (several|multiple|many)\b|\bmultiple (possible |valid |correct )?(answers|solutions)\b|\bmore than one (answer|solution)\b/i;
+const INTERACTIVE = /\binteractive\b|\bflush\b.*\boutput\b|\bfflush\b|\bstdout\.flush\b/i;
+
+function expectation(s: ReferenceSolution): "accepted" | "rejected" {
+  return s.verdict === "accepted" ? "accepted" : "rejected";
+}
+
+/** Consecutive runs of tests of one kind (HumanEval+/MBPP+ mix function and assert tests). */
+function splitByKind(tests: TestCase[]): TestCase[][] {
+  const groups: TestCase[][] = [];
+  for (const t of tests) {
+    const last = groups[groups.length - 1];
+    if (last && last[0]!.kind === t.kind) last.push(t);
+    else groups.push([t]);
+  }
+  return groups;
+}
+
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+function summarize(results: JudgeResult[], total: number): SolutionRun {
+  const tests: Verdict[] = [];
+  let cpuMs = 0;
+  let maxTestCpuMs = 0;
+  let message: string | undefined;
+  for (const r of results) {
+    if (r.compile) {
+      return {
+        verdict: "compile_error",
+        tests: new Array(total).fill("compile_error"),
+        passed: 0,
+        total,
+        cpuMs: 0,
+        maxTestCpuMs: 0,
+        message: r.compile.stderr.split("\n").slice(0, 3).join(" "),
+      };
+    }
+    for (const t of r.tests) {
+      tests.push(t.verdict);
+      cpuMs += t.record.cpuMs;
+      maxTestCpuMs = Math.max(maxTestCpuMs, t.record.cpuMs);
+      if (t.verdict !== "accepted" && message === undefined)
+        message = `test ${tests.length}: ${t.message ?? t.verdict}`;
+    }
+  }
+  const bad = tests.find((v) => v !== "accepted");
+  return {
+    verdict: bad ?? "accepted",
+    tests,
+    passed: tests.filter((v) => v === "accepted").length,
+    total,
+    cpuMs,
+    maxTestCpuMs,
+    message,
+  };
+}
+
+/**
+ * Runs every reference solution of every problem through the sandbox and judge: correct ones
+ * must be accepted, incorrect and too-slow ones rejected. Kattis problems whose time limit is
+ * time_multiplier x the slowest accepted submission get it measured here first.
+ */
+export async function validateProblems(
+  sandbox: Sandbox,
+  problems: Problem[],
+  options: ValidateOptions = {},
+): Promise<ValidateReport> {
+  const judge = new Judge(sandbox);
+  const repeat = Math.max(1, options.repeat ?? 1);
+  const concurrency = Math.max(1, options.concurrency ?? sandbox.size * 2);
+  const t0 = performance.now();
+  const skipped: Record<string, number> = {};
+  let testsRun = 0;
+  let cpuMs = 0;
+  let infra = 0;
+  let done = 0;
+
+  // A small pool of judge calls: enough in flight to keep every sandbox worker busy.
+  let active = 0;
+  const queue: (() => void)[] = [];
+  const slot = async <T>(fn: () => Promise<T>): Promise<T> => {
+    if (active >= concurrency) await new Promise<void>((r) => queue.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      queue.shift()?.();
+    }
+  };
+
+  const runSolution = async (p: Problem, tests: TestCase[], s: ReferenceSolution, limits: SandboxLimits) => {
+    const submission = { language: s.language, code: s.code };
+    const judgeTests = (part: TestCase[], stop: boolean) =>
+      judge.judge(judgeFor(p, part[0]!), part, submission, { limits, stopOnFirstFailure: stop });
+    let results: JudgeResult[];
+    if (expectation(s) === "rejected") {
+      // A solution that should fail needs only its first failure to be rejected.
+      results = await slot(async () => {
+        const out: JudgeResult[] = [];
+        for (const group of splitByKind(tests)) {
+          const r = await judgeTests(group, true);
+          out.push(r);
+          if (r.verdict !== "accepted") break;
+        }
+        return out;
+      });
+    } else {
+      // Every test runs; a large set is cut into one piece per worker so that one slow
+      // solution does not keep a single worker busy while the others idle.
+      const pieces = splitByKind(tests).flatMap((g) => chunks(g, Math.ceil(g.length / sandbox.size)));
+      results = await Promise.all(pieces.map((part) => slot(() => judgeTests(part, false))));
+    }
+    const run = summarize(results, tests.length);
+    for (const r of results) {
+      testsRun += r.tests.length;
+      if (r.infrastructureFailure) infra++;
+    }
+    cpuMs += run.cpuMs;
+    return run;
+  };
+
+  const validateOne = async (p: Problem): Promise<ProblemReport> => {
+    const tests = allTests(p);
+    let limits = problemLimits(p);
+    const runnable = p.solutions
+      .map((s, index) => ({ s, index }))
+      .filter(({ s }) => RUNNABLE.has(s.language));
+    for (const s of p.solutions) {
+      if (!RUNNABLE.has(s.language)) skipped[s.language] = (skipped[s.language] ?? 0) + 1;
+    }
+    const runs = new Map<number, SolutionRun[]>();
+    let timeLimitSec = p.limits.timeLimitSec;
+    let timeLimitOrigin: string = p.limits.timeLimitOrigin;
+    if (
+      p.benchmark === "kattis" &&
+      p.limits.timeLimitOrigin === "default" &&
+      p.limits.timeMultiplier !== undefined
+    ) {
+      // Measure the accepted submissions under a generous limit, then derive the real one.
+      const generous = { ...limits, timeMs: 30_000, wallMs: 60_000 };
+      const accepted = runnable.filter(({ s }) => s.verdict === "accepted");
+      const first = await Promise.all(accepted.map(({ s }) => runSolution(p, tests, s, generous)));
+      accepted.forEach(({ index }, k) => runs.set(index, [first[k]!]));
+      const slowest =
+        Math.max(0, ...first.filter((r) => r.verdict === "accepted").map((r) => r.maxTestCpuMs)) / 1000;
+      const measured = kattisTimeLimit(p.limits, slowest);
+      timeLimitSec = measured.timeLimitSec;
+      timeLimitOrigin = `measured (${measured.timeMultiplier ?? p.limits.timeMultiplier} x slowest accepted ${slowest.toFixed(3)} s)`;
+      limits = { ...limits, timeMs: timeLimitSec * 1000 };
+    }
+    await Promise.all(
+      runnable.map(async ({ s, index }) => {
+        const have = runs.get(index) ?? [];
+        const more = await Promise.all(
+          Array.from({ length: repeat - have.length }, () => runSolution(p, tests, s, limits)),
+        );
+        runs.set(index, [...have, ...more]);
+      }),
+    );
+    const solutions: SolutionReport[] = runnable.map(({ s, index }) => {
+      const rs = runs.get(index)!;
+      const want = expectation(s);
+      const ok = rs.every((r) => (want === "accepted" ? r.verdict === "accepted" : r.verdict !== "accepted"));
+      return {
+        index,
+        language: s.language,
+        label: String(s.verdict),
+        expect: want,
+        runs: rs,
+        ok,
+        path: s.path,
+      };
+    });
+    const flakyTests: ProblemReport["flakyTests"] = [];
+    for (const sol of solutions) {
+      const flips: number[] = [];
+      const judged = Math.min(...sol.runs.map((r) => r.tests.length));
+      for (let t = 0; t < judged; t++) {
+        if (new Set(sol.runs.map((r) => r.tests[t])).size > 1) flips.push(t + 1);
+      }
+      if (flips.length) flakyTests.push({ solution: sol.index, tests: flips });
+    }
+    const flags: ProblemFlag[] = [];
+    const statement = p.statement;
+    const warnedMulti = p.warnings.some((w) => /several|multiple|any (valid|correct)|checker/i.test(w));
+    if (p.metadata.interactive || INTERACTIVE.test(statement)) {
+      flags.push({
+        kind: "interactive",
+        reason: "the statement describes an interactive protocol: output comparison cannot judge it",
+      });
+    }
+    if (warnedMulti || MULTI_ANSWER.test(statement)) {
+      flags.push({
+        kind: "needs-checker",
+        reason: "the statement allows several valid answers: token comparison may reject correct output",
+      });
+    }
+    for (const sol of solutions) {
+      const last = sol.runs[sol.runs.length - 1]!;
+      if (sol.expect === "accepted" && !sol.ok) {
+        const wrong = last.tests.filter((v) => v === "wrong_answer").length;
+        flags.push({
+          kind: "gold-rejected",
+          reason: `${sol.language} solution #${sol.index} (labelled accepted) got ${last.verdict} (${last.passed}/${last.total} tests passed)${wrong && last.verdict === "wrong_answer" ? ": probably several valid answers, needs a checker" : ""}${last.message ? `; first failure ${last.message}` : ""}`,
+        });
+      }
+      if (sol.expect === "rejected" && !sol.ok) {
+        flags.push({
+          kind: "incorrect-accepted",
+          reason: `${sol.language} solution #${sol.index} labelled ${sol.label} was accepted: tests too weak or limit too generous`,
+        });
+      }
+      if (last.tests.includes("sandbox_error")) {
+        flags.push({
+          kind: "infrastructure",
+          reason: `sandbox failures while judging solution #${sol.index}`,
+        });
+      }
+    }
+    if (flakyTests.length) {
+      flags.push({
+        kind: "flaky",
+        reason: flakyTests
+          .map((f) => `solution #${f.solution}: tests ${f.tests.join(", ")} changed verdict between repeats`)
+          .join("; "),
+      });
+    }
+    return {
+      id: p.id,
+      title: p.title,
+      timeLimitSec,
+      timeLimitOrigin,
+      tests: tests.length,
+      solutions,
+      skippedSolutions: p.solutions.length - runnable.length,
+      flakyTests,
+      flags,
+    };
+  };
+
+  // Largest work first (tests x solutions), so the run does not end on one long straggler.
+  const work = (p: Problem) => allTests(p).length * Math.max(1, p.solutions.length);
+  const order = problems.map((p, i) => ({ p, i })).sort((a, b) => work(b.p) - work(a.p));
+  const reports: ProblemReport[] = new Array(problems.length);
+  await Promise.all(
+    order.map(async ({ p, i }) => {
+      const r = await validateOne(p);
+      reports[i] = r;
+      done++;
+      options.onProblem?.(r, done, problems.length);
+    }),
+  );
+  const perProblem = reports;
+  const wallSeconds = (performance.now() - t0) / 1000;
+  const all = perProblem.flatMap((p) => p.solutions);
+  const correct = all.filter((s) => s.expect === "accepted");
+  const incorrect = all.filter((s) => s.expect === "rejected");
+  return {
+    problems: problems.length,
+    solutionsRun: all.length,
+    correctAccepted: correct.filter((s) => s.ok).length,
+    correctTotal: correct.length,
+    incorrectRejected: incorrect.filter((s) => s.ok).length,
+    incorrectTotal: incorrect.length,
+    flaky: perProblem.reduce((a, p) => a + p.flakyTests.length, 0),
+    skippedSolutions: skipped,
+    testsRun,
+    wallSeconds: Number(wallSeconds.toFixed(3)),
+    testsPerSecond: Number((testsRun / wallSeconds).toFixed(1)),
+    cpuSecondsTotal: Number((cpuMs / 1000).toFixed(3)),
+    workers: sandbox.size,
+    mode: sandbox.mode,
+    isolation: sandbox.isolation.kind,
+    repeat,
+    infrastructureFailures: infra,
+    perProblem,
+  };
+}
