@@ -14,6 +14,7 @@ interface ValidateCliOptions extends FilterOptions {
   workers?: string;
   mode: string;
   isolation?: string;
+  unknownTimeLimit: string;
   json?: boolean;
 }
 
@@ -69,10 +70,21 @@ export function registerValidate(problems: Command): void {
     .option("--workers <n>", "sandbox workers (default: one per core)")
     .option("--mode <mode>", "forkserver or fresh", "forkserver")
     .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)")
+    .option(
+      "--unknown-time-limit <s>",
+      "time limit for problems whose dataset gives none (gold is measured, slow gold flagged)",
+      "30",
+    )
     .option("--json", "print the full report (per-problem verdict lists) as JSON")
     .action(async (source: string, opts: ValidateCliOptions) => {
       const repeat = positiveInt("--repeat", opts.repeat)!;
       const workers = positiveInt("--workers", opts.workers);
+      const unknownTimeLimitSec = Number(opts.unknownTimeLimit);
+      if (!Number.isFinite(unknownTimeLimitSec) || unknownTimeLimitSec <= 0) {
+        throw new CliError(
+          `--unknown-time-limit must be a positive number of seconds, got '${opts.unknownTimeLimit}'`,
+        );
+      }
       if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
         throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
       }
@@ -100,6 +112,7 @@ export function registerValidate(problems: Command): void {
         let lastPrint = 0;
         const report = await validateProblems(sb, problems, {
           repeat,
+          unknownTimeLimitSec,
           onProblem: (p, done, total) => {
             const now = Date.now();
             if (p.flags.length || done === total || now - lastPrint > 5000 || process.stderr.isTTY) {

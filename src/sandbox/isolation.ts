@@ -130,6 +130,8 @@ export interface BwrapLayout {
 }
 
 export const SANDBOX_RUNNER_DIR = "/run/codeloop";
+/** Python settings of the sandbox: a fixed hash seed for reproducible outputs. */
+export const SANDBOX_PYTHON_ENV: Record<string, string> = { PYTHONHASHSEED: "0" };
 export const SANDBOX_BIN_DIR = "/run/codeloop-bin";
 
 /** Directories whose contents are private to users and must not be visible inside. */
@@ -180,6 +182,7 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
     "--setenv",
     "TMPDIR",
     "/tmp",
+    ...Object.entries(SANDBOX_PYTHON_ENV).flatMap(([k, v]) => ["--setenv", k, v]),
     "--hostname",
     "sandbox",
     "--chdir",

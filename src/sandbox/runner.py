@@ -469,6 +469,29 @@ print(solve(7)(A(3).n), file=out)
 """
 
 
+class Quitter:
+    """exit() and quit(): -S skips the site module that normally defines them, and accepted
+    competitive-programming solutions call them all the time."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return "Use %s() to exit" % self.name
+
+    def __call__(self, code=None):
+        try:
+            sys.stdin.close()
+        except BaseException:
+            pass
+        raise SystemExit(code)
+
+
+def install_site_builtins():
+    builtins.exit = Quitter("exit")
+    builtins.quit = Quitter("quit")
+
+
 def warm_up():
     """Runs a small program once so the parser, compiler and I/O stack are initialised before
     forking: each child would otherwise pay ~1 ms of copy-on-write faults to do it again."""
@@ -840,6 +863,7 @@ def main():
         ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<us>/mem for children
     except (ImportError, OSError):
         pass
+    install_site_builtins()
     ok, why = probe_seccomp()
     if ok:
         # In bwrap, /run (daemon sockets) is hidden, so Unix sockets stay usable; without

@@ -9,6 +9,7 @@ import {
   type IsolationInfo,
   type IsolationRequest,
   SANDBOX_BIN_DIR,
+  SANDBOX_PYTHON_ENV,
   SANDBOX_RUNNER_DIR,
   bwrapArgs,
   detectIsolation,
@@ -154,8 +155,7 @@ export class Sandbox {
         args: [
           ...args,
           this.python.executable,
-          "-I",
-          "-S",
+          ...this.pythonFlags(),
           `${SANDBOX_RUNNER_DIR}/runner.py`,
           "--pidns",
           ...runnerArgs,
@@ -167,10 +167,28 @@ export class Sandbox {
     this.scratchDirs.add(scratch);
     return {
       command: this.python.executable,
-      args: ["-I", "-S", RUNNER_PATH, "--scratch", scratch, ...runnerArgs],
-      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: scratch, TMPDIR: scratch },
+      args: [...this.pythonFlags(), RUNNER_PATH, "--scratch", scratch, ...runnerArgs],
+      env: {
+        ...SANDBOX_PYTHON_ENV,
+        PATH: "/usr/local/bin:/usr/bin:/bin",
+        LANG: "C.UTF-8",
+        HOME: scratch,
+        TMPDIR: scratch,
+      },
       cwd: scratch,
     };
+  }
+
+  /**
+   * -I -S semantics with a fixed hash seed: -I would also ignore PYTHONHASHSEED, so its parts
+   * are given one by one (-s no user site, -P no script directory on sys.path; -E is moot, the
+   * environment is codeloop's own fixed set). A fixed seed makes set and dict-of-str iteration
+   * order, and so outputs, the same in every worker and every run.
+   */
+  private pythonFlags(): string[] {
+    const [major, minor] = this.python.version.split(".").map(Number);
+    const hasP = (major ?? 3) > 3 || (minor ?? 0) >= 11;
+    return ["-s", "-S", ...(hasP ? ["-P"] : [])];
   }
 
   private spawnWorker(slot: number): Worker {

@@ -79,7 +79,14 @@ export interface SolutionReport {
 }
 
 export interface ProblemFlag {
-  kind: "needs-checker" | "interactive" | "gold-rejected" | "incorrect-accepted" | "flaky" | "infrastructure";
+  kind:
+    | "needs-checker"
+    | "interactive"
+    | "gold-rejected"
+    | "incorrect-accepted"
+    | "flaky"
+    | "infrastructure"
+    | "slow-gold";
   reason: string;
 }
 
@@ -126,6 +133,13 @@ export interface ValidateOptions {
   concurrency?: number;
   /** Called after each problem. */
   onProblem?: (report: ProblemReport, done: number, total: number) => void;
+  /**
+   * Time limit (s) used when the dataset gives none (origin "default", e.g. CodeContests rows
+   * with a null time_limit): gold solutions are not the ones to blame for a limit codeloop
+   * made up, so validate measures them under this generous limit and flags those slower than
+   * the default that runs use. Default 30 s.
+   */
+  unknownTimeLimitSec?: number;
 }
 
 const MULTI_ANSWER =
@@ -267,11 +281,16 @@ export async function validateProblems(
     const runs = new Map<number, SolutionRun[]>();
     let timeLimitSec = p.limits.timeLimitSec;
     let timeLimitOrigin: string = p.limits.timeLimitOrigin;
-    if (
+    const kattisToMeasure =
       p.benchmark === "kattis" &&
       p.limits.timeLimitOrigin === "default" &&
-      p.limits.timeMultiplier !== undefined
-    ) {
+      p.limits.timeMultiplier !== undefined;
+    if (p.limits.timeLimitOrigin === "default" && !kattisToMeasure) {
+      timeLimitSec = options.unknownTimeLimitSec ?? 30;
+      timeLimitOrigin = `none in the dataset: validated with ${timeLimitSec} s (runs use the ${p.limits.timeLimitSec} s default)`;
+      limits = { ...limits, timeMs: timeLimitSec * 1000 };
+    }
+    if (kattisToMeasure) {
       // Measure the accepted submissions under a generous limit, then derive the real one.
       const generous = { ...limits, timeMs: 30_000, wallMs: 60_000 };
       const accepted = runnable.filter(({ s }) => s.verdict === "accepted");
@@ -350,6 +369,18 @@ export async function validateProblems(
         flags.push({
           kind: "infrastructure",
           reason: `sandbox failures while judging solution #${sol.index}`,
+        });
+      }
+    }
+    if (p.limits.timeLimitOrigin === "default" && !kattisToMeasure) {
+      const slowest = Math.max(
+        0,
+        ...solutions.filter((x) => x.expect === "accepted").flatMap((x) => x.runs.map((r) => r.maxTestCpuMs)),
+      );
+      if (slowest > p.limits.timeLimitSec * 1000) {
+        flags.push({
+          kind: "slow-gold",
+          reason: `the dataset gives no time limit; the gold solution needs ${(slowest / 1000).toFixed(2)} s on its slowest test, above the ${p.limits.timeLimitSec} s default that runs use`,
         });
       }
     }
