@@ -94,26 +94,35 @@ export function compareOutput(expected: string, got: string, o: CompareOptions):
   return { ok: true };
 }
 
-/** Parses Kattis `validator_flags` for the default validator into compare options. */
-export function compareOptionsFromKattisFlags(flags: string): CompareOptions {
-  const words = flags.trim().split(/\s+/).filter(Boolean);
-  const o: CompareOptions = { caseSensitive: false, spaceChangeSensitive: false };
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    const num = () => {
-      const v = Number(words[++i]);
-      if (!Number.isFinite(v)) throw new Error(`validator_flags: '${w}' needs a number, got '${words[i]}'`);
+/**
+ * Maps Kattis `validator_flags` for the default validator onto compare options. Kattis' default
+ * validator ignores case and amounts of whitespace unless told otherwise. Flags it does not
+ * know are returned (a custom validator may take them); a tolerance without a number throws.
+ */
+export function parseValidatorFlags(flags: string[]): { compare: CompareOptions; unknown: string[] } {
+  const compare: CompareOptions = { caseSensitive: false, spaceChangeSensitive: false };
+  const unknown: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    const num = (): number => {
+      const v = Number(flags[i + 1]);
+      if (flags[i + 1] === undefined || !Number.isFinite(v)) {
+        throw new Error(
+          `validator flag ${f} needs a number${flags[i + 1] === undefined ? "" : `, got '${flags[i + 1]}'`}`,
+        );
+      }
+      i++;
       return v;
     };
-    if (w === "case_sensitive") o.caseSensitive = true;
-    else if (w === "space_change_sensitive") o.spaceChangeSensitive = true;
-    else if (w === "float_relative_tolerance") o.floatRelTol = num();
-    else if (w === "float_absolute_tolerance") o.floatAbsTol = num();
-    else if (w === "float_tolerance") {
+    if (f === "case_sensitive") compare.caseSensitive = true;
+    else if (f === "space_change_sensitive") compare.spaceChangeSensitive = true;
+    else if (f === "float_relative_tolerance") compare.floatRelTol = num();
+    else if (f === "float_absolute_tolerance") compare.floatAbsTol = num();
+    else if (f === "float_tolerance") {
       const v = num();
-      o.floatRelTol = v;
-      o.floatAbsTol = v;
-    } else throw new Error(`validator_flags: unknown flag '${w}'`);
+      compare.floatRelTol = v;
+      compare.floatAbsTol = v;
+    } else unknown.push(f);
   }
-  return o;
+  return { compare, unknown };
 }

@@ -41,10 +41,12 @@ export async function computeExpectedOutputs(
   problems: Problem[],
   compute: ComputeExpected,
   cacheDir: string,
+  options: ComputeExpectedOptions = {},
 ): Promise<void> {
-  for (const p of problems) {
-    const pe = p.pendingExpected;
-    if (!pe) continue;
+  const pending = problems.filter((p) => p.pendingExpected);
+  let done = 0;
+  const fill = async (p: Problem): Promise<void> => {
+    const pe = p.pendingExpected!;
     const file = cacheFile(cacheDir, p);
     const digest = inputsDigest(p);
     let entry: CacheEntry | undefined;
@@ -89,7 +91,22 @@ export async function computeExpectedOutputs(
     p.tests.generated.push(...toTests(pe.generatedArgs, entry.generated, "plus"));
     p.pendingExpected = undefined;
     p.warnings = p.warnings.filter((w) => !w.startsWith(PENDING_WARNING));
-  }
+    options.onProgress?.(++done, pending.length);
+  };
+  // Several problems at once, so every sandbox worker has work; results keep problem order
+  // because each problem fills only its own tests.
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(options.concurrency ?? 4, pending.length) }, async () => {
+    while (next < pending.length) await fill(pending[next++]!);
+  });
+  await Promise.all(lanes);
+}
+
+export interface ComputeExpectedOptions {
+  /** Problems computed at once (default 4). */
+  concurrency?: number;
+  /** Called after each problem's outputs are known (computed or from the cache). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export const PENDING_WARNING = "function tests pending:";

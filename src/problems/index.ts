@@ -23,6 +23,7 @@ export { defaultCacheDir } from "./cache.js";
 export { ProblemLoadError, HubError } from "./errors.js";
 export { FilterError, matchesFilters, sampleProblems } from "./filters.js";
 export { computeExpectedOutputs } from "./expected.js";
+export type { ComputeExpectedOptions } from "./expected.js";
 export { kattisTimeLimit, compareFromValidatorFlags } from "./formats/kattis.js";
 export { writeNativeJsonl, NATIVE_HEADER } from "./formats/native.js";
 export { parseHubSource, resolveHubSource, downloadFile, DEFAULT_HUB_ENDPOINT } from "./hub.js";

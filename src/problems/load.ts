@@ -286,7 +286,17 @@ export async function loadProblems(
   let chosen = filters.sample !== undefined ? sampleProblems(out, filters.sample, filters.seed ?? 0) : out;
   if (filters.limit !== undefined) chosen = chosen.slice(0, filters.limit);
   if (options.computeExpected) {
-    await computeExpectedOutputs(chosen, options.computeExpected, options.cacheDir ?? defaultCacheDir());
+    let last = Date.now();
+    await computeExpectedOutputs(chosen, options.computeExpected, options.cacheDir ?? defaultCacheDir(), {
+      onProgress: (done, total) => {
+        if (done === total || Date.now() - last > 5000) {
+          last = Date.now();
+          options.log?.(
+            `expected outputs: ${done}/${total} problems (canonical solutions run once, then cached)`,
+          );
+        }
+      },
+    });
   }
   return chosen;
 }

@@ -1,6 +1,7 @@
 import { readFile, readdir, stat } from "node:fs/promises";
 import { basename, extname, join, relative } from "node:path";
 import { YAMLParseError, parse as parseYaml } from "yaml";
+import { parseValidatorFlags } from "../../judge/compare.js";
 import type { CompareOptions, JudgeSpec, OutputValidator, TestCase } from "../../judge/types.js";
 import {
   KATTIS_DEFAULT_MEMORY_LIMIT_MB,
@@ -43,35 +44,16 @@ export async function kattisPackages(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Maps Kattis `validator_flags` of the default validator onto CompareOptions. */
+/** Maps Kattis `validator_flags` onto CompareOptions; a malformed flag names the file and field. */
 export function compareFromValidatorFlags(
   flags: string[],
   where: string,
 ): { compare: CompareOptions; unknown: string[] } {
-  // Kattis' default validator ignores case and whitespace amounts unless told otherwise.
-  const compare: CompareOptions = { caseSensitive: false, spaceChangeSensitive: false };
-  const unknown: string[] = [];
-  for (let i = 0; i < flags.length; i++) {
-    const f = flags[i]!;
-    const num = (): number => {
-      const v = Number(flags[i + 1]);
-      if (flags[i + 1] === undefined || !Number.isFinite(v)) {
-        throw new ProblemLoadError(where, `validator flag ${f} needs a number`, { field: "validator_flags" });
-      }
-      i++;
-      return v;
-    };
-    if (f === "case_sensitive") compare.caseSensitive = true;
-    else if (f === "space_change_sensitive") compare.spaceChangeSensitive = true;
-    else if (f === "float_relative_tolerance") compare.floatRelTol = num();
-    else if (f === "float_absolute_tolerance") compare.floatAbsTol = num();
-    else if (f === "float_tolerance") {
-      const v = num();
-      compare.floatRelTol = v;
-      compare.floatAbsTol = v;
-    } else unknown.push(f);
+  try {
+    return parseValidatorFlags(flags);
+  } catch (err) {
+    throw new ProblemLoadError(where, (err as Error).message, { field: "validator_flags" });
   }
-  return { compare, unknown };
 }
 
 const LANGUAGE_BY_EXT: Record<string, string> = {
