@@ -1,17 +1,11 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_LIMITS, type IsolationRequest, Sandbox, type SandboxMode } from "../sandbox/index.js";
+import { DEFAULT_LIMITS, type Sandbox } from "../sandbox/index.js";
 import { CliError } from "./errors.js";
+import { positiveNumber, startSandbox, withSandboxOptions } from "./sandbox-options.js";
 
 const LANG_BY_EXT: Record<string, string> = { ".py": "python", ".cpp": "cpp", ".cc": "cpp", ".cxx": "cpp" };
-
-function positive(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new CliError(`${flag} must be a positive number, got '${value}'`);
-  return n;
-}
 
 function readInput(path: string, what: string): string {
   try {
@@ -29,21 +23,18 @@ interface RunOpts {
   timeLimit?: string;
   memoryLimit?: string;
   json?: boolean;
-  mode?: string;
+  mode: string;
   isolation?: string;
 }
 
 export function registerSandbox(program: Command): void {
   const sandbox = program.command("sandbox").description("run untrusted programs in the sandbox");
-  sandbox
-    .command("run <file>")
+  withSandboxOptions(sandbox.command("run <file>"))
     .description("run one program once, isolated and limited, and report what happened")
     .option("--lang <lang>", "python or cpp (default: from the file extension)")
     .option("--stdin <file>", "file given to the program as stdin (a regular file, as on judges)")
     .option("--time-limit <s>", "CPU time limit in seconds", "2")
     .option("--memory-limit <MiB>", "memory limit in MiB", "256")
-    .option("--mode <mode>", "forkserver or fresh", "forkserver")
-    .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)")
     .option("--json", "print the run record as JSON")
     .action(async (file: string, opts: RunOpts) => {
       const source = readInput(file, "program");
@@ -52,29 +43,13 @@ export function registerSandbox(program: Command): void {
         throw new CliError(`cannot tell the language of '${file}': pass --lang python or --lang cpp`);
       if (!["python", "cpp"].includes(lang))
         throw new CliError(`--lang must be python or cpp, got '${lang}'`);
-      if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
-        throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
-      }
-      if (opts.isolation && !["auto", "bwrap", "none"].includes(opts.isolation)) {
-        throw new CliError(`--isolation must be auto, bwrap or none, got '${opts.isolation}'`);
-      }
       const stdin = opts.stdin ? readInput(opts.stdin, "--stdin file") : "";
       const limits = {
         ...DEFAULT_LIMITS,
-        timeMs: Math.round(positive("--time-limit", opts.timeLimit, 2) * 1000),
-        memoryMb: Math.round(positive("--memory-limit", opts.memoryLimit, 256)),
+        timeMs: Math.round((positiveNumber("--time-limit", opts.timeLimit) ?? 2) * 1000),
+        memoryMb: Math.round(positiveNumber("--memory-limit", opts.memoryLimit) ?? 256),
       };
-      let sb: Sandbox;
-      try {
-        sb = await Sandbox.create({
-          workers: 1,
-          mode: opts.mode as SandboxMode,
-          isolation: opts.isolation as IsolationRequest | undefined,
-        });
-      } catch (err) {
-        throw new CliError(`cannot start the sandbox: ${(err as Error).message} (run 'codeloop doctor')`);
-      }
-      if (sb.isolation.warning) process.stderr.write(`codeloop: ${sb.isolation.warning}\n`);
+      const sb: Sandbox = await startSandbox(opts, 1);
       try {
         const run = await sb.runOnce(lang, source, stdin, limits);
         const rec = { ...run.record, isolation: sb.isolation.kind };

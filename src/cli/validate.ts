@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { type IsolationRequest, Sandbox, type SandboxMode } from "../sandbox/index.js";
 import {
   type ProblemReport,
   type ValidateReport,
@@ -8,21 +7,17 @@ import {
 } from "../validate/index.js";
 import { CliError } from "./errors.js";
 import { type FilterOptions, filtersOf, load, loadOptions, withFilters } from "./problems.js";
+import {
+  type SandboxCliOptions,
+  positiveNumber,
+  startSandbox,
+  withSandboxOptions,
+} from "./sandbox-options.js";
 
-interface ValidateCliOptions extends FilterOptions {
+interface ValidateCliOptions extends FilterOptions, SandboxCliOptions {
   repeat: string;
-  workers?: string;
-  mode: string;
-  isolation?: string;
   unknownTimeLimit: string;
   json?: boolean;
-}
-
-function positiveInt(flag: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag} must be a positive integer, got '${v}'`);
-  return n;
 }
 
 function formatReport(r: ValidateReport): string {
@@ -62,14 +57,11 @@ function progressLine(p: ProblemReport, done: number, total: number): string {
 
 /** Adds `problems validate` to the `problems` command. */
 export function registerValidate(problems: Command): void {
-  withFilters(problems.command("validate <source>"))
+  withSandboxOptions(withFilters(problems.command("validate <source>")), true)
     .description(
       "run every reference solution through the sandbox and judge: correct ones must be accepted, incorrect and too-slow ones rejected",
     )
     .option("--repeat <n>", "judge each solution n times to find flaky tests", "1")
-    .option("--workers <n>", "sandbox workers (default: one per core)")
-    .option("--mode <mode>", "forkserver or fresh", "forkserver")
-    .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)")
     .option(
       "--unknown-time-limit <s>",
       "time limit for problems whose dataset gives none (gold is measured, slow gold flagged)",
@@ -77,29 +69,10 @@ export function registerValidate(problems: Command): void {
     )
     .option("--json", "print the full report (per-problem verdict lists) as JSON")
     .action(async (source: string, opts: ValidateCliOptions) => {
-      const repeat = positiveInt("--repeat", opts.repeat)!;
-      const workers = positiveInt("--workers", opts.workers);
-      const unknownTimeLimitSec = Number(opts.unknownTimeLimit);
-      if (!Number.isFinite(unknownTimeLimitSec) || unknownTimeLimitSec <= 0) {
-        throw new CliError(
-          `--unknown-time-limit must be a positive number of seconds, got '${opts.unknownTimeLimit}'`,
-        );
-      }
-      if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
-        throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
-      }
-      if (opts.isolation && !["auto", "bwrap", "none"].includes(opts.isolation)) {
-        throw new CliError(`--isolation must be auto, bwrap or none, got '${opts.isolation}'`);
-      }
+      const repeat = positiveNumber("--repeat", opts.repeat, true)!;
+      const unknownTimeLimitSec = positiveNumber("--unknown-time-limit", opts.unknownTimeLimit)!;
       const filters = filtersOf(opts);
-      const sb = await Sandbox.create({
-        workers,
-        mode: opts.mode as SandboxMode,
-        isolation: opts.isolation as IsolationRequest | undefined,
-      }).catch((err: Error) => {
-        throw new CliError(`cannot start the sandbox: ${err.message} (run 'codeloop doctor')`);
-      });
-      if (sb.isolation.warning) process.stderr.write(`codeloop: ${sb.isolation.warning}\n`);
+      const sb = await startSandbox(opts);
       try {
         const problems = await load(source, filters, {
           ...loadOptions(opts),
