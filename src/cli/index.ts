@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerConfig } from "./config.js";
 import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
 import { registerModels } from "./models.js";
@@ -19,6 +20,7 @@ registerDoctor(program);
 registerSandbox(program);
 registerModels(program);
 registerValidate(registerProblems(program));
+registerConfig(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -1,0 +1,3 @@
+export * from "./trajectory.js";
+export * from "./config.js";
+export { runConfigJsonSchema, runConfigJsonSchemaText } from "./schema.js";
