@@ -110,7 +110,8 @@ export function formatProblem(problem: Problem, options: FormatProblemOptions = 
   const languageName = LANGUAGE_NAMES[language];
   const fence = FENCE_TAGS[language];
   const entryPoint = entryPointOf(problem);
-  const starter = problem.starterCode?.trim() ? trimEndNewlines(problem.starterCode) : undefined;
+  // Trailing indentation (a cursor left inside the body) would only show as an empty line.
+  const starter = problem.starterCode?.trim() ? problem.starterCode.replace(/\s+$/, "") : undefined;
 
   // HumanEval's statement is its starter code; showing both would repeat the whole prompt.
   const statementIsStarter = starter !== undefined && problem.statement.trim() === starter.trim();
@@ -163,7 +164,7 @@ export function formatProblem(problem: Problem, options: FormatProblemOptions = 
     shown.length === 0
       ? ""
       : render(
-          "problem.examples",
+          shown.every((t) => t.kind === "assert") ? "problem.asserts" : "problem.examples",
           {
             count: shown.length,
             examples: shown.map((t, i) => renderExample(t, i + 1, entryPoint, o)).join("\n\n"),

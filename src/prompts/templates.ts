@@ -82,8 +82,13 @@ const BASE: Record<string, TemplateSpec> = {
     placeholders: ["number", "example", "call", "expected"],
     about: "one function-call public test ({example} is a fenced `>>> call` / result pair)",
   },
+  "problem.asserts": {
+    text: "Your code should pass these tests:\n\n{examples}",
+    placeholders: ["examples", "count"],
+    about: "the section listing assert-style public tests (MBPP, HumanEval)",
+  },
   "problem.example.assert": {
-    text: "Your code should pass this test:\n{script}",
+    text: "{script}",
     placeholders: ["number", "script"],
     about: "one assert-style public test ({script} arrives fenced)",
   },
