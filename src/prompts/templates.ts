@@ -269,6 +269,11 @@ const BASE: Record<string, TemplateSpec> = {
     placeholders: ["blocks", "events"],
     about: "marker for blocks left out of a trace",
   },
+  "trace.dropped": {
+    text: "[... {events} lines executed, not traced ...]",
+    placeholders: ["events"],
+    about: "marker for events the tracer itself dropped",
+  },
   "trace.outcome": {
     text: "The run ended: {outcome}",
     placeholders: ["outcome"],

@@ -131,8 +131,10 @@ export function renderTrace(trace: ExecutionTrace, limits: TraceLimits, override
   let cutBlocks = 0;
   let cutEvents = 0;
   const flushCut = () => {
-    if (cutBlocks > 0 || cutEvents > 0) {
+    if (cutBlocks > 0) {
       out.push(render("trace.gap", { blocks: cutBlocks, events: cutEvents }, overrides));
+    } else if (cutEvents > 0) {
+      out.push(render("trace.dropped", { events: cutEvents }, overrides));
     }
     cutBlocks = 0;
     cutEvents = 0;
