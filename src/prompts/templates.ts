@@ -265,7 +265,7 @@ const BASE: Record<string, TemplateSpec> = {
     about: "no variable changed in a block",
   },
   "trace.gap": {
-    text: "[... {blocks} blocks ({events} lines executed) cut ...]",
+    text: "[... blocks cut: {blocks}, lines executed in them: {events} ...]",
     placeholders: ["blocks", "events"],
     about: "marker for blocks left out of a trace",
   },

@@ -85,7 +85,7 @@ function renderBlock(block: Block, number: number, limits: TraceLimits, o?: Prom
     skipped = evs.length - shownEvents.length;
   }
   const width = String(Math.max(...evs.map((e) => e.line))).length;
-  const lines = shownEvents.map((e) => `  ${String(e.line).padStart(width)} | ${e.source.trim()}`);
+  const lines = shownEvents.map((e) => `  ${String(e.line).padStart(width)} | ${e.source.trimEnd()}`);
   if (skipped > 0)
     lines.splice(lines.length - 1, 0, `  ${render("feedback.cut.lines", { count: skipped }, o)}`);
 

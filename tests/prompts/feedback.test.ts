@@ -302,8 +302,10 @@ describe("trace feedback", () => {
     expect(blocks).toHaveLength(3);
     // 50 blocks: 2 kept at the head, 1 at the tail; 47 loop blocks of 2 lines cut.
     expect(traceBlocks(loopTrace(50))).toHaveLength(50);
-    expect(text).toContain("[... 47 blocks (94 lines executed) cut ...]");
+    expect(text).toContain("[... blocks cut: 47, lines executed in them: 94 ...]");
     expect(text).toContain("  5 | print(total)");
+    // Indentation of the source is kept: it shows the loop body.
+    expect(text).toContain("  4 |     total += i * 2");
     expect(text).toMatch(/The run ended: exited normally$/);
   });
 
