@@ -1,3 +1,4 @@
 export * from "./trajectory.js";
 export * from "./config.js";
 export { runConfigJsonSchema, runConfigJsonSchemaText } from "./schema.js";
+export * from "./store.js";

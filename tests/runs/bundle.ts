@@ -23,3 +23,8 @@ export async function bundleForNode(entry: string, outDir: string, name: string)
   });
   return outfile;
 }
+
+/** Environment for a bundled child: the native libsql module resolves from this checkout. */
+export function childEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, NODE_PATH: join(process.cwd(), "node_modules") };
+}
