@@ -5,6 +5,15 @@ import { type ZodIssue, z } from "zod";
 import { modelConfigSchema, parseModelRef } from "../models/ref.js";
 import { ModelError } from "../models/types.js";
 import { BENCHMARK_FORMATS, type BenchmarkFormat, type ProblemFilters } from "../problems/types.js";
+import {
+  DEFAULT_FEEDBACK_LIMITS,
+  FEEDBACK_KINDS,
+  type FeedbackKind,
+  UnknownPromptError,
+  getPrompt,
+  listPrompts,
+  validateOverrides,
+} from "../prompts/index.js";
 
 /*
  * The run config file. Every field has a documented default (docs/runs.md) except the
@@ -145,7 +154,7 @@ export const strategySchema = z
         code: "custom",
         path: ["cot"],
         message:
-          "cot-retry needs prompt ids for its later turns, e.g. [{}, {reasoning: ...}, {instruction: ...}]",
+          "cot-retry needs prompt ids for its later turns, e.g. [{}, {reasoning: reasoning.restate}, {instruction: instruction.naive-then-improve}]",
       });
     }
     if (s.selection.includes("verifier") && s.verifier === undefined) {
@@ -170,22 +179,29 @@ export const strategySchema = z
     candidatesPerTurn: s.candidatesPerTurn ?? (s.kind === "best-of-n" ? 5 : 1),
   }));
 
-export const FEEDBACK_KINDS = ["binary", "failed-test", "failed-tests", "all-tests", "trace"] as const;
-export type FeedbackKind = (typeof FEEDBACK_KINDS)[number];
+const FEEDBACK_KIND_VALUES = FEEDBACK_KINDS as [FeedbackKind, ...FeedbackKind[]];
 
 export const feedbackSchema = z
   .object({
-    kind: z.enum(FEEDBACK_KINDS).default("failed-test"),
+    kind: z.enum(FEEDBACK_KIND_VALUES).default("failed-test"),
+    /** The prompts layer's FeedbackLimits; defaults are its DEFAULT_FEEDBACK_LIMITS. */
     truncation: z
       .object({
-        /** Each input, expected and actual output is cut to head + tail of this many characters. */
-        valueChars: posInt().default(1000),
-        /** At most this many tests are described. */
-        maxTests: posInt().default(10),
-        /** The whole feedback message is capped at this many characters. */
-        messageChars: posInt().default(8000),
-        /** Trace feedback keeps this many blocks from the start and from the end. */
-        traceBlocks: posInt().default(5),
+        /** Characters per shown field (input, expected, output, traceback), cut to head + tail. */
+        fieldChars: posInt().default(DEFAULT_FEEDBACK_LIMITS.fieldChars),
+        /** Lines per shown field, cut to head + tail. */
+        fieldLines: posInt().default(DEFAULT_FEEDBACK_LIMITS.fieldLines),
+        /** Tests described by failed-tests and all-tests. */
+        maxTests: posInt().default(DEFAULT_FEEDBACK_LIMITS.maxTests),
+        /** Trace: blocks kept from the start and from the end. */
+        headBlocks: nonNegInt().default(DEFAULT_FEEDBACK_LIMITS.headBlocks),
+        tailBlocks: nonNegInt().default(DEFAULT_FEEDBACK_LIMITS.tailBlocks),
+        /** Trace: characters per variable value. */
+        valueChars: posInt().default(DEFAULT_FEEDBACK_LIMITS.valueChars),
+        /** Trace: variables shown per block. */
+        maxVars: posInt().default(DEFAULT_FEEDBACK_LIMITS.maxVars),
+        /** Trace: lines shown per block. */
+        blockLines: posInt().default(DEFAULT_FEEDBACK_LIMITS.blockLines),
       })
       .strict()
       .default({}),
@@ -266,13 +282,41 @@ export type RunConfig = z.output<typeof runConfigSchema>;
 export type PromptIdValidator = (
   id: string,
   use: "reasoning" | "instruction" | "override",
+  /** The override's template text (use "override"). */
+  text?: string,
 ) => string | undefined;
+
+/**
+ * The default check: CoT ids must name a catalogue prompt of the right category; an override
+ * must name a catalogue prompt or a template, with only the placeholders that template offers.
+ */
+export const catalogueValidator: PromptIdValidator = (id, use, text) => {
+  if (use === "override") {
+    if (listPrompts().some((e) => e.id === id)) return undefined;
+    try {
+      validateOverrides({ [id]: text ?? "" });
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+  try {
+    getPrompt(id, use);
+    return undefined;
+  } catch (err) {
+    if (err instanceof UnknownPromptError) return err.message;
+    throw err;
+  }
+};
 
 export interface ParseOptions {
   /** File name used in messages. */
   file?: string;
-  /** Validates prompt ids in `strategy.cot` and `prompts.overrides` (the prompt catalogue's check). */
-  validatePromptId?: PromptIdValidator;
+  /**
+   * Validates prompt ids in `strategy.cot` and `prompts.overrides`; default `catalogueValidator`
+   * (the prompts layer's catalogue and templates), null to skip.
+   */
+  validatePromptId?: PromptIdValidator | null;
 }
 
 export class RunConfigError extends Error {
@@ -392,8 +436,8 @@ function checkPromptIds(cfg: RunConfig, validate: PromptIdValidator): Located[] 
       if (err) out.push({ path: ["strategy", "cot", i, use], message: err });
     }
   });
-  for (const id of Object.keys(cfg.prompts.overrides)) {
-    const err = validate(id, "override");
+  for (const [id, text] of Object.entries(cfg.prompts.overrides)) {
+    const err = validate(id, "override", text);
     if (err) out.push({ path: ["prompts", "overrides", id], message: err });
   }
   return out;
@@ -427,8 +471,9 @@ function validateValue(
       counter,
     );
   }
-  if (opts.validatePromptId) {
-    const bad = checkPromptIds(result.data, opts.validatePromptId);
+  const validate = opts.validatePromptId === undefined ? catalogueValidator : opts.validatePromptId;
+  if (validate) {
+    const bad = checkPromptIds(result.data, validate);
     if (bad.length > 0) fail(file, bad, doc, counter);
   }
   return result.data;

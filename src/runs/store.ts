@@ -291,7 +291,7 @@ function candidateOf(r: Row): Candidate {
     index: num(r.candidate),
     rawAnswer: r.raw_answer as string,
     code: (r.code as string | null) ?? null,
-    extraction: r.extraction as string,
+    extraction: r.extraction as Candidate["extraction"],
     finishReason: (r.finish_reason as FinishReason | null) ?? null,
     promptTokens: num(r.prompt_tokens),
     completionTokens: num(r.completion_tokens),

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Verdict } from "../judge/types.js";
 import type { ChatMessage, FinishReason, ModelErrorKind } from "../models/types.js";
+import type { ExtractionHow } from "../prompts/extract.js";
 
 /**
  * The trajectory model: what a run stores. A trajectory is a tree of turns (a linear dialog
@@ -60,8 +61,8 @@ export interface HiddenGrade extends TestSummary {
   gradedAt: string;
 }
 
-/** How code was pulled out of an answer (the prompts layer names the kinds). */
-export type ExtractionKind = "fenced" | "fenced-untagged" | "whole-answer" | "none" | (string & {});
+/** How code was pulled out of an answer (the prompts layer's `extractCode` names the kinds). */
+export type ExtractionKind = ExtractionHow | "none";
 
 export interface CandidateModelError {
   kind: ModelErrorKind;

@@ -31,7 +31,7 @@ const cand = (index: number, code: string, selected: boolean, passed: number): C
   index,
   rawAnswer: `\`\`\`python\n${code}\n\`\`\``,
   code,
-  extraction: "fenced",
+  extraction: "fenced-language",
   finishReason: "stop",
   promptTokens: 50,
   completionTokens: 30,

@@ -52,7 +52,16 @@ describe("run config", () => {
       },
       feedback: {
         kind: "failed-test",
-        truncation: { valueChars: 1000, maxTests: 10, messageChars: 8000, traceBlocks: 5 },
+        truncation: {
+          fieldChars: 1500,
+          fieldLines: 40,
+          maxTests: 5,
+          headBlocks: 3,
+          tailBlocks: 3,
+          valueChars: 80,
+          maxVars: 12,
+          blockLines: 12,
+        },
       },
       prompts: { overrides: {} },
       language: "python",
@@ -153,7 +162,7 @@ describe("run config", () => {
       strategy: { kind: "cot-retry", cot: [{}, { reasoning: "explain-io", instruction: "nope" }] },
       prompts: { overrides: { "helper-functions": "t", missing: "t" } },
     };
-    expect(() => parseRunConfig(value)).not.toThrow();
+    expect(() => parseRunConfig(value, { validatePromptId: null })).not.toThrow();
     let err: unknown;
     try {
       parseRunConfig(value, { file: "r.yaml", validatePromptId });
@@ -164,6 +173,46 @@ describe("run config", () => {
       'r.yaml: strategy.cot.1.instruction: unknown prompt id "nope"',
       'r.yaml: prompts.overrides.missing: unknown prompt id "missing"',
     ]);
+  });
+});
+
+describe("prompt ids against the prompts catalogue (the default check)", () => {
+  const base = { benchmark: { source: "x" }, model: "ollama:q" };
+  it("accepts catalogue ids and template overrides", () => {
+    const cfg = parseRunConfig({
+      ...base,
+      strategy: {
+        kind: "cot-retry",
+        cot: [{}, { reasoning: "reasoning.restate", instruction: "instruction.helper-functions" }],
+      },
+      prompts: {
+        overrides: { "reasoning.restate": "Say it again.", "feedback.binary": "Wrong. Try again." },
+      },
+    });
+    expect(cfg.strategy.cot[1]!.reasoning).toBe("reasoning.restate");
+  });
+
+  it("rejects an instruction id used as reasoning and an unknown override", () => {
+    let err: unknown;
+    try {
+      parseRunConfig(
+        {
+          ...base,
+          strategy: { cot: [{ reasoning: "instruction.docstrings" }] },
+          prompts: { overrides: { "no.such.template": "x" } },
+        },
+        { file: "c.yaml" },
+      );
+    } catch (e) {
+      err = e;
+    }
+    const problems = (err as RunConfigError).problems;
+    expect(problems[0]).toMatch(
+      /^c\.yaml: strategy\.cot\.0\.reasoning: unknown reasoning prompt id 'instruction\.docstrings'/,
+    );
+    expect(problems[1]).toMatch(
+      /^c\.yaml: prompts\.overrides\.no\.such\.template: prompt override for unknown template/,
+    );
   });
 });
 

@@ -39,7 +39,7 @@ function cand(index: number, code: string | null, selected = index === 0): Candi
     index,
     rawAnswer: `answer ${index}: ${code}`,
     code,
-    extraction: code === null ? "none" : "fenced",
+    extraction: code === null ? "none" : "fenced-language",
     finishReason: code === null ? null : "stop",
     promptTokens: 10,
     completionTokens: 20 + index,
