@@ -126,13 +126,19 @@ function finish(b: Block & { indent: number; lines: string[] }): Block {
   return { tag: b.tag, code: lines.join("\n").replace(/\s+$/, ""), closed: b.closed };
 }
 
+/** Compound statement headers; the body may follow on the same line (`if x: y += 1`). */
 const PY_BLOCK_START =
-  /^(?:async\s+def|def|class|if|elif|for|while|with|try|except|finally|else)\b.*:\s*(?:#.*)?$/;
+  /^(?:(?:async\s+)?def\s+\w+\s*\(.*:|class\s+\w+.*:|(?:if|elif|while)\b.+:|for\s+.+\s+in\s+.+:|(?:async\s+)?with\s+.+:|except\b.*:|(?:else|try|finally)\s*:)/;
 const PY_STATEMENT =
   /^(?:import\s+[\w.]+(?:\s+as\s+\w+)?(?:\s*,\s*[\w.]+(?:\s+as\s+\w+)?)*\s*$|from\s+[\w.]+\s+import\s+\S|@[\w.]+|return\b|raise\b|pass\s*$|break\s*$|continue\s*$|global\s+\w|nonlocal\s+\w|assert\s|print\s*\()/;
+/** Assignment, with subscripted, starred, tuple and list targets: `dp[0][1] += x`, `(a, b) = f()`. */
 const PY_ASSIGN =
-  /^[A-Za-z_][\w.]*(?:\[[^\]]*\])?(?:\s*,\s*[A-Za-z_][\w.]*(?:\[[^\]]*\])?)*\s*(?:[-+*/%&|^@]|\/\/|\*\*|<<|>>)?=(?!=)\s*\S/;
-const PY_CALL = /^[A-Za-z_][\w.]*\s*\(.*\)\s*(?:#.*)?$/;
+  /^[([]?\*?[A-Za-z_][\w.]*(?:\[[^=\]]*\])*(?:\s*,\s*\*?[A-Za-z_][\w.]*(?:\[[^=\]]*\])*)*\s*,?\s*[)\]]?\s*(?:[-+*/%&|^@]|\/\/|\*\*|<<|>>)?=(?!=)\s*\S/;
+/** A list comprehension used as a statement: `[print(x) for x in a]`. */
+const PY_COMPREHENSION = /^\[.*\bfor\b.*\bin\b.*\]\s*(?:#.*)?$/;
+/** A line opening a string literal, e.g. a module docstring. */
+const PY_STRING_START = /^[rRbBuUfF]{0,2}(?:"""|''')/;
+const PY_CALL = /^[A-Za-z_][\w.]*\s*\(.*\)\s*;?\s*(?:#.*)?$/;
 
 const CPP_LINE =
   /^(?:#\s*(?:include|define|pragma|if|ifdef|ifndef|endif|else)\b|using\s+namespace\b|template\s*<|typedef\b|(?:struct|class)\s+\w+|\/\/|\/\*|\*\/|.*[;{}]\s*(?:\/\/.*)?$)/;
@@ -147,6 +153,7 @@ function classify(line: string, language: Language, inCode: boolean): LineKind {
     if (indented && inCode) return "code";
     if (t.startsWith("#")) return inCode || /^#!|^#\s*-\*-/.test(t) ? "code" : "prose";
     if (PY_BLOCK_START.test(t) || PY_STATEMENT.test(t) || PY_ASSIGN.test(t) || PY_CALL.test(t)) return "code";
+    if (PY_STRING_START.test(t) || PY_COMPREHENSION.test(t)) return "code";
     if (inCode && /^[)\]}]/.test(t)) return "code";
     return "prose";
   }
@@ -170,8 +177,14 @@ export function codeRegion(text: string, language: Language): string | null {
     start = -1;
     codeLines = 0;
   };
+  // Inside a triple-quoted string every line belongs to the code, whatever it says.
+  let openString: string | undefined;
   lines.forEach((line, i) => {
-    const kind = classify(line, language, start >= 0);
+    let kind = classify(line, language, start >= 0);
+    if (language === "python") {
+      if (openString !== undefined) kind = "code";
+      if (kind === "code") openString = tripleQuoteState(line, openString);
+    }
     if (kind === "code") {
       if (start < 0) start = i;
       last = i;
@@ -184,6 +197,16 @@ export function codeRegion(text: string, language: Language): string | null {
   if (!best) return null;
   const region = lines.slice(best.start, best.end + 1).join("\n");
   return looksLikeProgram(region, language, best.code) ? region : null;
+}
+
+/** The triple-quote delimiter still open after `line`, given the one open before it. */
+function tripleQuoteState(line: string, open: string | undefined): string | undefined {
+  let state = open;
+  for (const m of line.matchAll(/"""|'''/g)) {
+    if (state === undefined) state = m[0];
+    else if (state === m[0]) state = undefined;
+  }
+  return state;
 }
 
 /** Enough evidence that a stretch is a program and not a stray formula or sentence. */
@@ -210,7 +233,7 @@ function definesSolution(code: string, language: Language): boolean {
   const names = [...code.matchAll(/^(?:async\s+def|def|class)\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]!);
   if (names.some((n) => !testName(n))) return true;
   // A plain script that reads its input is a program too.
-  return names.length === 0 && /\binput\s*\(|sys\.stdin|open\(\s*0/.test(code);
+  return names.length === 0 && /\binput\s*\(|\bstdin\b|open\(\s*0/.test(code);
 }
 
 function definesEntryPoint(code: string, entryPoint: string): boolean {
@@ -227,7 +250,11 @@ function definesEntryPoint(code: string, entryPoint: string): boolean {
  * that defines something other than tests (or reads input), else the last block. A block of
  * asserts, example calls or `def test_...` after the solution is therefore not taken for it.
  */
-function pickSolution(blocks: Block[], language: Language, entryPoint?: string): Block {
+function pickSolution(all: Block[], language: Language, entryPoint?: string): Block {
+  // A block of nothing but comments ("# prints 16") never beats one with code.
+  const comment = language === "python" ? /^\s*(?:#.*)?$/ : /^\s*(?:\/\/.*)?$/;
+  const withCode = all.filter((b) => !b.code.split("\n").every((l) => comment.test(l)));
+  const blocks = withCode.length > 0 ? withCode : all;
   if (entryPoint && language === "python") {
     const withEntry = blocks.filter((b) => definesEntryPoint(b.code, entryPoint));
     if (withEntry.length > 0) return withEntry[withEntry.length - 1]!;

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { loadProblems } from "../../src/problems/index.js";
 import { extractCode, fencedBlocks, stripThinking } from "../../src/prompts/index.js";
+import { dataPath, hasData } from "../problems/data.js";
 
 const SOLUTION =
   "import sys\n\ndef main():\n    a, b = map(int, sys.stdin.read().split())\n    print(a + b)\n\nmain()";
@@ -64,6 +66,14 @@ describe("extractCode: fenced blocks", () => {
     expect(got.code).toMatch(/^def remove_Occ\(s, ch\):/);
     // Without knowing the entry point: the test block defines nothing, so it still loses.
     expect(extractCode(answer, "python").code).toMatch(/^def remove_Occ/);
+  });
+
+  it("a block of comments only (an example note) after the solution is not the solution", () => {
+    const answer =
+      "```python\nfrom sys import stdin\nprint(int(stdin.readline()) * 2)\n```\n```python\n# prints 6 for input 3\n```";
+    expect(extractCode(answer, "python").code).toBe(
+      "from sys import stdin\nprint(int(stdin.readline()) * 2)",
+    );
   });
 
   it("a block of test functions (def test_..., unittest) after the solution is not the solution", () => {
@@ -190,6 +200,21 @@ describe("extractCode: answers without fences", () => {
     expect(extractCode(answer, "python")).toEqual({ code: SOLUTION, how: "no-fence" });
   });
 
+  it("one-line compound statements, subscripted and tuple targets, comprehension statements", () => {
+    const code = [
+      "def II(): return int(input())",
+      "n = II()",
+      "dp = [[0] * 3 for _ in range(n)]",
+      "dp[0][1] = 1",
+      "(a, b) = (1, 2)",
+      "[N, M] = [3, 4]",
+      "if n > 2: print(n)",
+      "[print(x) for x in dp]",
+      "main();",
+    ].join("\n");
+    expect(extractCode(`Code:\n${code}\nDone.`, "python")).toEqual({ code, how: "no-fence" });
+  });
+
   it("a bare function", () => {
     const code =
       "def is_prime(n):\n    if n < 2:\n        return False\n    return all(n % d for d in range(2, int(n ** 0.5) + 1))";
@@ -265,4 +290,55 @@ describe("fencedBlocks", () => {
       { tag: "", code: "y", closed: false },
     ]);
   });
+});
+
+describe("extractCode on real accepted solutions", () => {
+  const wrap = {
+    fenced: (code: string, tag: string) =>
+      `Here is my solution.\n\n\`\`\`${tag}\n${code}\n\`\`\`\n\nFor the first sample:\n\`\`\`${tag}\n${tag === "python" ? "#" : "//"} prints the expected output\n\`\`\`\n\`\`\`text\n16\n\`\`\``,
+    bare: (code: string) => `Sure, this works:\n\n${code}\n\nIt runs in linear time.`,
+    thinking: (code: string, tag: string) =>
+      `<think>\nA first idea:\n\`\`\`${tag}\nint x;\n\`\`\`\nNo.\n</think>\nFinal answer:\n\`\`\`${tag}\n${code}\n\`\`\``,
+  };
+
+  it.runIf(hasData("codecontests-sample"))(
+    "CodeContests Python solutions come back exactly, fenced or bare",
+    async () => {
+      const problems = await loadProblems(dataPath("codecontests-sample"));
+      let n = 0;
+      for (const p of problems) {
+        for (const s of p.solutions.filter((x) => x.language === "python" && x.verdict === "accepted")) {
+          const code = s.code.replace(/\s+$/, "");
+          n++;
+          expect(extractCode(wrap.fenced(code, "python"), "python"), p.id).toEqual({
+            code,
+            how: "fenced-language",
+          });
+          expect(extractCode(wrap.thinking(code, "python"), "python").code, p.id).toBe(code);
+          expect(extractCode(wrap.bare(code), "python"), p.id).toEqual({ code, how: "no-fence" });
+        }
+      }
+      expect(n).toBeGreaterThanOrEqual(290);
+    },
+  );
+
+  it.runIf(hasData("kattis-rmrc2019"))(
+    "Kattis accepted C++ and Python submissions come back exactly",
+    async () => {
+      const problems = await loadProblems(dataPath("kattis-rmrc2019"));
+      const seen = { cpp: 0, python: 0 };
+      for (const p of problems) {
+        for (const s of p.solutions.filter((x) => x.verdict === "accepted")) {
+          if (s.language !== "cpp" && s.language !== "python") continue;
+          const code = s.code.replace(/\s+$/, "");
+          const tag = s.language === "cpp" ? "cpp" : "python";
+          seen[s.language]++;
+          expect(extractCode(wrap.fenced(code, tag), s.language).code, s.path).toBe(code);
+          expect(extractCode(wrap.thinking(code, tag), s.language).code, s.path).toBe(code);
+        }
+      }
+      expect(seen.cpp).toBeGreaterThan(5);
+      expect(seen.python).toBeGreaterThanOrEqual(5);
+    },
+  );
 });
