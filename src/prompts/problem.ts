@@ -2,7 +2,7 @@ import { type PyValue, pyRepr } from "../judge/pyvalue.js";
 import type { Language, TestCase } from "../judge/types.js";
 import type { Problem } from "../problems/types.js";
 import { type PromptOverrides, paragraphs, render } from "./templates.js";
-import { fenced, trimEndNewlines } from "./text.js";
+import { clipText, fenced, trimEndNewlines } from "./text.js";
 
 export const LANGUAGE_NAMES: Readonly<Record<Language, string>> = { python: "Python 3", cpp: "C++17" };
 export const FENCE_TAGS: Readonly<Record<Language, string>> = { python: "python", cpp: "cpp" };
@@ -17,6 +17,8 @@ export interface FormatProblemOptions {
   examples?: "auto" | "all" | "none";
   /** At most this many examples (default: all public tests). */
   maxExamples?: number;
+  /** Characters per example input or output, cut head + tail beyond (default 4000). */
+  maxExampleChars?: number;
   /** Show time and memory limits for stdin/stdout problems (default true). */
   showLimits?: boolean;
   overrides?: PromptOverrides;
@@ -54,25 +56,36 @@ export function callSource(entryPoint: string, args: readonly PyValue[]): string
 
 const squash = (s: string) => s.replace(/\s+/g, " ").trim();
 
+/**
+ * Whether the statement already shows a stdin/stdout test: it has an examples section and the
+ * test's input occurs in it with the output somewhere after. Tiny tests ("1" -> "3") would
+ * otherwise be found in any statement that happens to mention those numbers.
+ */
 function shownInStatement(statement: string, t: TestCase): boolean {
-  if (t.kind !== "stdio") return false;
+  if (t.kind !== "stdio" || !/\b(?:examples?|samples?)\b/i.test(statement)) return false;
   const st = squash(statement);
   const input = squash(t.input);
   const output = squash(t.output);
-  return input !== "" && output !== "" && st.includes(input) && st.includes(output);
+  if (input === "" || output === "") return false;
+  for (let at = st.indexOf(input); at >= 0; at = st.indexOf(input, at + 1)) {
+    if (st.indexOf(output, at + input.length) >= 0) return true;
+  }
+  return false;
 }
 
 function renderExample(
   t: TestCase,
   number: number,
   entryPoint: string | undefined,
+  maxChars: number,
   overrides?: PromptOverrides,
 ): string {
+  const show = (s: string) => fenced(clipText(trimEndNewlines(s), { maxChars, maxLines: 0 }, overrides));
   switch (t.kind) {
     case "stdio":
       return render(
         "problem.example.stdio",
-        { number, input: fenced(trimEndNewlines(t.input)), output: fenced(trimEndNewlines(t.output)) },
+        { number, input: show(t.input), output: show(t.output) },
         overrides,
       );
     case "function": {
@@ -167,7 +180,9 @@ export function formatProblem(problem: Problem, options: FormatProblemOptions = 
           shown.every((t) => t.kind === "assert") ? "problem.asserts" : "problem.examples",
           {
             count: shown.length,
-            examples: shown.map((t, i) => renderExample(t, i + 1, entryPoint, o)).join("\n\n"),
+            examples: shown
+              .map((t, i) => renderExample(t, i + 1, entryPoint, options.maxExampleChars ?? 4000, o))
+              .join("\n\n"),
           },
           o,
         );

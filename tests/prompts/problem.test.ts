@@ -56,6 +56,30 @@ describe("formatProblem", () => {
     expect(capped).not.toContain("10 -4");
   });
 
+  it("auto needs an examples section and the output after the input: tiny tests are not found by accident", () => {
+    const p = stdioProblem({
+      statement: "Read 1 2 and print their sum; 3 is the answer for 1 2.",
+      tests: { public: [{ kind: "stdio", input: "1 2\n", output: "3\n" }], private: [], generated: [] },
+    });
+    expect(formatProblem(p)).toContain("Input:\n```\n1 2\n```");
+    const withSection = stdioProblem({
+      statement: "Print the sum.\n\nExamples\n\nOutput 3 comes from\n\n1 2\n",
+      tests: p.tests,
+    });
+    // The output occurs only before the input: not shown by the statement.
+    expect(formatProblem(withSection)).toContain("Input:\n```\n1 2\n```");
+  });
+
+  it("long example inputs are cut head + tail with a marker", () => {
+    const input = `${"7 ".repeat(5000)}\n`;
+    const p = stdioProblem({
+      tests: { public: [{ kind: "stdio", input, output: "1\n" }], private: [], generated: [] },
+    });
+    const text = formatProblem(p, { maxExampleChars: 100 });
+    expect(text).toContain("[... 9900 characters cut ...]");
+    expect(text.length).toBeLessThan(1500);
+  });
+
   it("function problem with starter code: code to complete, the call, examples as calls", () => {
     const text = formatProblem(functionProblem());
     expect(text).toContain("Return the indices of the two numbers");
