@@ -87,25 +87,24 @@ function clip(ctx: Ctx, text: string): string {
 
 function statusText(ctx: Ctx, v: TestVerdict | undefined): string {
   if (!v) return render("feedback.status.not_run", {}, ctx.o);
-  const limitsFromRecord = {
-    time_limit: ctx.input.timeLimitSec ?? "?",
-    memory_limit: ctx.input.memoryLimitMb ?? "?",
-  };
   switch (v.verdict) {
     case "time_limit":
-      return render("feedback.status.time_limit", { time_limit: limitsFromRecord.time_limit }, ctx.o);
+      return render("feedback.status.time_limit", { time_limit: ctx.input.timeLimitSec ?? "?" }, ctx.o);
     case "memory_limit":
-      return render("feedback.status.memory_limit", { memory_limit: limitsFromRecord.memory_limit }, ctx.o);
+      return render("feedback.status.memory_limit", { memory_limit: ctx.input.memoryLimitMb ?? "?" }, ctx.o);
     default:
       return render(`feedback.status.${v.verdict}`, {}, ctx.o);
   }
 }
 
-/** The error text of a failed run: its stderr (the traceback), else the judge's one-line reason. */
+/**
+ * The error text of a failed run: its stderr (the traceback), else, for a crash or a failed
+ * assert, the judge's one-line reason. Limit verdicts without stderr have nothing to add to
+ * their status line.
+ */
 function errorText(v: TestVerdict): string | undefined {
-  const stderr = v.record.stderr.trim();
-  if (stderr) return v.record.stderr;
-  return v.message;
+  if (v.record.stderr.trim()) return v.record.stderr;
+  return v.verdict === "runtime_error" || v.verdict === "wrong_answer" ? v.message : undefined;
 }
 
 function renderTest(ctx: Ctx, index: number): string {

@@ -81,6 +81,8 @@ describe("renderFeedback", () => {
     expect(failed).toContain("Test 4: timeout (the time limit of 2 s was exceeded)");
     // A crash without output shows no empty "Your output" block.
     expect(failed.split("Test 3:")[1]!.split("Test 4:")[0]).not.toContain("Your output");
+    // A timeout without stderr shows no error block repeating its status.
+    expect(failed.split("Test 4:")[1]).not.toContain("Error output");
     const all = renderFeedback("all-tests", input);
     expect(all).toMatch(/\(1 of 4 passed\)/);
     expect(all).toContain("Test 2: passed\nInput:\n```\n1 1\n```\nExpected output:\n```\n2\n```");
