@@ -17,8 +17,9 @@ interface CacheEntry {
   taskId: string;
   /** Digest of code and arguments: a changed input rebuild must not reuse stale outputs. */
   inputsDigest: string;
-  private: PyValue[];
-  generated: PyValue[];
+  /** null: the canonical solution failed on that input, which is then left out. */
+  private: (PyValue | null)[];
+  generated: (PyValue | null)[];
 }
 
 function inputsDigest(p: Problem): string {
@@ -58,7 +59,7 @@ export async function computeExpectedOutputs(
     }
     if (!entry) {
       const argsList = [...pe.privateArgs, ...pe.generatedArgs];
-      let outputs: PyValue[];
+      let outputs: (PyValue | null)[];
       try {
         outputs = await compute(p, pe.canonicalCode, argsList);
       } catch (err) {
@@ -85,10 +86,23 @@ export async function computeExpectedOutputs(
       await writeFile(tmp, JSON.stringify(entry));
       await rename(tmp, file);
     }
-    const toTests = (args: PyValue[][], expected: PyValue[], prefix: string): TestCase[] =>
-      args.map((a, i) => ({ kind: "function", name: `${prefix}-${i}`, args: a, expected: expected[i]! }));
+    let dropped = 0;
+    const toTests = (args: PyValue[][], expected: (PyValue | null)[], prefix: string): TestCase[] =>
+      args.flatMap((a, i): TestCase[] => {
+        const want = expected[i];
+        if (want === null || want === undefined) {
+          dropped++;
+          return [];
+        }
+        return [{ kind: "function", name: `${prefix}-${i}`, args: a, expected: want }];
+      });
     p.tests.private.push(...toTests(pe.privateArgs, entry.private, "base"));
     p.tests.generated.push(...toTests(pe.generatedArgs, entry.generated, "plus"));
+    if (dropped) {
+      p.warnings.push(
+        `${dropped} of ${pe.privateArgs.length + pe.generatedArgs.length} base/plus inputs left out: the canonical solution failed on them`,
+      );
+    }
     p.pendingExpected = undefined;
     p.warnings = p.warnings.filter((w) => !w.startsWith(PENDING_WARNING));
     options.onProgress?.(++done, pending.length);

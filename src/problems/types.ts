@@ -156,11 +156,15 @@ export interface ProblemFilters {
  * Runs the canonical solution on each argument list and returns its return values, in order.
  * The sandbox provides the real implementation.
  */
+/**
+ * Runs the canonical solution on each argument list and returns what it returned, or null for
+ * an input it failed on (that test is then left out, with a warning on the problem).
+ */
 export type ComputeExpected = (
   problem: Problem,
   canonicalCode: string,
   argsList: PyValue[][],
-) => Promise<PyValue[]>;
+) => Promise<(PyValue | null)[]>;
 
 export interface LoadOptions {
   /** Skip detection. */
