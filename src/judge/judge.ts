@@ -1,5 +1,13 @@
 import type { Sandbox } from "../sandbox/index.js";
-import type { JobTest, PreparedProgram, RunRecord, SandboxLimits, TestRun } from "../sandbox/types.js";
+import type {
+  JobTest,
+  PreparedProgram,
+  RunRecord,
+  SandboxLimits,
+  SandboxTrace,
+  TestRun,
+  TraceOptions,
+} from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
 import { pyEqual, pyRepr } from "./pyvalue.js";
 import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
@@ -163,6 +171,36 @@ export class Judge {
       total: tests.length,
       infrastructureFailure: result.some((v) => v.verdict === "sandbox_error"),
     };
+  }
+
+  /**
+   * Runs one test again with a line-level trace (the "trace" feedback kind): which lines ran
+   * and the locals after each, first and last events kept. Python submissions only.
+   */
+  async traceTest(
+    spec: JudgeSpec,
+    test: TestCase,
+    submission: Submission,
+    opts: { limits: SandboxLimits; trace?: TraceOptions },
+  ): Promise<SandboxTrace | undefined> {
+    if (submission.language !== "python") return undefined;
+    const [run] = await this.sandbox.run({
+      program: { kind: "python", source: submission.code },
+      mode: spec.kind,
+      entryPoint: spec.kind === "function" ? spec.entryPoint : undefined,
+      setup: spec.kind === "assert" ? spec.setup : undefined,
+      tests: [jobTest(test)],
+      // Tracing slows a program down many times over: give it room to reach the failure.
+      limits: {
+        ...opts.limits,
+        timeMs: opts.limits.timeMs * 5,
+        wallMs: (opts.limits.wallMs ?? opts.limits.timeMs * 3 + 1000) * 5,
+      },
+      trace: opts.trace ?? {},
+    });
+    const trace = run?.record.trace;
+    if (trace && run.record.verdict === "time_limit") trace.outcome = "timeout";
+    return trace;
   }
 
   private validatorProgram(v: OutputValidator): Promise<PreparedProgram> {

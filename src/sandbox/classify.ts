@@ -1,6 +1,6 @@
 import { constants } from "node:os";
 import type { PyValue } from "../judge/pyvalue.js";
-import type { RunRecord, SandboxLimits, TestRun } from "./types.js";
+import type { RunRecord, SandboxLimits, SandboxTrace, TestRun } from "./types.js";
 
 const SIGNAL_NAMES = new Map<number, string>(
   Object.entries(constants.signals).map(([name, num]) => [num as number, name]),
@@ -25,6 +25,7 @@ export interface RawResult {
   sandboxError?: string;
   status?: { k: string; type?: string; msg?: string; v?: PyValue };
   collected?: string[];
+  trace?: SandboxTrace;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
@@ -109,6 +110,7 @@ export function classify(raw: RawResult, blobs: Buffer[], limits: SandboxLimits)
   }
   if (status?.k === "assert") record.assertionFailed = true;
   if (status?.k === "ret" && status.v) record.returnValue = status.v;
+  if (raw.trace) record.trace = raw.trace;
   const collected: Record<string, Buffer> = {};
   (raw.collected ?? []).forEach((name, i) => {
     collected[name] = blobs[2 + i]!;

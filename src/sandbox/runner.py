@@ -442,11 +442,80 @@ def child_main(req, test, io_dir, work_dir, status_w, blobs):
 
 
 def report(obj):
-    data = json.dumps(obj, separators=(",", ":")).encode()
+    # One JSON object per line: a run can report a trace and then its outcome.
+    data = json.dumps(obj, separators=(",", ":")).encode() + b"\n"
     try:
         write_all(STATUS_FD, data)
     except OSError:
         pass
+
+
+class Tracer:
+    """Line-level trace of the submitted program (the LDB-style feedback): for each executed
+    line of solution.py, the frame's local variables after the line ran, as short reprs.
+    Keeps the first `head` and last `tail` events of a long run and counts the rest."""
+
+    def __init__(self, opts, lines):
+        import reprlib
+
+        self.head = int(opts.get("headEvents", 200))
+        self.tail = collections.deque(maxlen=int(opts.get("tailEvents", 200)))
+        self.events = []
+        self.dropped = 0
+        self.lines = lines
+        self.pending = {}
+        r = reprlib.Repr()
+        r.maxstring = r.maxother = int(opts.get("maxValueChars", 80))
+        r.maxlist = r.maxtuple = r.maxset = r.maxdict = r.maxdeque = r.maxarray = 8
+        self.repr = r.repr
+
+    def snapshot(self, frame):
+        out = {}
+        for name, value in list(frame.f_locals.items())[:40]:
+            if name.startswith("__") or isinstance(value, (types.ModuleType, types.FunctionType, type)):
+                continue
+            try:
+                out[name] = self.repr(value)
+            except BaseException:
+                out[name] = "<unrepresentable>"
+        return out
+
+    def emit(self, event):
+        if len(self.events) < self.head:
+            self.events.append(event)
+        else:
+            if len(self.tail) == self.tail.maxlen:
+                self.dropped += 1
+            self.tail.append(event)
+
+    def finish_pending(self, frame):
+        ev = self.pending.pop(id(frame), None)
+        if ev is not None:
+            ev["vars"] = self.snapshot(frame)
+            self.emit(ev)
+
+    def local(self, frame, event, arg):
+        if event == "line" or event == "return":
+            self.finish_pending(frame)
+        if event == "line":
+            n = frame.f_lineno
+            src = self.lines[n - 1].rstrip("\n") if 0 < n <= len(self.lines) else ""
+            self.pending[id(frame)] = {"line": n, "func": frame.f_code.co_name, "source": src}
+        return self.local
+
+    def global_(self, frame, event, arg):
+        if frame.f_code.co_filename != "solution.py":
+            return None
+        return self.local(frame, event, arg)
+
+    def result(self, outcome):
+        sys.settrace(None)
+        threading.settrace(None)
+        events = self.events + list(self.tail)
+        out = {"events": events, "outcome": outcome}
+        if self.dropped:
+            out["omitted"] = {"after": len(self.events), "count": self.dropped}
+        return out
 
 
 def print_exc_to_stderr():
@@ -532,6 +601,8 @@ def run_python(req, test, blobs, env):
     g = main.__dict__
     code = 0
     mode = req.get("mode", "stdio")
+    tracer = None
+    outcome = "finished"
     try:
         try:
             compiled = compile(source, filename, "exec", dont_inherit=True)
@@ -539,6 +610,10 @@ def run_python(req, test, blobs, env):
             print_exc_to_stderr()
             report({"k": "syntax", "type": type(e).__name__})
             os._exit(1)
+        if req.get("trace") is not None:
+            tracer = Tracer(req["trace"], source.splitlines(True))
+            threading.settrace(tracer.global_)
+            sys.settrace(tracer.global_)
         exec(compiled, g)
         if mode == "function":
             entry = req["entry"]
@@ -553,6 +628,7 @@ def run_python(req, test, blobs, env):
                 fn = g[entry]
             args = unlimited_int_digits(lambda: [decode_value(a) for a in json.loads(test["args"])])
             result = fn(*args)
+            outcome = "returned " + (tracer.repr(result) if tracer else "")
             try:
                 encoded = unlimited_int_digits(encode_value, result)
             except EncodeLimit as e:
@@ -572,6 +648,7 @@ def run_python(req, test, blobs, env):
                 code = 1
     except SystemExit as e:
         c = e.code
+        outcome = "exited with code %r" % (c,)
         if c is None:
             code = 0
         elif isinstance(c, int):
@@ -583,9 +660,15 @@ def run_python(req, test, blobs, env):
                 pass
             code = 1
     except BaseException as e:
+        outcome = "%s: %s" % (type(e).__name__, str(e)[:200])
+        if tracer:
+            report({"k": "trace", "trace": tracer.result(outcome)})
+            tracer = None
         print_exc_to_stderr()
         report({"k": "exc", "type": type(e).__name__})
         code = 1
+    if tracer:
+        report({"k": "trace", "trace": tracer.result(outcome)})
     try:
         if "threading" in sys.modules:
             threading._shutdown()
@@ -791,11 +874,17 @@ def supervise(req, test, blobs, io_dir, work_dir, lim):
         "stderrBytes": err_size,
         "leftovers": not clean,
     }
-    if status:
+    for line in bytes(status).splitlines():
         try:
-            res["status"] = json.loads(bytes(status).decode("utf-8", errors="replace"))
+            msg = json.loads(line.decode("utf-8", errors="replace"))
         except ValueError:
-            res["status"] = {"k": "garbled"}
+            msg = {"k": "garbled"}
+        if not isinstance(msg, dict):
+            msg = {"k": "garbled"}
+        if msg.get("k") == "trace":
+            res["trace"] = msg.get("trace")
+        elif "status" not in res:
+            res["status"] = msg
     collected = []
     names = []
     for name in req.get("collect") or []:

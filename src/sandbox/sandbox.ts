@@ -418,6 +418,7 @@ export class Sandbox {
         tests,
         limits,
         collect: job.collect,
+        trace: job.trace,
       },
       blobs,
       (frame: Frame) => {

@@ -63,6 +63,32 @@ export interface RunRecord {
   assertionFailed?: boolean;
   /** The run needed a second attempt after a sandbox failure. */
   retried?: boolean;
+  /** Line-level trace of the program, when the job asked for one (Python only). */
+  trace?: SandboxTrace;
+}
+
+/** One executed line of the submitted program and the frame's locals after it ran (reprs). */
+export interface SandboxTraceEvent {
+  line: number;
+  func: string;
+  source: string;
+  vars: Record<string, string>;
+}
+
+/** What the tracer collected: first and last events of the run, and how the run ended. */
+export interface SandboxTrace {
+  events: SandboxTraceEvent[];
+  /** `count` events after `events[after - 1]` were dropped (only head and tail are kept). */
+  omitted?: { after: number; count: number };
+  outcome?: string;
+}
+
+export interface TraceOptions {
+  /** Events kept from the start and from the end of the run. */
+  headEvents?: number;
+  tailEvents?: number;
+  /** Longest repr kept for one variable. */
+  maxValueChars?: number;
 }
 
 /** A program ready to run: Python source, or a compiled binary. */
@@ -91,6 +117,8 @@ export interface Job {
   limits: SandboxLimits;
   /** Files to bring back from the working directory after each test (e.g. a compiled binary). */
   collect?: string[];
+  /** Record a line-level execution trace of each test (Python programs; slow, for feedback). */
+  trace?: TraceOptions;
   /**
    * Called after each test in order; return false to skip the remaining tests (stop at the
    * first failure). The whole test set still travels to the sandbox in one request.
