@@ -195,7 +195,9 @@ export class Sandbox {
     this.stats.workerStarts++;
     const w = new Worker(this.spawnSpec(slot));
     w.proc.once("close", () => {
-      if (!this.closed) this.stats.workerDeaths += w.dead && this.slots[slot] === w ? 1 : 0;
+      // Fork servers end only when the pool closes; any other end is a death. Fresh-mode
+      // workers are not in slots and end by design after their one test.
+      if (!this.closed && this.slots[slot] === w) this.stats.workerDeaths++;
     });
     return w;
   }
@@ -308,12 +310,11 @@ export class Sandbox {
         this.stats.retries++;
         continue;
       }
-      const wallMs = 0;
       const run: TestRun = {
         record: {
           verdict: "sandbox_error",
           cpuMs: 0,
-          wallMs,
+          wallMs: 0,
           memoryKb: 0,
           exitCode: null,
           signal: null,

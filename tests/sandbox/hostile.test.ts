@@ -224,6 +224,7 @@ describe.skipIf(!bwrapWorks)("hostile programs are contained (fork-server pool)"
     expect(r!.stdout.toString()).toBe("done\n");
     expect(sb.stats.retries).toBe(before + 1);
     expect(sb.stats.workerStarts).toBeGreaterThan(starts);
+    expect(sb.stats.workerDeaths).toBeGreaterThan(0);
     await expectPoolHealthy();
   });
 
