@@ -18,7 +18,17 @@ export type PyValue =
   | ["S", PyValue[]]
   | ["F", PyValue[]]
   | ["d", [PyValue, PyValue][]]
+  | ["c", number | "nan" | "inf" | "-inf", number | "nan" | "inf" | "-inf"]
+  /**
+   * A value of a known standard-library type with value semantics, carried as its builtin
+   * form: collections.Counter / OrderedDict / defaultdict (a dict), collections.deque (a list),
+   * re.Match (a tuple of its span and matched text).
+   */
+  | ["T", string, PyValue]
   | ["o", string, string];
+
+/** Bumped whenever the encoding changes, so cached expected outputs are computed again. */
+export const PYVALUE_ENCODING_VERSION = 2;
 
 export const py = {
   none: (): PyValue => ["N"],
@@ -191,6 +201,15 @@ function reprString(s: string): string {
   return out + quote;
 }
 
+/** Python's complex repr: `(1+2j)`, `(1.5-0.5j)`, `2j` when the real part is +0. */
+function reprComplex(re: number | string, im: number | string): string {
+  const part = (x: number | string) => reprFloat(x).replace(/\.0$/, "");
+  if (re === 0 && !Object.is(re, -0)) return `${part(im)}j`;
+  const negative = typeof im === "number" ? im < 0 || Object.is(im, -0) : im === "-inf";
+  const abs = typeof im === "number" ? Math.abs(im) : im === "-inf" ? "inf" : im;
+  return `(${part(re)}${negative ? "-" : "+"}${part(abs)}j)`;
+}
+
 function reprFloat(f: number | string): string {
   if (f === "nan") return "nan";
   if (f === "inf") return "inf";
@@ -226,6 +245,16 @@ export function pyRepr(v: PyValue): string {
       return `frozenset({${v[1].map(pyRepr).join(", ")}})`;
     case "d":
       return `{${v[1].map(([k, x]) => `${pyRepr(k)}: ${pyRepr(x)}`).join(", ")}}`;
+    case "c":
+      return reprComplex(v[1], v[2]);
+    case "T": {
+      const short = v[1].split(".").pop()!;
+      if (v[1] === "re.Match" && v[2][0] === "t") {
+        const [span, text] = v[2][1];
+        return `<re.Match object; span=${pyRepr(span!)}, match=${pyRepr(text!)}>`;
+      }
+      return `${short}(${pyRepr(v[2])})`;
+    }
     case "o":
       return v[2];
   }
@@ -253,6 +282,16 @@ function asNumber(v: PyValue): number | undefined {
   return undefined;
 }
 
+function partNumber(x: number | "nan" | "inf" | "-inf"): number {
+  return x === "nan"
+    ? Number.NaN
+    : x === "inf"
+      ? Number.POSITIVE_INFINITY
+      : x === "-inf"
+        ? Number.NEGATIVE_INFINITY
+        : x;
+}
+
 function floatsClose(want: number, got: number, o: PyEqualOptions): boolean {
   if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got);
   if (want === got) return true;
@@ -267,8 +306,13 @@ function floatsClose(want: number, got: number, o: PyEqualOptions): boolean {
 function canonicalKey(v: PyValue): string | undefined {
   switch (v[0]) {
     case "f":
+    case "c":
     case "o":
       return undefined;
+    case "T": {
+      const inner = canonicalKey(v[2]);
+      return inner === undefined ? undefined : `T:${v[1]}(${inner})`;
+    }
     case "l":
     case "t":
     case "S":
@@ -339,6 +383,17 @@ export function pyEqual(want: PyValue, got: PyValue, o: PyEqualOptions = {}): bo
   switch (want[0]) {
     case "N":
       return true;
+    case "c": {
+      const g = got as typeof want;
+      return (
+        floatsClose(partNumber(want[1]), partNumber(g[1]), o) &&
+        floatsClose(partNumber(want[2]), partNumber(g[2]), o)
+      );
+    }
+    case "T": {
+      const g = got as typeof want;
+      return want[1] === g[1] && pyEqual(want[2], g[2], o);
+    }
     case "b":
     case "i":
     case "s":
@@ -383,7 +438,10 @@ function pairToTuple([k, v]: [PyValue, PyValue]): PyValue {
 export function pyHasFloat(v: PyValue): boolean {
   switch (v[0]) {
     case "f":
+    case "c":
       return true;
+    case "T":
+      return pyHasFloat(v[2]);
     case "l":
     case "t":
     case "S":

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { PyValue } from "../judge/pyvalue.js";
+import { PYVALUE_ENCODING_VERSION, type PyValue } from "../judge/pyvalue.js";
 import type { TestCase } from "../judge/types.js";
 import { ProblemLoadError, errorMessage } from "./errors.js";
 import type { ComputeExpected, Problem } from "./types.js";
@@ -25,7 +25,15 @@ interface CacheEntry {
 function inputsDigest(p: Problem): string {
   const pe = p.pendingExpected!;
   return createHash("sha256")
-    .update(JSON.stringify([pe.canonicalCode, pe.entryPoint, pe.privateArgs, pe.generatedArgs]))
+    .update(
+      JSON.stringify([
+        PYVALUE_ENCODING_VERSION,
+        pe.canonicalCode,
+        pe.entryPoint,
+        pe.privateArgs,
+        pe.generatedArgs,
+      ]),
+    )
     .digest("hex");
 }
 

@@ -289,8 +289,27 @@ def unlimited_int_digits(fn, *args):
         sys.set_int_max_str_digits(old)
 
 
+def float_part(x):
+    if x != x:
+        return "nan"
+    if x in (float("inf"), float("-inf")):
+        return "inf" if x > 0 else "-inf"
+    return x
+
+
 def decode_value(v):
     tag = v[0]
+    if tag == "c":
+        return complex(float(v[1]), float(v[2]))
+    if tag == "T":
+        inner = decode_value(v[2])
+        if v[1] == "collections.Counter":
+            return collections.Counter(inner)
+        if v[1] == "collections.OrderedDict":
+            return collections.OrderedDict(inner)
+        if v[1] == "collections.deque":
+            return collections.deque(inner)
+        return inner
     if tag == "N":
         return None
     if tag == "b":
@@ -317,6 +336,17 @@ def decode_value(v):
     raise ValueError("cannot decode value tag %r" % tag)
 
 
+# Standard-library types with value semantics, sent as their builtin form (exact type match:
+# a subclass is still an opaque object).
+VALUE_TYPES = {
+    collections.Counter: ("collections.Counter", dict),
+    collections.OrderedDict: ("collections.OrderedDict", dict),
+    collections.defaultdict: ("collections.defaultdict", dict),
+    collections.deque: ("collections.deque", list),
+    re.Match: ("re.Match", lambda m: (m.span(), m.group(0))),
+}
+
+
 class EncodeLimit(Exception):
     pass
 
@@ -336,11 +366,12 @@ def encode_value(v, depth=0, budget=None):
     if t is int:
         return ["i", str(v)]
     if t is float:
-        if v != v:
-            return ["f", "nan"]
-        if v in (float("inf"), float("-inf")):
-            return ["f", "inf" if v > 0 else "-inf"]
-        return ["f", v]
+        return ["f", float_part(v)]
+    if t is complex:
+        return ["c", float_part(v.real), float_part(v.imag)]
+    if t in VALUE_TYPES:
+        name, as_builtin = VALUE_TYPES[t]
+        return ["T", name, encode_value(as_builtin(v), depth + 1, budget)]
     if t is str:
         return ["s", v]
     if t is bytes:

@@ -205,6 +205,39 @@ describe("judge", () => {
       expect(missing.tests[0]!.record.stderr).toMatch(/entry point 'add' is not defined/);
     });
 
+    it("compares Counter, complex and re.Match results by value, type-strictly", async () => {
+      const canon = [
+        "import collections, re",
+        "def f(s):",
+        "    return collections.Counter(s), complex(len(s), -1), re.search('b+', s)",
+      ].join("\n");
+      const [ref] = await sb.run({
+        program: { kind: "python", source: canon },
+        mode: "function",
+        entryPoint: "f",
+        tests: [{ args: [py.str("abba")] }],
+        limits: LIMITS,
+      });
+      const expected = ref!.record.returnValue!;
+      const s: JudgeSpec = { kind: "function", entryPoint: "f" };
+      const t: TestCase[] = [{ kind: "function", args: [py.str("abba")], expected }];
+      const same =
+        "import collections, re\ndef f(s):\n    return collections.Counter(sorted(s)), complex(4, -1), re.search('bb', s)\n";
+      expect((await judge.judge(s, t, { language: "python", code: same }, { limits: LIMITS })).verdict).toBe(
+        "accepted",
+      );
+      const plainDict =
+        "import re\ndef f(s):\n    return {'a': 2, 'b': 2}, complex(4, -1), re.search('bb', s)\n";
+      expect(
+        (await judge.judge(s, t, { language: "python", code: plainDict }, { limits: LIMITS })).verdict,
+      ).toBe("wrong_answer");
+      const subclass =
+        "import collections, re\nclass C(collections.Counter):\n    def __eq__(self, o):\n        return True\ndef f(s):\n    return C(s), complex(4, -1), re.search('bb', s)\n";
+      expect(
+        (await judge.judge(s, t, { language: "python", code: subclass }, { limits: LIMITS })).verdict,
+      ).toBe("wrong_answer");
+    });
+
     it("function output printed to stdout does not interfere with the return value", async () => {
       const r = await judge.judge(
         spec,

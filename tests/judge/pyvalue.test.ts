@@ -76,4 +76,21 @@ describe("PyValue", () => {
     expect(pyEqual(py.int(2), py.float(2), { loose: true })).toBe(true);
     expect(pyEqual(py.int(2), py.float(2.5), { loose: true })).toBe(false);
   });
+  it("carries complex numbers and value types of the standard library", () => {
+    expect(pyRepr(["c", 1, 2])).toBe("(1+2j)");
+    expect(pyRepr(["c", 1.5, -0.5])).toBe("(1.5-0.5j)");
+    expect(pyRepr(["c", 0, 2])).toBe("2j");
+    expect(pyEqual(["c", 1, 2], ["c", 1, 2.0000001], { absTol: 1e-6 })).toBe(true);
+    expect(pyEqual(["c", 1, 2], ["c", 1, -2])).toBe(false);
+    expect(pyEqual(["c", 1, 0], py.float(1))).toBe(false);
+    const counter: PyValue = ["T", "collections.Counter", py.dict([[py.str("a"), py.int(2)]])];
+    expect(pyRepr(counter)).toBe("Counter({'a': 2})");
+    expect(pyEqual(counter, ["T", "collections.Counter", py.dict([[py.str("a"), py.int(2)]])])).toBe(true);
+    expect(pyEqual(counter, py.dict([[py.str("a"), py.int(2)]]))).toBe(false);
+    expect(pyEqual(counter, ["T", "collections.OrderedDict", py.dict([[py.str("a"), py.int(2)]])])).toBe(
+      false,
+    );
+    const match: PyValue = ["T", "re.Match", py.tuple([py.tuple([py.int(0), py.int(3)]), py.str("abc")])];
+    expect(pyRepr(match)).toBe("<re.Match object; span=(0, 3), match='abc'>");
+  });
 });
