@@ -5,6 +5,7 @@ import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
 import { registerModels } from "./models.js";
 import { registerProblems } from "./problems.js";
+import { registerRun } from "./run.js";
 import { registerRuns } from "./runs.js";
 import { registerSandbox } from "./sandbox.js";
 import { registerValidate } from "./validate.js";
@@ -23,6 +24,7 @@ registerModels(program);
 registerValidate(registerProblems(program));
 registerConfig(program);
 registerRuns(program);
+registerRun(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -2,3 +2,4 @@ export * from "./trajectory.js";
 export * from "./config.js";
 export { runConfigJsonSchema, runConfigJsonSchemaText } from "./schema.js";
 export * from "./store.js";
+export * from "./scheduler.js";

@@ -1,0 +1,341 @@
+import { Judge } from "../judge/judge.js";
+import { type ChatModel, type ManagedModel, createModel } from "../models/index.js";
+import { type Problem, loadProblems } from "../problems/index.js";
+import { Sandbox, type SandboxLimits } from "../sandbox/index.js";
+import {
+  type Gate,
+  type Verifier,
+  hiddenTests,
+  judgeTests,
+  playTrajectory,
+  summarize,
+} from "../strategies/index.js";
+import { problemLimits, sandboxComputeExpected } from "../validate/validate.js";
+import { type RunConfig, problemFilters } from "./config.js";
+import { RunStore } from "./store.js";
+import type { TestSummary, TrajectoryKey, Turn } from "./trajectory.js";
+
+/** A counting semaphore: at most `limit` holders; waiters queue in arrival order. */
+export class Semaphore {
+  private active = 0;
+  private waiters: (() => void)[] = [];
+  constructor(readonly limit: number) {}
+  get inUse(): number {
+    return this.active;
+  }
+  async acquire(): Promise<void> {
+    if (this.active < this.limit) {
+      this.active++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+  release(): void {
+    const next = this.waiters.shift();
+    // The slot passes straight to the next waiter, so `active` stays the same.
+    if (next) next();
+    else this.active--;
+  }
+  gate: Gate = async (fn) => {
+    await this.acquire();
+    try {
+      return await fn();
+    } finally {
+      this.release();
+    }
+  };
+}
+
+export interface RunProgress {
+  total: number;
+  /** Trajectories finished (done or failed), including those finished before a resume. */
+  finished: number;
+  /** Finished in this process (for rates and ETA). */
+  finishedHere: number;
+  accepted: number;
+  /** Problems with at least one accepted submission. */
+  solvedProblems: number;
+  problems: number;
+  promptTokens: number;
+  completionTokens: number;
+  modelErrors: number;
+  failed: number;
+  startedAt: number;
+}
+
+export interface RunOptions {
+  /** Sandbox to use (the caller closes it); default: one started from the config. */
+  sandbox?: Sandbox;
+  /** Model to use (the caller closes it); default: createModel(config.model) with the config's cache. */
+  model?: ChatModel;
+  verifier?: Verifier;
+  /** Called after every finished trajectory and turn. */
+  onProgress?: (p: RunProgress) => void;
+  /** Problems to run instead of loading `config.benchmark` (tests, benchmarks). */
+  problems?: Problem[];
+  /** Also retry trajectories that failed (default false). */
+  retryFailed?: boolean;
+  log?: (line: string) => void;
+  /** Stop scheduling new trajectories when this fires; running ones finish. */
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  folder: string;
+  progress: RunProgress;
+  wallMs: number;
+}
+
+/** The model a run config names, with its response cache as configured. */
+export function modelFor(config: RunConfig): ManagedModel {
+  return createModel(config.model, {
+    cache: config.cache.enabled ? (config.cache.dir ? { dir: config.cache.dir } : true) : false,
+    // The run's own gate bounds requests; the adaptive limiter must not sit below it.
+    concurrency: { initial: config.concurrency.model, max: Math.max(512, config.concurrency.model) },
+  });
+}
+
+export function limitsFor(config: RunConfig, p: Problem): SandboxLimits {
+  const base = problemLimits(p);
+  return {
+    ...base,
+    timeMs: Math.max(1, Math.round(base.timeMs * config.sandbox.timeLimitScale)),
+    ...(config.sandbox.memoryMb !== undefined ? { memoryMb: config.sandbox.memoryMb } : {}),
+  };
+}
+
+/**
+ * Runs (or resumes) a run folder: plans every problem's trajectories, plays the unfinished
+ * ones with bounded model and sandbox concurrency, stores every turn as it completes, and
+ * grades each submission on the hidden tests. A killed run resumes from its committed turns.
+ */
+export async function runRun(
+  target: { folder: string; config?: RunConfig },
+  opts: RunOptions = {},
+): Promise<RunResult> {
+  const t0 = Date.now();
+  const store = target.config ? RunStore.create(target.folder, target.config) : RunStore.open(target.folder);
+  const config = store.config;
+  const log = opts.log ?? (() => {});
+  const sandbox =
+    opts.sandbox ??
+    (await Sandbox.create({
+      ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
+      mode: config.sandbox.mode,
+      ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
+    }));
+  const model = opts.model ?? modelFor(config);
+  try {
+    store.log(target.config ? "run started" : "run resumed");
+    const problems =
+      opts.problems ??
+      (await loadProblems(config.benchmark.source, problemFilters(config), {
+        ...(config.benchmark.format ? { format: config.benchmark.format } : {}),
+        ...(config.benchmark.release ? { release: config.benchmark.release } : {}),
+        computeExpected: sandboxComputeExpected(sandbox),
+        log,
+      }));
+    if (problems.length === 0) throw new Error(`no problems in ${config.benchmark.source} match the filters`);
+    store.planProblems(
+      problems.map((p) => ({
+        id: p.id,
+        ...(p.title ? { title: p.title } : {}),
+        ...(p.metadata.difficulty ? { difficulty: String(p.metadata.difficulty) } : {}),
+      })),
+    );
+    const byId = new Map(problems.map((p) => [p.id, p]));
+    const judge = new Judge(sandbox);
+    const modelSem = new Semaphore(config.concurrency.model);
+    const sandboxSem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);
+
+    const counts = store.counts();
+    const solved = new Set<string>();
+    let acceptedBefore = 0;
+    for (const s of iterateSummaries(store)) {
+      acceptedBefore += s.accepted;
+      if (s.accepted > 0) solved.add(s.problemId);
+    }
+    const progress: RunProgress = {
+      total: counts.total,
+      finished: counts.done + counts.failed,
+      finishedHere: 0,
+      accepted: acceptedBefore,
+      solvedProblems: solved.size,
+      problems: problems.length,
+      promptTokens: 0,
+      completionTokens: 0,
+      modelErrors: 0,
+      failed: counts.failed,
+      startedAt: t0,
+    };
+    const report = () => opts.onProgress?.({ ...progress });
+    report();
+
+    const grade = async (p: Problem, code: string): Promise<TestSummary> =>
+      summarize(
+        await sandboxSem.gate(() =>
+          judgeTests(judge, p, hiddenTests(p), code, config.language, limitsFor(config, p), true),
+        ),
+      );
+
+    const play = async (key: TrajectoryKey, storedTurns: number): Promise<void> => {
+      const p = byId.get(key.problemId);
+      if (!p)
+        throw new Error(`problem ${key.problemId} is in the run but no longer in ${config.benchmark.source}`);
+      const stored = storedTurns > 0 ? (store.trajectoryDetail(key)?.turns ?? []) : [];
+      const outcome = await playTrajectory(
+        {
+          problem: p,
+          key,
+          config,
+          model,
+          judge,
+          limits: limitsFor(config, p),
+          modelGate: modelSem.gate,
+          sandboxGate: sandboxSem.gate,
+          ...(opts.verifier ? { verifier: opts.verifier } : {}),
+          onTurn: async (turn: Turn) => {
+            store.writeTurn(key, turn);
+            for (const c of turn.candidates) {
+              progress.promptTokens += c.promptTokens;
+              progress.completionTokens += c.completionTokens;
+              if (c.modelError) progress.modelErrors++;
+            }
+            if (config.grading.gradeEveryTurn) {
+              for (const c of turn.candidates) {
+                if (c.code !== null) store.writeGrade(key, turn.index, c.index, await grade(p, c.code));
+              }
+            }
+            report();
+          },
+        },
+        stored,
+      );
+      const submitted = outcome.submitted;
+      const g = submitted ? await grade(p, submitted.code) : undefined;
+      const failed = !submitted && outcome.error !== undefined;
+      store.finishTrajectory(key, {
+        status: failed ? "failed" : "done",
+        submitted: submitted ? { turn: submitted.turn, candidate: submitted.candidate } : null,
+        ...(outcome.error ? { error: outcome.error } : {}),
+        ...(g ? { grade: g } : {}),
+      });
+      progress.finished++;
+      progress.finishedHere++;
+      if (failed) progress.failed++;
+      if (g?.verdict === "accepted") {
+        progress.accepted++;
+        if (!solved.has(key.problemId)) {
+          solved.add(key.problemId);
+          progress.solvedProblems = solved.size;
+        }
+      }
+      report();
+    };
+
+    // Backpressure: trajectories are pulled from the store's paged resume list only while
+    // fewer than `window` are in flight, so memory stays bounded however large the run is.
+    const window = config.concurrency.model * 2 + (config.concurrency.sandbox ?? sandbox.size);
+    const points = store.resumePoints(opts.retryFailed ? { retryFailed: true } : {});
+    let firstError: unknown;
+    const worker = async () => {
+      for (;;) {
+        if (opts.signal?.aborted || firstError !== undefined) return;
+        const next = points.next();
+        if (next.done) return;
+        const rp = next.value;
+        try {
+          await play({ problemId: rp.problemId, trajectory: rp.trajectory }, rp.turns);
+        } catch (err) {
+          firstError ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: window }, worker));
+    if (firstError !== undefined) throw firstError;
+    store.log(
+      `run finished: ${progress.finished}/${progress.total} trajectories, ${progress.accepted} accepted`,
+    );
+    return { folder: target.folder, progress, wallMs: Date.now() - t0 };
+  } finally {
+    if (!opts.model) await model.close();
+    if (!opts.sandbox) await sandbox.close();
+    store.close();
+  }
+}
+
+function* iterateSummaries(store: RunStore) {
+  let after = -1;
+  for (;;) {
+    const page = store.problemSummaries({ after, limit: 500 });
+    yield* page;
+    if (page.length < 500) return;
+    after = page[page.length - 1]!.ordinal;
+  }
+}
+
+/** Grades stored code again under a new grade version (`codeloop rejudge`). */
+export async function rejudgeRun(
+  folder: string,
+  opts: {
+    all?: boolean;
+    sandbox?: Sandbox;
+    problems?: Problem[];
+    note?: string;
+    onGraded?: (n: number) => void;
+  } = {},
+): Promise<{ version: number; graded: number; accepted: number; changed: number }> {
+  const store = RunStore.open(folder);
+  const config = store.config;
+  const sandbox =
+    opts.sandbox ??
+    (await Sandbox.create({
+      ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
+      mode: config.sandbox.mode,
+      ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
+    }));
+  try {
+    const problems =
+      opts.problems ??
+      (await loadProblems(config.benchmark.source, problemFilters(config), {
+        ...(config.benchmark.format ? { format: config.benchmark.format } : {}),
+        ...(config.benchmark.release ? { release: config.benchmark.release } : {}),
+        computeExpected: sandboxComputeExpected(sandbox),
+      }));
+    const byId = new Map(problems.map((p) => [p.id, p]));
+    const judge = new Judge(sandbox);
+    const sem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);
+    const version = store.beginGradeVersion(opts.note ?? "rejudge");
+    let graded = 0;
+    let accepted = 0;
+    let changed = 0;
+    const codes = store.storedCodes({ all: opts.all ?? false });
+    const worker = async () => {
+      for (;;) {
+        const n = codes.next();
+        if (n.done) return;
+        const c = n.value;
+        const p = byId.get(c.problemId);
+        if (!p) continue;
+        const r = summarize(
+          await sem.gate(() =>
+            judgeTests(judge, p, hiddenTests(p), c.code, config.language, limitsFor(config, p), true),
+          ),
+        );
+        store.writeGrade(c, c.turn, c.candidate, r, version);
+        graded++;
+        if (r.verdict === "accepted") accepted++;
+        if (c.grade && c.grade.verdict !== r.verdict) changed++;
+        opts.onGraded?.(graded);
+      }
+    };
+    await Promise.all(Array.from({ length: sem.limit * 2 }, worker));
+    store.log(
+      `rejudge: grade version ${version}, ${graded} graded, ${accepted} accepted, ${changed} changed`,
+    );
+    return { version, graded, accepted, changed };
+  } finally {
+    if (!opts.sandbox) await sandbox.close();
+    store.close();
+  }
+}

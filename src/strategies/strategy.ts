@@ -1,0 +1,380 @@
+import type { Judge, JudgeResult } from "../judge/judge.js";
+import type { Language } from "../judge/types.js";
+import { type ChatMessage, type ChatModel, type Completion, asModelError } from "../models/index.js";
+import { type Problem, judgeFor } from "../problems/index.js";
+import {
+  type ExecutionTrace,
+  type PromptOverrides,
+  entryPointOf,
+  extractCode,
+  feedbackInput,
+  formatProblem,
+  renderFeedback,
+  renderNoCodeFeedback,
+  systemMessage,
+  turnSteps,
+} from "../prompts/index.js";
+import type { RunConfig } from "../runs/config.js";
+import {
+  type Candidate,
+  type TestSummary,
+  type TrajectoryKey,
+  type Turn,
+  requestMessages,
+  seedFor,
+} from "../runs/trajectory.js";
+import type { SandboxLimits } from "../sandbox/index.js";
+import { judgeTests, summarize } from "./judging.js";
+
+/** Scores one candidate program; higher is better (µCode's learned verifier plugs in here). */
+export interface Verifier {
+  score(problem: Problem, code: string): Promise<number>;
+}
+
+/** A gate that bounds how many operations of one kind run at once. */
+export type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export const openGate: Gate = (fn) => fn();
+
+/** Everything a strategy needs to play one trajectory. */
+export interface StrategyContext {
+  problem: Problem;
+  key: TrajectoryKey;
+  config: RunConfig;
+  model: ChatModel;
+  judge: Judge;
+  limits: SandboxLimits;
+  /** Bounds model requests in flight. */
+  modelGate?: Gate;
+  /** Bounds test sets being judged at once. */
+  sandboxGate?: Gate;
+  verifier?: Verifier;
+  /** Called with each finished turn before the next one starts (the scheduler stores it). */
+  onTurn: (turn: Turn) => void | Promise<void>;
+}
+
+export interface StrategyOutcome {
+  /** The candidate whose code is submitted; null when no turn produced code. */
+  submitted: { turn: number; candidate: number; code: string } | null;
+  /** Set when the trajectory could not go on (every request of a turn failed). */
+  error?: string;
+  turns: Turn[];
+}
+
+const nowIso = () => new Date().toISOString();
+
+function overridesOf(config: RunConfig): PromptOverrides {
+  return config.prompts.overrides;
+}
+
+function systemOf(config: RunConfig): ChatMessage | null {
+  if (config.prompts.system !== undefined) {
+    return config.prompts.system.trim() ? { role: "system", content: config.prompts.system } : null;
+  }
+  return systemMessage(overridesOf(config));
+}
+
+/** The public-test feedback for a judged candidate, as the next turn's message. */
+export async function feedbackFor(
+  ctx: StrategyContext,
+  code: string | null,
+  result: JudgeResult | null,
+): Promise<string> {
+  const { config, problem } = ctx;
+  const overrides = overridesOf(config);
+  if (code === null || result === null) return renderNoCodeFeedback(overrides);
+  let trace: ExecutionTrace | undefined;
+  if (config.feedback.kind === "trace") {
+    const failing = result.tests.find((t) => t.verdict !== "accepted");
+    if (failing) {
+      const test = problem.tests.public[failing.index]!;
+      const gate = ctx.sandboxGate ?? openGate;
+      const t = await gate(() =>
+        ctx.judge.traceTest(
+          judgeFor(problem, test),
+          test,
+          { language: config.language, code },
+          {
+            limits: ctx.limits,
+          },
+        ),
+      );
+      if (t) trace = { testIndex: failing.index, events: t.events, omitted: t.omitted, outcome: t.outcome };
+    }
+  }
+  return renderFeedback(
+    config.feedback.kind,
+    feedbackInput(problem, result, trace),
+    config.feedback.truncation,
+    overrides,
+  );
+}
+
+interface Judged {
+  candidate: Candidate;
+  result: JudgeResult | null;
+}
+
+/** Asks the model once for one candidate; a failed request becomes a candidate with its error. */
+async function sample(
+  ctx: StrategyContext,
+  messages: ChatMessage[],
+  turn: number,
+  index: number,
+): Promise<{ completion: Completion | null; error: Candidate["modelError"]; seed: number }> {
+  const { config, key } = ctx;
+  const seed = seedFor(config.seed, key.problemId, key.trajectory, turn, index);
+  const gate = ctx.modelGate ?? openGate;
+  try {
+    const res = await gate(() =>
+      ctx.model.generate({
+        messages,
+        n: 1,
+        sampling: { ...config.sampling, seed },
+        id: `${key.problemId}#${key.trajectory}/${turn}/${index}`,
+      }),
+    );
+    return { completion: res.completions[0] ?? null, error: null, seed };
+  } catch (err) {
+    const e = asModelError(err);
+    return {
+      completion: null,
+      error: { kind: e.kind, message: e.message, ...(e.status !== undefined ? { status: e.status } : {}) },
+      seed,
+    };
+  }
+}
+
+function candidateOf(
+  index: number,
+  seed: number,
+  completion: Completion | null,
+  error: Candidate["modelError"],
+  code: ReturnType<typeof extractCode> | null,
+  extra: { promptTokens: number; completionTokens: number; latencyMs: number },
+): Candidate {
+  return {
+    index,
+    rawAnswer: completion?.text ?? "",
+    code: code?.code ?? null,
+    extraction: code?.how ?? "none",
+    finishReason: completion?.finishReason ?? null,
+    promptTokens: extra.promptTokens + (completion?.usage.promptTokens ?? 0),
+    completionTokens: extra.completionTokens + (completion?.usage.completionTokens ?? 0),
+    tokensApproximate: completion?.usage.approximate ?? false,
+    latencyMs: extra.latencyMs + (completion?.latencyMs ?? 0),
+    cached: completion?.cached ?? false,
+    modelError: error,
+    seed,
+    publicTests: null,
+    selected: false,
+    verifierScore: null,
+  };
+}
+
+/**
+ * Picks the candidate that continues the trajectory. public-tests: most public tests passed,
+ * then the verifier score (when there is one), then the lowest index; random: a seeded draw.
+ */
+export function selectCandidate(
+  judged: readonly { candidate: Candidate; result: JudgeResult | null }[],
+  rule: RunConfig["strategy"]["selection"],
+  seed: number,
+): number {
+  const withCode = judged.filter((j) => j.candidate.code !== null);
+  const pool = withCode.length > 0 ? withCode : judged.filter((j) => j.candidate.modelError === null);
+  if (pool.length === 0) return -1;
+  if (rule === "random") return pool[seed % pool.length]!.candidate.index;
+  const frac = (j: Judged) => (j.result && j.result.total > 0 ? j.result.passed / j.result.total : -1);
+  const byVerifier = rule === "verifier";
+  const sorted = [...pool].sort((a, b) => {
+    const va = a.candidate.verifierScore ?? Number.NEGATIVE_INFINITY;
+    const vb = b.candidate.verifierScore ?? Number.NEGATIVE_INFINITY;
+    if (!byVerifier && frac(a) !== frac(b)) return frac(b) - frac(a);
+    if (va !== vb) return vb - va;
+    return a.candidate.index - b.candidate.index;
+  });
+  return sorted[0]!.candidate.index;
+}
+
+/** Whether a stored turn ends the trajectory: its selected code passed every public test. */
+function passedPublic(c: Candidate | undefined): boolean {
+  const p = c?.publicTests;
+  return !!p && p.verdict === "accepted" && p.passed === p.total;
+}
+
+/**
+ * Plays one linear trajectory: single-turn, multi-turn and cot-retry (turn i gets
+ * `strategy.cot[i]`), each turn with `candidatesPerTurn` samples (best-of-n selection).
+ * `stored` are turns a killed run already committed; the trajectory continues after them
+ * (the feedback for the next turn is rebuilt by judging the last selected code again).
+ */
+export async function playTrajectory(
+  ctx: StrategyContext,
+  stored: readonly Turn[] = [],
+): Promise<StrategyOutcome> {
+  const { config, problem } = ctx;
+  const s = config.strategy;
+  const language = config.language as Language;
+  const overrides = overridesOf(config);
+  const turns: Turn[] = [...stored].sort((a, b) => a.index - b.index);
+  const candidatesN = s.candidatesPerTurn;
+  // Two-step chains (reasoning answered, then code) need one dialog per candidate; with
+  // several candidates per turn everything goes in one message so the turn's messages are shared.
+  const chain = candidatesN > 1 ? "single-step" : "two-step";
+
+  let conversation: ChatMessage[] = [];
+  let nextMessage: string | null = null;
+  let lastResult: JudgeResult | null = null;
+  const selectedOf = (t: Turn) => t.candidates.find((c) => c.selected);
+
+  if (turns.length > 0) {
+    const last = turns[turns.length - 1]!;
+    const sel = selectedOf(last);
+    if (!sel || (passedPublic(sel) && s.stopOnPublicPass) || turns.length >= s.maxTurns) {
+      return finish(turns, sel ? undefined : "every model request of the last turn failed");
+    }
+    conversation = [...requestMessages(turns, last.index), { role: "assistant", content: sel.rawAnswer }];
+    if (sel.code !== null) {
+      lastResult = await (ctx.sandboxGate ?? openGate)(() =>
+        judgeTests(ctx.judge, problem, problem.tests.public, sel.code!, language, ctx.limits, false),
+      );
+    }
+    nextMessage = await feedbackFor(ctx, sel.code, lastResult);
+  }
+
+  while (turns.length < s.maxTurns) {
+    const turnIndex = turns.length;
+    const startedAt = nowIso();
+    const turnMessage = nextMessage ?? formatProblem(problem, { language, overrides });
+    const cot = s.cot[turnIndex] ?? {};
+    const steps = turnSteps(
+      turnMessage,
+      {
+        ...(cot.reasoning ? { reasoning: [cot.reasoning] } : {}),
+        ...(cot.instruction ? { instruction: [cot.instruction] } : {}),
+        chain,
+      },
+      overrides,
+    );
+    const sent: ChatMessage[] = [];
+    if (turnIndex === 0) {
+      const sys = systemOf(config);
+      if (sys) sent.push(sys);
+    }
+    // Reasoning steps (answered in prose) happen before the code step, once (candidatesN is 1 here).
+    const pre = { promptTokens: 0, completionTokens: 0, latencyMs: 0 };
+    let failed: Candidate["modelError"] = null;
+    for (const step of steps.slice(0, -1)) {
+      sent.push(step.message);
+      const r = await sample(ctx, [...conversation, ...sent], turnIndex, 0);
+      if (!r.completion) {
+        failed = r.error;
+        break;
+      }
+      pre.promptTokens += r.completion.usage.promptTokens;
+      pre.completionTokens += r.completion.usage.completionTokens;
+      pre.latencyMs += r.completion.latencyMs;
+      sent.push({ role: "assistant", content: r.completion.text });
+    }
+    const judged: Judged[] = [];
+    if (failed) {
+      judged.push({
+        candidate: candidateOf(
+          0,
+          seedFor(config.seed, ctx.key.problemId, ctx.key.trajectory, turnIndex, 0),
+          null,
+          failed,
+          null,
+          pre,
+        ),
+        result: null,
+      });
+    } else {
+      sent.push(steps[steps.length - 1]!.message);
+      const request = [...conversation, ...sent];
+      const entryPoint = entryPointOf(problem);
+      const results = await Promise.all(
+        Array.from({ length: candidatesN }, async (_, i) => {
+          const r = await sample(ctx, request, turnIndex, i);
+          const extraction = r.completion
+            ? extractCode(r.completion.text, language, entryPoint ? { entryPoint } : {})
+            : null;
+          const candidate = candidateOf(
+            i,
+            r.seed,
+            r.completion,
+            r.error,
+            extraction,
+            i === 0
+              ? pre
+              : {
+                  promptTokens: 0,
+                  completionTokens: 0,
+                  latencyMs: 0,
+                },
+          );
+          let result: JudgeResult | null = null;
+          if (candidate.code !== null) {
+            const code = candidate.code;
+            result = await (ctx.sandboxGate ?? openGate)(() =>
+              judgeTests(ctx.judge, problem, problem.tests.public, code, language, ctx.limits, false),
+            );
+            candidate.publicTests = summarize(result);
+          }
+          if (ctx.verifier && candidate.code !== null && s.selection.includes("verifier")) {
+            candidate.verifierScore = await ctx.verifier.score(problem, candidate.code);
+          }
+          return { candidate, result };
+        }),
+      );
+      judged.push(...results);
+    }
+    const chosen = selectCandidate(
+      judged,
+      s.selection,
+      seedFor(config.seed, ctx.key.problemId, ctx.key.trajectory, turnIndex, candidatesN),
+    );
+    const chosenJudged = judged.find((j) => j.candidate.index === chosen);
+    if (chosenJudged) chosenJudged.candidate.selected = true;
+    const prev = turns[turns.length - 1];
+    const prevSel = prev ? selectedOf(prev) : undefined;
+    const turn: Turn = {
+      index: turnIndex,
+      parentTurn: prev ? prev.index : null,
+      parentCandidate: prevSel ? prevSel.index : null,
+      messages: sent,
+      history: "append",
+      candidates: judged.map((j) => j.candidate),
+      startedAt,
+      finishedAt: nowIso(),
+    };
+    await ctx.onTurn(turn);
+    turns.push(turn);
+    if (!chosenJudged) return finish(turns, "every model request of the turn failed");
+    const sel = chosenJudged.candidate;
+    if (s.stopOnPublicPass && passedPublic(sel)) break;
+    if (turns.length >= s.maxTurns) break;
+    conversation = [...conversation, ...sent, { role: "assistant", content: sel.rawAnswer }];
+    lastResult = chosenJudged.result;
+    nextMessage = await feedbackFor(ctx, sel.code, lastResult);
+  }
+  return finish(turns);
+}
+
+/** The submission: the latest selected candidate that has code ("submit the last code"). */
+function finish(turns: Turn[], error?: string): StrategyOutcome {
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const sel = turns[i]!.candidates.find((c) => c.selected && c.code !== null);
+    if (sel) {
+      return {
+        submitted: { turn: turns[i]!.index, candidate: sel.index, code: sel.code! },
+        turns,
+        ...(error ? { error } : {}),
+      };
+    }
+  }
+  return { submitted: null, turns, ...(error ? { error } : {}) };
+}
+
+export type { TestSummary };
