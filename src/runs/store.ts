@@ -320,6 +320,18 @@ export class RunStore {
     private readonly db: Db,
   ) {}
 
+  private readonly stmts = new Map<string, LibsqlDatabase.Statement<unknown[]>>();
+
+  /** Statements are compiled once per store and reused: compiling them dominated a turn's write. */
+  private prep(sql: string): LibsqlDatabase.Statement<unknown[]> {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
   /** Creates a run folder (which must not hold a run yet) and returns its store. */
   static create(dir: string, config: RunConfig, opts: CreateRunOptions = {}): RunStore {
     mkdirSync(dir, { recursive: true });
@@ -431,11 +443,11 @@ export class RunStore {
    */
   planProblems(problems: readonly PlannedProblem[]): void {
     const n = this.config.trajectoriesPerProblem;
-    const next = this.db.prepare("SELECT COALESCE(MAX(ordinal), -1) + 1 AS n FROM problems");
-    const insP = this.db.prepare(
+    const next = this.prep("SELECT COALESCE(MAX(ordinal), -1) + 1 AS n FROM problems");
+    const insP = this.prep(
       "INSERT OR IGNORE INTO problems (ordinal, problem_id, title, difficulty) VALUES (?, ?, ?, ?)",
     );
-    const insT = this.db.prepare(
+    const insT = this.prep(
       "INSERT OR IGNORE INTO trajectories (problem_id, trajectory, status) VALUES (?, ?, 'pending')",
     );
     this.db
@@ -451,9 +463,9 @@ export class RunStore {
 
   counts(): StatusCounts {
     const out: StatusCounts = { total: 0, pending: 0, running: 0, done: 0, failed: 0 };
-    for (const r of this.db
-      .prepare("SELECT status, COUNT(*) AS n FROM trajectories GROUP BY status")
-      .all() as Row[]) {
+    for (const r of this.prep(
+      "SELECT status, COUNT(*) AS n FROM trajectories GROUP BY status",
+    ).all() as Row[]) {
       out[ord(r.status as string)] = num(r.n);
       out.total += num(r.n);
     }
@@ -467,7 +479,7 @@ export class RunStore {
    */
   *resumePoints(opts: PageOptions & { retryFailed?: boolean } = {}): Generator<ResumePoint> {
     const statuses = opts.retryFailed ? "('pending', 'running', 'failed')" : "('pending', 'running')";
-    const page = this.db.prepare(`
+    const page = this.prep(`
       SELECT p.ordinal, t.problem_id, t.trajectory, t.status,
         (SELECT COUNT(*) FROM turns u WHERE u.problem_id = t.problem_id AND u.trajectory = t.trajectory) AS turns
       FROM trajectories t JOIN problems p ON p.problem_id = t.problem_id
@@ -516,46 +528,43 @@ export class RunStore {
     }
     return this.db
       .transaction(() => {
-        const traj = this.db
-          .prepare("SELECT status FROM trajectories WHERE problem_id = ? AND trajectory = ?")
-          .get(key.problemId, key.trajectory) as Row | undefined;
+        const traj = this.prep("SELECT status FROM trajectories WHERE problem_id = ? AND trajectory = ?").get(
+          key.problemId,
+          key.trajectory,
+        ) as Row | undefined;
         if (!traj) throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} was not planned`);
-        const exists = this.db
-          .prepare("SELECT 1 AS x FROM turns WHERE problem_id = ? AND trajectory = ? AND turn = ?")
-          .get(key.problemId, key.trajectory, turn.index);
+        const exists = this.prep(
+          "SELECT 1 AS x FROM turns WHERE problem_id = ? AND trajectory = ? AND turn = ?",
+        ).get(key.problemId, key.trajectory, turn.index);
         if (exists) return false;
         if (traj.status === "done") {
           throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} is already done`);
         }
         if (turn.parentTurn !== null) {
-          const parent = this.db
-            .prepare(
-              "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
-            )
-            .get(key.problemId, key.trajectory, turn.parentTurn, turn.parentCandidate);
+          const parent = this.prep(
+            "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
+          ).get(key.problemId, key.trajectory, turn.parentTurn, turn.parentCandidate);
           if (!parent) {
             throw new RunStoreError(
               `turn ${turn.index}: parent turn ${turn.parentTurn} candidate ${turn.parentCandidate} is not stored`,
             );
           }
         }
-        this.db
-          .prepare(
-            "INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-          )
-          .run(
-            key.problemId,
-            key.trajectory,
-            turn.index,
-            turn.parentTurn,
-            turn.parentCandidate,
-            JSON.stringify(turn.messages satisfies ChatMessage[]),
-            turn.history,
-            turn.startedAt,
-            turn.finishedAt,
-          );
+        this.prep(
+          "INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        ).run(
+          key.problemId,
+          key.trajectory,
+          turn.index,
+          turn.parentTurn,
+          turn.parentCandidate,
+          JSON.stringify(turn.messages satisfies ChatMessage[]),
+          turn.history,
+          turn.startedAt,
+          turn.finishedAt,
+        );
         const insC =
-          this.db.prepare(`INSERT INTO candidates (problem_id, trajectory, turn, candidate, raw_answer, code,
+          this.prep(`INSERT INTO candidates (problem_id, trajectory, turn, candidate, raw_answer, code,
           extraction, finish_reason, prompt_tokens, completion_tokens, tokens_approximate, latency_ms, cached,
           model_error, seed, public_verdict, public_passed, public_total, public_tests, selected, verifier_score)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
@@ -587,11 +596,9 @@ export class RunStore {
             c.verifierScore,
           );
         }
-        this.db
-          .prepare(
-            "UPDATE trajectories SET status = 'running', started_at = COALESCE(started_at, ?) WHERE problem_id = ? AND trajectory = ? AND status IN ('pending', 'failed')",
-          )
-          .run(turn.startedAt, key.problemId, key.trajectory);
+        this.prep(
+          "UPDATE trajectories SET status = 'running', started_at = COALESCE(started_at, ?) WHERE problem_id = ? AND trajectory = ? AND status IN ('pending', 'failed')",
+        ).run(turn.startedAt, key.problemId, key.trajectory);
         return true;
       })
       .immediate();
@@ -605,34 +612,30 @@ export class RunStore {
     this.db
       .transaction(() => {
         if (f.submitted) {
-          const c = this.db
-            .prepare(
-              "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
-            )
-            .get(key.problemId, key.trajectory, f.submitted.turn, f.submitted.candidate);
+          const c = this.prep(
+            "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
+          ).get(key.problemId, key.trajectory, f.submitted.turn, f.submitted.candidate);
           if (!c) {
             throw new RunStoreError(
               `${key.problemId}#${key.trajectory}: submitted turn ${f.submitted.turn} candidate ${f.submitted.candidate} is not stored`,
             );
           }
         }
-        const changed = this.db
-          .prepare(
-            "UPDATE trajectories SET status = ?, submitted_turn = ?, submitted_candidate = ?, error = ?, finished_at = ? WHERE problem_id = ? AND trajectory = ? AND status != 'done'",
-          )
-          .run(
-            f.status,
-            f.submitted?.turn ?? null,
-            f.submitted?.candidate ?? null,
-            f.error ?? null,
-            f.finishedAt ?? nowIso(),
-            key.problemId,
-            key.trajectory,
-          ).changes;
+        const changed = this.prep(
+          "UPDATE trajectories SET status = ?, submitted_turn = ?, submitted_candidate = ?, error = ?, finished_at = ? WHERE problem_id = ? AND trajectory = ? AND status != 'done'",
+        ).run(
+          f.status,
+          f.submitted?.turn ?? null,
+          f.submitted?.candidate ?? null,
+          f.error ?? null,
+          f.finishedAt ?? nowIso(),
+          key.problemId,
+          key.trajectory,
+        ).changes;
         if (changed === 0) {
-          const exists = this.db
-            .prepare("SELECT 1 AS x FROM trajectories WHERE problem_id = ? AND trajectory = ?")
-            .get(key.problemId, key.trajectory);
+          const exists = this.prep(
+            "SELECT 1 AS x FROM trajectories WHERE problem_id = ? AND trajectory = ?",
+          ).get(key.problemId, key.trajectory);
           if (!exists)
             throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} was not planned`);
           return;
@@ -653,22 +656,20 @@ export class RunStore {
     gradedAt: string,
   ): boolean {
     return (
-      this.db
-        .prepare(`INSERT OR IGNORE INTO grades (problem_id, trajectory, turn, candidate, version, verdict, passed,
-          total, tests, infrastructure_failure, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-        .run(
-          key.problemId,
-          key.trajectory,
-          turn,
-          candidate,
-          version,
-          g.verdict,
-          g.passed,
-          g.total,
-          JSON.stringify(g.tests),
-          g.infrastructureFailure ? 1 : 0,
-          gradedAt,
-        ).changes > 0
+      this.prep(`INSERT OR IGNORE INTO grades (problem_id, trajectory, turn, candidate, version, verdict, passed,
+          total, tests, infrastructure_failure, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+        key.problemId,
+        key.trajectory,
+        turn,
+        candidate,
+        version,
+        g.verdict,
+        g.passed,
+        g.total,
+        JSON.stringify(g.tests),
+        g.infrastructureFailure ? 1 : 0,
+        gradedAt,
+      ).changes > 0
     );
   }
 
@@ -687,14 +688,12 @@ export class RunStore {
   ): boolean {
     return this.db
       .transaction(() => {
-        if (!this.db.prepare("SELECT 1 AS x FROM grade_versions WHERE version = ?").get(version)) {
+        if (!this.prep("SELECT 1 AS x FROM grade_versions WHERE version = ?").get(version)) {
           throw new RunStoreError(`grade version ${version} does not exist (call beginGradeVersion)`);
         }
-        const c = this.db
-          .prepare(
-            "SELECT code FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
-          )
-          .get(key.problemId, key.trajectory, turn, candidate) as Row | undefined;
+        const c = this.prep(
+          "SELECT code FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
+        ).get(key.problemId, key.trajectory, turn, candidate) as Row | undefined;
         if (!c || c.code === null) {
           throw new RunStoreError(
             `${key.problemId}#${key.trajectory} turn ${turn} candidate ${candidate}: no stored code`,
@@ -709,17 +708,19 @@ export class RunStore {
   beginGradeVersion(note: string): number {
     return this.db
       .transaction(() => {
-        const v = num((this.db.prepare("SELECT MAX(version) + 1 AS v FROM grade_versions").get() as Row).v);
-        this.db
-          .prepare("INSERT INTO grade_versions (version, created_at, note) VALUES (?, ?, ?)")
-          .run(v, nowIso(), note);
+        const v = num((this.prep("SELECT MAX(version) + 1 AS v FROM grade_versions").get() as Row).v);
+        this.prep("INSERT INTO grade_versions (version, created_at, note) VALUES (?, ?, ?)").run(
+          v,
+          nowIso(),
+          note,
+        );
         return v;
       })
       .immediate();
   }
 
   gradeVersions(): { version: number; createdAt: string; note: string }[] {
-    return (this.db.prepare("SELECT * FROM grade_versions ORDER BY version").all() as Row[]).map((r) => ({
+    return (this.prep("SELECT * FROM grade_versions ORDER BY version").all() as Row[]).map((r) => ({
       version: num(r.version),
       createdAt: r.created_at as string,
       note: r.note as string,
@@ -734,7 +735,7 @@ export class RunStore {
     const where = opts.all
       ? "c.code IS NOT NULL"
       : "t.status = 'done' AND c.turn = t.submitted_turn AND c.candidate = t.submitted_candidate AND c.code IS NOT NULL";
-    const stmt = this.db.prepare(`
+    const stmt = this.prep(`
       SELECT p.ordinal, t.problem_id, t.trajectory, c.turn, c.candidate, c.code,
         (c.turn IS t.submitted_turn AND c.candidate IS t.submitted_candidate) AS submitted, ${GRADE_COLS}
       FROM trajectories t
@@ -766,8 +767,7 @@ export class RunStore {
 
   /** Per-problem counts, one page at a time in run order; `after` is the last ordinal seen. */
   problemSummaries(opts: { after?: number; limit?: number } = {}): ProblemSummary[] {
-    const rows = this.db
-      .prepare(`
+    const rows = this.prep(`
       SELECT p.ordinal, p.problem_id, p.title, p.difficulty,
         COUNT(*) AS total,
         SUM(t.status = 'pending') AS pending, SUM(t.status = 'running') AS running,
@@ -777,8 +777,7 @@ export class RunStore {
       JOIN trajectories t ON t.problem_id = p.problem_id
       ${LATEST_GRADE_JOIN("t.submitted_turn", "t.submitted_candidate")}
       WHERE p.ordinal > ?
-      GROUP BY p.ordinal ORDER BY p.ordinal LIMIT ?`)
-      .all(opts.after ?? -1, opts.limit ?? 500) as Row[];
+      GROUP BY p.ordinal ORDER BY p.ordinal LIMIT ?`).all(opts.after ?? -1, opts.limit ?? 500) as Row[];
     return rows.map((r) => ({
       ordinal: num(r.ordinal),
       problemId: r.problem_id as string,
@@ -820,7 +819,7 @@ export class RunStore {
       conds.push("t.status = ?");
       params.push(opts.status);
     }
-    const stmt = this.db.prepare(`${TRAJECTORY_SELECT}
+    const stmt = this.prep(`${TRAJECTORY_SELECT}
       WHERE ${[...conds, "(p.ordinal, t.trajectory) > (?, ?)"].join(" AND ")}
       ORDER BY p.ordinal, t.trajectory LIMIT ?`);
     for (const r of this.paged((o, t, n) => stmt.all(...params, o, t, n) as Row[], opts.pageSize)) {
@@ -830,22 +829,24 @@ export class RunStore {
 
   /** One trajectory with its turns, candidates and per-turn grades; undefined if not planned. */
   trajectoryDetail(key: TrajectoryKey): TrajectoryDetail | undefined {
-    const r = this.db
-      .prepare(`${TRAJECTORY_SELECT} WHERE t.problem_id = ? AND t.trajectory = ?`)
-      .get(key.problemId, key.trajectory) as Row | undefined;
+    const r = this.prep(`${TRAJECTORY_SELECT} WHERE t.problem_id = ? AND t.trajectory = ?`).get(
+      key.problemId,
+      key.trajectory,
+    ) as Row | undefined;
     if (!r) return undefined;
     const cands = new Map<number, Candidate[]>();
-    for (const c of this.db
-      .prepare("SELECT * FROM candidates WHERE problem_id = ? AND trajectory = ? ORDER BY turn, candidate")
-      .all(key.problemId, key.trajectory) as Row[]) {
+    for (const c of this.prep(
+      "SELECT * FROM candidates WHERE problem_id = ? AND trajectory = ? ORDER BY turn, candidate",
+    ).all(key.problemId, key.trajectory) as Row[]) {
       const list = cands.get(num(c.turn)) ?? [];
       list.push(candidateOf(c));
       cands.set(num(c.turn), list);
     }
     const turns: Turn[] = (
-      this.db
-        .prepare("SELECT * FROM turns WHERE problem_id = ? AND trajectory = ? ORDER BY turn")
-        .all(key.problemId, key.trajectory) as Row[]
+      this.prep("SELECT * FROM turns WHERE problem_id = ? AND trajectory = ? ORDER BY turn").all(
+        key.problemId,
+        key.trajectory,
+      ) as Row[]
     ).map((u) => ({
       index: num(u.turn),
       parentTurn: numOrNull(u.parent_turn),
@@ -857,13 +858,11 @@ export class RunStore {
       finishedAt: u.finished_at as string,
     }));
     const turnGrades = (
-      this.db
-        .prepare(`
+      this.prep(`
       SELECT g.turn, g.candidate, ${GRADE_COLS} FROM grades g
       WHERE g.problem_id = ? AND g.trajectory = ? AND g.version = (SELECT MAX(version) FROM grades g2
         WHERE g2.problem_id = g.problem_id AND g2.trajectory = g.trajectory AND g2.turn = g.turn AND g2.candidate = g.candidate)
-      ORDER BY g.turn, g.candidate`)
-        .all(key.problemId, key.trajectory) as Row[]
+      ORDER BY g.turn, g.candidate`).all(key.problemId, key.trajectory) as Row[]
     ).map((g) => ({ turn: num(g.turn), candidate: num(g.candidate), grade: gradeOf(g)! }));
     return { ...trajectoryOf(r), turns, turnGrades };
   }
