@@ -182,7 +182,19 @@ export async function runRun(
       const p = byId.get(key.problemId);
       if (!p)
         throw new Error(`problem ${key.problemId} is in the run but no longer in ${config.benchmark.source}`);
-      const stored = storedTurns > 0 ? (store.trajectoryDetail(key)?.turns ?? []) : [];
+      const detail = storedTurns > 0 ? store.trajectoryDetail(key) : undefined;
+      const stored = detail?.turns ?? [];
+      if (detail && config.grading.gradeEveryTurn) {
+        // A kill between a turn's write and its grades leaves them missing: grade them now.
+        const graded = new Set(detail.turnGrades.map((g) => `${g.turn}/${g.candidate}`));
+        for (const t of stored) {
+          for (const c of t.candidates) {
+            if (c.code !== null && !graded.has(`${t.index}/${c.index}`)) {
+              store.writeGrade(key, t.index, c.index, await grade(p, c.code));
+            }
+          }
+        }
+      }
       const outcome = await playTrajectory(
         {
           problem: p,

@@ -37,6 +37,7 @@ function writeConfig(name: string): string {
       `model: openai:${server.url}#scripted`,
       "trajectoriesPerProblem: 5",
       "seed: 3",
+      "grading: { gradeEveryTurn: true }",
       "concurrency: { model: 3, sandbox: 2 }",
       "sandbox: { workers: 2 }",
       `cache: { enabled: true, dir: ${join(tmp, `cache-${name}`)} }`,
@@ -73,6 +74,7 @@ function dump(folder: string): unknown {
           status: d.status,
           submitted: [d.submittedTurn, d.submittedCandidate],
           grade: d.grade && [d.grade.verdict, d.grade.passed, d.grade.total, d.grade.version],
+          turnGrades: d.turnGrades.map((g) => [g.turn, g.candidate, g.grade.verdict, g.grade.version]),
           turns: d.turns.map((t) => ({
             index: t.index,
             parent: [t.parentTurn, t.parentCandidate],
@@ -113,7 +115,13 @@ describe("codeloop run --resume after SIGKILL", () => {
     const runMs = Date.now() - t0;
     expect(ref.code, ref.err).toBe(0);
     const expected = dump(reference);
-    expect((expected as { counts: { done: number } }).counts.done).toBe(30);
+    const exp = expected as {
+      counts: { done: number };
+      trajectories: { turns: unknown[]; turnGrades: unknown[] }[];
+    };
+    expect(exp.counts.done).toBe(30);
+    // gradeEveryTurn: each turn's code has a hidden grade.
+    for (const t of exp.trajectories) expect(t.turnGrades).toHaveLength(t.turns.length);
 
     const folder = join(tmp, "killed");
     const config = writeConfig("killed");
