@@ -178,7 +178,7 @@ export async function runRun(
         ),
       );
 
-    const play = async (key: TrajectoryKey, storedTurns: number): Promise<void> => {
+    const play = async (key: TrajectoryKey, storedTurns: number, retry: boolean): Promise<void> => {
       const p = byId.get(key.problemId);
       if (!p)
         throw new Error(`problem ${key.problemId} is in the run but no longer in ${config.benchmark.source}`);
@@ -222,16 +222,24 @@ export async function runRun(
           },
         },
         stored,
+        retry,
       );
       const submitted = outcome.submitted;
       const g = submitted ? await grade(p, submitted.code) : undefined;
-      const failed = !submitted && outcome.error !== undefined;
+      // A trajectory cut short by model errors is failed even with a submission (kept, graded):
+      // it did not play out as its strategy says, and `--retry-failed` can finish it.
+      const failed = outcome.error !== undefined;
       store.finishTrajectory(key, {
         status: failed ? "failed" : "done",
         submitted: submitted ? { turn: submitted.turn, candidate: submitted.candidate } : null,
         ...(outcome.error ? { error: outcome.error } : {}),
         ...(g ? { grade: g } : {}),
       });
+      if (retry) {
+        // It was counted as finished (and failed) before this retry.
+        progress.finished--;
+        progress.failed--;
+      }
       progress.finished++;
       progress.finishedHere++;
       if (failed) progress.failed++;
@@ -257,7 +265,11 @@ export async function runRun(
         if (next.done) return;
         const rp = next.value;
         try {
-          await play({ problemId: rp.problemId, trajectory: rp.trajectory }, rp.turns);
+          await play(
+            { problemId: rp.problemId, trajectory: rp.trajectory },
+            rp.turns,
+            rp.status === "failed",
+          );
         } catch (err) {
           firstError ??= err;
         }

@@ -208,10 +208,13 @@ function passedPublic(c: Candidate | undefined): boolean {
  * `strategy.cot[i]`), each turn with `candidatesPerTurn` samples (best-of-n selection).
  * `stored` are turns a killed run already committed; the trajectory continues after them
  * (the feedback for the next turn is rebuilt by judging the last selected code again).
+ * A stored last turn whose every request failed ends the trajectory, unless `retryFailedTurn`:
+ * then a new turn (next index, parent = the last answered turn) asks again.
  */
 export async function playTrajectory(
   ctx: StrategyContext,
   stored: readonly Turn[] = [],
+  retryFailedTurn = false,
 ): Promise<StrategyOutcome> {
   const { config, problem } = ctx;
   const s = config.strategy;
@@ -228,13 +231,17 @@ export async function playTrajectory(
   let lastResult: JudgeResult | null = null;
   const selectedOf = (t: Turn) => t.candidates.find((c) => c.selected);
 
-  if (turns.length > 0) {
-    const last = turns[turns.length - 1]!;
-    const sel = selectedOf(last);
-    if (!sel || (passedPublic(sel) && s.stopOnPublicPass) || turns.length >= s.maxTurns) {
-      return finish(turns, sel ? undefined : "every model request of the last turn failed");
-    }
-    conversation = [...requestMessages(turns, last.index), { role: "assistant", content: sel.rawAnswer }];
+  // Turns whose requests all failed are stored but are not part of the dialog: `depth` counts
+  // the answered turns, and a retried turn continues from the last answered one.
+  let lastGood = [...turns].reverse().find((t) => selectedOf(t));
+  let depth = turns.filter((t) => selectedOf(t)).length;
+  if (turns.length > 0 && !selectedOf(turns[turns.length - 1]!) && !retryFailedTurn) {
+    return finish(turns, "every model request of the last turn failed");
+  }
+  if (lastGood) {
+    const sel = selectedOf(lastGood)!;
+    if ((passedPublic(sel) && s.stopOnPublicPass) || depth >= s.maxTurns) return finish(turns);
+    conversation = [...requestMessages(turns, lastGood.index), { role: "assistant", content: sel.rawAnswer }];
     if (sel.code !== null) {
       lastResult = await (ctx.sandboxGate ?? openGate)(() =>
         judgeTests(ctx.judge, problem, problem.tests.public, sel.code!, language, ctx.limits, false),
@@ -243,11 +250,11 @@ export async function playTrajectory(
     nextMessage = await feedbackFor(ctx, sel.code, lastResult);
   }
 
-  while (turns.length < s.maxTurns) {
+  while (depth < s.maxTurns) {
     const turnIndex = turns.length;
     const startedAt = nowIso();
     const turnMessage = nextMessage ?? formatProblem(problem, { language, overrides });
-    const cot = s.cot[turnIndex] ?? {};
+    const cot = s.cot[depth] ?? {};
     const steps = turnSteps(
       turnMessage,
       {
@@ -258,7 +265,7 @@ export async function playTrajectory(
       overrides,
     );
     const sent: ChatMessage[] = [];
-    if (turnIndex === 0) {
+    if (depth === 0) {
       const sys = systemOf(config);
       if (sys) sent.push(sys);
     }
@@ -337,7 +344,7 @@ export async function playTrajectory(
     );
     const chosenJudged = judged.find((j) => j.candidate.index === chosen);
     if (chosenJudged) chosenJudged.candidate.selected = true;
-    const prev = turns[turns.length - 1];
+    const prev = lastGood;
     const prevSel = prev ? selectedOf(prev) : undefined;
     const turn: Turn = {
       index: turnIndex,
@@ -352,9 +359,11 @@ export async function playTrajectory(
     await ctx.onTurn(turn);
     turns.push(turn);
     if (!chosenJudged) return finish(turns, "every model request of the turn failed");
+    lastGood = turn;
+    depth++;
     const sel = chosenJudged.candidate;
     if (s.stopOnPublicPass && passedPublic(sel)) break;
-    if (turns.length >= s.maxTurns) break;
+    if (depth >= s.maxTurns) break;
     conversation = [...conversation, ...sent, { role: "assistant", content: sel.rawAnswer }];
     lastResult = chosenJudged.result;
     nextMessage = await feedbackFor(ctx, sel.code, lastResult);

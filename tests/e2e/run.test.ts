@@ -12,7 +12,12 @@ import {
   seedFor,
 } from "../../src/runs/index.js";
 import { Sandbox } from "../../src/sandbox/index.js";
-import { type ChatServer, type ChatServerRequest, startChatServer } from "../helpers/chat-server.js";
+import {
+  type ChatServer,
+  type ChatServerRequest,
+  type Fault,
+  startChatServer,
+} from "../helpers/chat-server.js";
 import {
   RIGHT,
   WRONG,
@@ -28,11 +33,12 @@ const source = join(tmp, "problems.jsonl");
 let sb: Sandbox;
 let server: ChatServer;
 let respond: (r: ChatServerRequest) => string = wrongThenRight;
+let fault: (r: ChatServerRequest) => Fault | undefined = () => undefined;
 let folderNo = 0;
 
 beforeAll(async () => {
   sb = await Sandbox.create({ workers: 2, uidBase: 64600 });
-  server = await startChatServer({ respond: (r) => respond(r) });
+  server = await startChatServer({ respond: (r) => respond(r), fault: (r) => fault(r) });
   await writeProblems(source, [doubleProblem("a"), doubleProblem("b")]);
 });
 afterAll(async () => {
@@ -184,5 +190,44 @@ describe("codeloop run end to end against the chat-completions test server", () 
     const store = RunStore.open(folder);
     expect(store.trajectoryDetail({ problemId: "a", trajectory: 0 })!.grade?.version).toBe(2);
     store.close();
+  });
+
+  it("model errors are stored with the turn and fail the trajectory; --retry-failed asks again after the last answered turn", async () => {
+    respond = wrongThenRight;
+    fault = (r) =>
+      userMessages(r).length > 1 ? { fault: "status", status: 400, body: "bad request" } : undefined;
+    const first = await run({ benchmark: { source, filters: { ids: ["a"] } } });
+    fault = () => undefined;
+    expect(first.result.progress).toMatchObject({ finished: 1, failed: 1, modelErrors: 1, accepted: 0 });
+    const d = first.details[0]!;
+    expect(d.status).toBe("failed");
+    expect(d.error).toMatch(/every model request/);
+    expect(d.turns[1]!.candidates[0]!.modelError).toMatchObject({ kind: "http", status: 400 });
+    expect(d.turns[1]!.candidates[0]!.selected).toBe(false);
+    // The code of turn 0 is still submitted and graded.
+    expect(d).toMatchObject({ submittedTurn: 0, grade: { verdict: "wrong_answer" } });
+
+    const before = server.requests.length;
+    const again = await runRun({ folder: first.folder }, { sandbox: sb, retryFailed: true });
+    expect(again.progress).toMatchObject({ total: 1, finished: 1, failed: 0, accepted: 1 });
+    const store = RunStore.open(first.folder);
+    const r = store.trajectoryDetail({ problemId: "a", trajectory: 0 })!;
+    store.close();
+    expect(r.status).toBe("done");
+    expect(r.turns.map((t) => [t.index, t.parentTurn])).toEqual([
+      [0, null],
+      [1, 0],
+      [2, 0],
+    ]);
+    expect(r).toMatchObject({ submittedTurn: 2, grade: { verdict: "accepted" } });
+    const retried = server.requests.slice(before);
+    expect(retried).toHaveLength(1);
+    // The retry continues the dialog after turn 0: problem, wrong answer, feedback.
+    expect(retried[0]!.body.messages.map((m: { role: string }) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "user",
+    ]);
   });
 });
