@@ -3,6 +3,7 @@ import { basename, extname, join } from "node:path";
 import type { Command } from "commander";
 import { type ModelConfig, apiKeyFor, parseModelConfig, parseModelRef } from "../models/index.js";
 import {
+  RunAbortedError,
   type RunConfig,
   RunConfigError,
   type RunProgress,
@@ -112,7 +113,8 @@ function progressPrinter(): { update: (p: RunProgress) => void; end: () => void 
 }
 
 export function storeError(err: unknown): never {
-  if (err instanceof RunStoreError || err instanceof RunConfigError) throw new CliError(err.message);
+  if (err instanceof RunStoreError || err instanceof RunConfigError || err instanceof RunAbortedError)
+    throw new CliError(err.message);
   throw err;
 }
 

@@ -46,6 +46,11 @@ export class Semaphore {
   };
 }
 
+/** The run stopped before its end for a reason the user must act on (e.g. the model went away). */
+export class RunAbortedError extends Error {
+  override name = "RunAbortedError";
+}
+
 export interface RunProgress {
   total: number;
   /** Trajectories finished (done or failed), including those finished before a resume. */
@@ -169,6 +174,11 @@ export async function runRun(
       startedAt: t0,
     };
     const report = () => opts.onProgress?.({ ...progress });
+    // Turns in a row whose every request could not reach the model: past this many the server
+    // is gone, and going on would only mark every remaining trajectory failed.
+    const deadLimit = Math.max(16, 2 * config.concurrency.model);
+    let deadTurns = 0;
+    let lastDeadError = "";
     report();
 
     const grade = async (p: Problem, code: string): Promise<TestSummary> =>
@@ -208,6 +218,13 @@ export async function runRun(
           ...(opts.verifier ? { verifier: opts.verifier } : {}),
           onTurn: async (turn: Turn) => {
             store.writeTurn(key, turn);
+            const unreachable = turn.candidates.every(
+              (c) => c.modelError?.kind === "connection" || c.modelError?.kind === "timeout",
+            );
+            if (unreachable) {
+              deadTurns++;
+              lastDeadError = turn.candidates[0]?.modelError?.message ?? "";
+            } else deadTurns = 0;
             for (const c of turn.candidates) {
               progress.promptTokens += c.promptTokens;
               progress.completionTokens += c.completionTokens;
@@ -261,6 +278,12 @@ export async function runRun(
     const worker = async () => {
       for (;;) {
         if (opts.signal?.aborted || firstError !== undefined) return;
+        if (deadTurns >= deadLimit) {
+          firstError ??= new RunAbortedError(
+            `the model server stopped answering (${deadTurns} turns in a row failed: ${lastDeadError}); continue later with: codeloop run --resume ${target.folder} --retry-failed`,
+          );
+          return;
+        }
         const next = points.next();
         if (next.done) return;
         const rp = next.value;

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createModel } from "../../src/models/index.js";
 import { type FeedbackKind, renderPromptTemplate } from "../../src/prompts/index.js";
 import {
   type RunConfigInput,
@@ -229,5 +230,32 @@ describe("codeloop run end to end against the chat-completions test server", () 
       "assistant",
       "user",
     ]);
+  });
+
+  it("stops with one clear error when the model server stops answering, leaving the rest pending", async () => {
+    fault = () => ({ fault: "reset" });
+    const folder = join(tmp, `run${folderNo++}`);
+    const config = parseRunConfig({
+      benchmark: { source },
+      model: `openai:${server.url}#scripted`,
+      cache: { enabled: false },
+      trajectoriesPerProblem: 15,
+      concurrency: { model: 1, sandbox: 1 },
+    });
+    const model = createModel(config.model, { cache: false, retry: false });
+    try {
+      await expect(runRun({ folder, config }, { sandbox: sb, model })).rejects.toThrow(
+        /model server stopped answering \(16 turns in a row failed.*--resume .*--retry-failed/,
+      );
+    } finally {
+      fault = () => undefined;
+      await model.close();
+    }
+    const store = RunStore.open(folder);
+    const counts = store.counts();
+    store.close();
+    expect(counts.total).toBe(30);
+    expect(counts.failed).toBeGreaterThanOrEqual(16);
+    expect(counts.pending).toBeGreaterThan(0);
   });
 });
