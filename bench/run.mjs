@@ -143,6 +143,10 @@ try {
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 } finally {
-  await ask(child, "close").catch(() => {});
+  // The server process exits on "close" without answering: wait for its exit.
+  await new Promise((resolve) => {
+    child.once("exit", resolve);
+    child.send("close");
+  });
   rmSync(work, { recursive: true, force: true });
 }
