@@ -163,6 +163,9 @@ export function registerRun(program: Command): void {
           }
           await checkModelReachable(config);
         }
+        process.stderr.write(
+          `codeloop: run folder ${folder} (if stopped, continue with: codeloop run --resume ${folder})\n`,
+        );
         const printer = progressPrinter();
         const ac = new AbortController();
         // First Ctrl-C: stop starting trajectories and let running ones store their turns.
