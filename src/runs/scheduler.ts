@@ -119,8 +119,19 @@ export async function runRun(
   opts: RunOptions = {},
 ): Promise<RunResult> {
   const t0 = Date.now();
+  const needsVerifier = (c: RunConfig) => c.strategy.selection.includes("verifier") && !opts.verifier;
+  // Without a verifier the verifier rules would silently rank by index: refuse instead.
+  const noVerifier = (c: RunConfig) =>
+    new RunAbortedError(
+      `strategy.selection "${c.strategy.selection}" needs a learned verifier, which codeloop cannot load yet; pass one to runRun (library) or use selection public-tests`,
+    );
+  if (target.config && needsVerifier(target.config)) throw noVerifier(target.config);
   const store = target.config ? RunStore.create(target.folder, target.config) : RunStore.open(target.folder);
   const config = store.config;
+  if (needsVerifier(config)) {
+    store.close();
+    throw noVerifier(config);
+  }
   const log = opts.log ?? (() => {});
   const sandbox =
     opts.sandbox ??

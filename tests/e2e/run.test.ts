@@ -258,4 +258,19 @@ describe("codeloop run end to end against the chat-completions test server", () 
     expect(counts.failed).toBeGreaterThanOrEqual(16);
     expect(counts.pending).toBeGreaterThan(0);
   });
+
+  it("refuses the verifier selection rules without a verifier instead of ranking by index", async () => {
+    const folder = join(tmp, `run${folderNo++}`);
+    const config = parseRunConfig({
+      benchmark: { source },
+      model: `openai:${server.url}#scripted`,
+      strategy: {
+        kind: "best-of-n",
+        selection: "public-tests+verifier",
+        verifier: `openai:${server.url}#rm`,
+      },
+    });
+    await expect(runRun({ folder, config }, { sandbox: sb })).rejects.toThrow(/needs a learned verifier/);
+    expect(RunStore.isRunFolder(folder)).toBe(false);
+  });
 });
