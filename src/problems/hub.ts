@@ -1,8 +1,5 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { defaultCacheDir } from "./cache.js";
 import { HubError, errorMessage } from "./errors.js";
 import { lcbVersionOfFile, lcbVersions } from "./formats/livecodebench.js";
@@ -222,11 +219,12 @@ export async function downloadFile(
       if (expectedSize === undefined && Number.isFinite(length)) expectedSize = start + length;
       log?.(`downloading ${url}${append ? ` (resuming at ${start} bytes)` : ""}`);
       if (!res.body) throw new HubError(`downloading ${url}: empty response`);
+      // Each chunk is written (awaited) as it arrives, so when the connection breaks every
+      // byte received so far is in the .part file for the next attempt to resume from; a
+      // stream pipeline would discard its queued writes on error.
+      const file = await open(part, append ? "a" : "w");
       try {
-        await pipeline(
-          Readable.fromWeb(res.body as import("node:stream/web").ReadableStream),
-          createWriteStream(part, { flags: append ? "a" : "w" }),
-        );
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) await file.write(chunk);
       } catch (err) {
         throw new HubError(
           `downloading ${url} stopped after ${(await sizeOf(part)) ?? 0} bytes (${errorMessage(err)}); run again to resume`,
@@ -234,6 +232,8 @@ export async function downloadFile(
             cause: err,
           },
         );
+      } finally {
+        await file.close();
       }
     }
   }

@@ -165,8 +165,10 @@ function sendBytes(
   const cut = state.cutNextDownloadAfter;
   if (cut !== undefined && cut < slice.length) {
     state.cutNextDownloadAfter = undefined;
-    // Send part of the body, then drop the connection as a flaky network would.
-    res.write(slice.subarray(0, cut), () => res.destroy());
+    // Send part of the body, stall, then drop the connection as a flaky network would. The
+    // stall lets the client take in the bytes first: an error on a web stream discards chunks
+    // still queued in it, which would make this test depend on scheduling.
+    res.write(slice.subarray(0, cut), () => setTimeout(() => res.socket?.destroy(), 300));
     return;
   }
   res.end(slice);
