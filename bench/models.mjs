@@ -1,53 +1,13 @@
 // Throughput of the model client against the local chat-completions test server (zero latency,
 // in its own process so client and server each get a core). Prints one JSON object per
 // measurement. Run with `npm run bench:models` (builds dist/ first).
-import { fork } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import { join } from "node:path";
 import { createModel } from "../dist/models/index.js";
+import { chatServerStats, startChatServerProcess } from "./chat-server-process.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const work = mkdtempSync(join(tmpdir(), "codeloop-bench-models-"));
-
-// The test server is TypeScript with only node: imports; transpile it to run it in plain node.
-function serverScript() {
-  const source = readFileSync(join(root, "tests/helpers/chat-server.ts"), "utf8");
-  const js = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  writeFileSync(join(work, "chat-server.mjs"), js);
-  const launcher = join(work, "server-main.mjs");
-  writeFileSync(
-    launcher,
-    `import { startChatServer } from "./chat-server.mjs";
-const server = await startChatServer({ logLimit: 0, latencyMs: 0 });
-process.send({ url: server.url });
-process.on("message", async (m) => {
-  if (m === "stats") process.send({ stats: server.stats });
-  if (m === "close") { await server.close(); process.exit(0); }
-});
-`,
-  );
-  return launcher;
-}
-
-function startServer() {
-  const child = fork(serverScript(), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("message", (m) => resolve({ child, url: m.url }));
-  });
-}
-
-function serverStats(child) {
-  return new Promise((resolve) => {
-    child.once("message", (m) => resolve(m.stats));
-    child.send("stats");
-  });
-}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return 0;
@@ -110,7 +70,7 @@ async function measure(name, model, { total, inFlight, n = 1, prompt = (i) => `t
   return result;
 }
 
-const { child, url } = await startServer();
+const { child, url } = await startChatServerProcess(work, { latencyMs: 0 });
 const config = { provider: "openai", baseUrl: url, model: "bench-model" };
 const fixed = { initial: 256, max: 256 };
 try {
@@ -134,7 +94,7 @@ try {
   console.log(JSON.stringify({ bench: "models", measurement: "cache_counters", ...cached.cacheStats() }));
   await cached.close();
   console.log(
-    JSON.stringify({ bench: "models", measurement: "server_counters", ...(await serverStats(child)) }),
+    JSON.stringify({ bench: "models", measurement: "server_counters", ...(await chatServerStats(child)) }),
   );
 } finally {
   child.send("close");

@@ -8,16 +8,13 @@
 // code: every answer is a wrong program, judged on the public tests and graded on the hidden
 //   ones; on a small machine the sandbox, not the model, is then the bound (its floor is printed).
 // Run with `npm run bench:run` (builds dist/ first).
-import { fork } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import ts from "typescript";
+import { join } from "node:path";
 import { writeNativeJsonl } from "../dist/problems/index.js";
 import { RunStore, parseRunConfig, runRun } from "../dist/runs/index.js";
+import { chatServerStats, startChatServerProcess } from "./chat-server-process.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const work = mkdtempSync(join(tmpdir(), "codeloop-bench-run-"));
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,45 +27,10 @@ const T = 3;
 const LATENCY = 50;
 const CONCURRENCY = 64;
 
-function serverScript() {
-  const source = readFileSync(join(root, "tests/helpers/chat-server.ts"), "utf8");
-  const js = ts.transpileModule(source, {
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  writeFileSync(join(work, "chat-server.mjs"), js);
-  const launcher = join(work, "server-main.mjs");
-  const text =
-    mode === "code"
-      ? "Here it is.\\n\\n```python\\nn = int(input())\\nprint(2 * n + 1)\\n```\\n"
-      : "I would read the number and double it, but I will not write the program yet.";
-  writeFileSync(
-    launcher,
-    `import { startChatServer } from "./chat-server.mjs";
-const server = await startChatServer({ logLimit: 0, latencyMs: ${LATENCY}, respond: () => ${JSON.stringify(text)} });
-process.send({ url: server.url });
-process.on("message", async (m) => {
-  if (m === "stats") process.send({ stats: server.stats });
-  if (m === "close") { await server.close(); process.exit(0); }
-});
-`,
-  );
-  return launcher;
-}
-
-function startServer() {
-  const child = fork(serverScript(), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
-  return new Promise((resolve, reject) => {
-    child.once("error", reject);
-    child.once("message", (m) => resolve({ child, url: m.url }));
-  });
-}
-
-function ask(child, what) {
-  return new Promise((resolve) => {
-    child.once("message", (m) => resolve(m));
-    child.send(what);
-  });
-}
+const ANSWER =
+  mode === "code"
+    ? "Here it is.\n\n```python\nn = int(input())\nprint(2 * n + 1)\n```\n"
+    : "I would read the number and double it, but I will not write the program yet.";
 
 function problem(i) {
   const t = (n) => ({ kind: "stdio", input: `${n}\n`, output: `${2 * n}\n` });
@@ -89,7 +51,7 @@ function problem(i) {
   };
 }
 
-const { child, url } = await startServer();
+const { child, url } = await startChatServerProcess(work, { latencyMs: LATENCY, answer: ANSWER });
 try {
   const source = join(work, "problems.jsonl");
   await writeNativeJsonl(
@@ -115,7 +77,7 @@ try {
   const result = await runRun({ folder: join(work, "run"), config });
   const wallMs = performance.now() - t0;
   clearInterval(sampler);
-  const { stats } = await ask(child, "stats");
+  const stats = await chatServerStats(child);
   const store = RunStore.open(join(work, "run"));
   const counts = store.counts();
   store.close();

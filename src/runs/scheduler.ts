@@ -109,6 +109,15 @@ export function limitsFor(config: RunConfig, p: Problem): SandboxLimits {
   };
 }
 
+/** The sandbox a run config asks for (workers, mode, isolation). */
+function sandboxFor(config: RunConfig): Promise<Sandbox> {
+  return Sandbox.create({
+    ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
+    mode: config.sandbox.mode,
+    ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
+  });
+}
+
 /**
  * Runs (or resumes) a run folder: plans every problem's trajectories, plays the unfinished
  * ones with bounded model and sandbox concurrency, stores every turn as it completes, and
@@ -133,13 +142,7 @@ export async function runRun(
     throw noVerifier(config);
   }
   const log = opts.log ?? (() => {});
-  const sandbox =
-    opts.sandbox ??
-    (await Sandbox.create({
-      ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
-      mode: config.sandbox.mode,
-      ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
-    }));
+  const sandbox = opts.sandbox ?? (await sandboxFor(config));
   const model = opts.model ?? modelFor(config);
   try {
     store.log(target.config ? "run started" : "run resumed");
@@ -345,13 +348,7 @@ export async function rejudgeRun(
 ): Promise<{ version: number; graded: number; accepted: number; changed: number }> {
   const store = RunStore.open(folder);
   const config = store.config;
-  const sandbox =
-    opts.sandbox ??
-    (await Sandbox.create({
-      ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
-      mode: config.sandbox.mode,
-      ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
-    }));
+  const sandbox = opts.sandbox ?? (await sandboxFor(config));
   try {
     const problems =
       opts.problems ??
