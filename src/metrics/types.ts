@@ -1,0 +1,50 @@
+/**
+ * Plain input to the metrics: what a run (or a synthetic benchmark) produced, reduced to what
+ * the estimators need. Kept free of store types so the functions stay pure and testable.
+ */
+
+/** One turn's program (the selected candidate of the turn). */
+export interface TurnRecord {
+  /** null when the turn produced no code. */
+  code: string | null;
+  /** The turn's code passed every public test. */
+  publicPass: boolean;
+  /** Hidden-test result of this turn's code; null when it was not graded. */
+  hiddenPass: boolean | null;
+  /** LLM requests this turn made (candidates per turn, retries). */
+  llmCalls: number;
+  /** Prompt plus completion tokens of those requests. */
+  tokens: number;
+}
+
+export interface TrajectoryRecord {
+  /** Turns in dialog order. */
+  turns: TurnRecord[];
+  /** Index into `turns` of the submitted program; null when there was none. */
+  submittedTurn: number | null;
+  /** Hidden-test result of the submission (false when there was none or it failed). */
+  hiddenPass: boolean;
+}
+
+export interface ProblemRecord {
+  id: string;
+  difficulty: string | null;
+  tags: string[];
+  /** Trajectories in sampling order. */
+  trajectories: TrajectoryRecord[];
+}
+
+export interface MetricsInput {
+  problems: ProblemRecord[];
+  /** The run's feedback kind (similarity distributions are grouped by it). */
+  feedbackKind: string;
+  /** Configured turns per trajectory (T): the programs one trajectory costs in n@k. */
+  maxTurns: number;
+}
+
+/** A mean with its percentile bootstrap interval. */
+export interface Estimate {
+  value: number;
+  low: number;
+  high: number;
+}
