@@ -78,10 +78,12 @@ function costsToSolve(
 }
 
 export function budgetCurve(
-  problems: readonly ProblemRecord[],
+  allProblems: readonly ProblemRecord[],
   axis: BudgetAxis,
   opts: BudgetCurveOptions = {},
 ): BudgetPoint[] {
+  // A problem without trajectories has no ordering to sample; it is not part of the curve.
+  const problems = allProblems.filter((p) => p.trajectories.length > 0);
   if (problems.length === 0) return [];
   const perms = opts.permutations ?? 2000;
   let budgets = opts.budgets;

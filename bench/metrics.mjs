@@ -1,0 +1,135 @@
+// Metrics benchmark: synthetic run of 165 problems x 200 trajectories x up to 3 turns with
+// realistic pass rates; times every metric including 10,000 bootstrap resamples, and the
+// Python normalisation of all codes separately (it is a child process, not the estimators).
+// Prints one JSON line, like the other benches.
+import { performance } from "node:perf_hooks";
+import {
+  codesOf,
+  computeMetrics,
+  consecutiveSimilarities,
+  normalizePythonCodes,
+  seededRng,
+  summarise,
+} from "../dist/metrics/index.js";
+
+const PROBLEMS = 165;
+const TRAJECTORIES = 200;
+const TURNS = 3;
+const rng = seededRng(12345);
+
+const DIFFICULTIES = ["easy", "medium", "hard"];
+const TAGS = ["greedy", "math", "dp", "graphs", "strings", "implementation", "sortings", "brute force"];
+const STATEMENTS = [
+  "n = int(input())",
+  "a = list(map(int, input().split()))",
+  "total = 0",
+  "for i in range(n):",
+  "    total += a[i] * (i + 1)",
+  "    if a[i] % 2 == 0:",
+  "        total -= 1",
+  "best = max(a) if a else 0",
+  "ans = min(total, best * n)",
+  "dp = [0] * (n + 1)",
+  "for j in range(1, n + 1):",
+  "    dp[j] = max(dp[j - 1], dp[j - 2] + a[j - 1]) if j > 1 else a[0]",
+  "print(ans)  # answer",
+  "s = sorted(a)",
+  "print(dp[n])",
+];
+
+function program() {
+  const lines = 8 + Math.floor(rng() * 20);
+  return Array.from({ length: lines }, () => STATEMENTS[Math.floor(rng() * STATEMENTS.length)]).join("\n");
+}
+
+/** A repair: edit a few lines (exploitation) or, sometimes, rewrite (exploration). */
+function revise(code) {
+  if (rng() < 0.2) return program();
+  const lines = code.split("\n");
+  const edits = 1 + Math.floor(rng() * 3);
+  for (let e = 0; e < edits; e++) {
+    lines[Math.floor(rng() * lines.length)] = STATEMENTS[Math.floor(rng() * STATEMENTS.length)];
+  }
+  return lines.join("\n");
+}
+
+const problems = [];
+for (let p = 0; p < PROBLEMS; p++) {
+  const difficulty = DIFFICULTIES[p % 3];
+  // Solve rates fall with difficulty and vary per problem (many near 0, a few near 1).
+  const base = [0.2, 0.06, 0.01][p % 3] * rng() * 2;
+  const tags = TAGS.filter(() => rng() < 0.25);
+  const trajectories = [];
+  for (let t = 0; t < TRAJECTORIES; t++) {
+    const turns = [];
+    let code = program();
+    for (let u = 0; u < TURNS; u++) {
+      const correct = rng() < base * (1 + 0.3 * u);
+      const publicPass = correct ? rng() < 0.95 : rng() < 0.1;
+      turns.push({
+        code,
+        publicPass,
+        hiddenPass: null,
+        llmCalls: 1,
+        tokens: 400 + 350 * u + Math.floor(rng() * 600),
+      });
+      if (publicPass) {
+        turns[u].hiddenPass = correct;
+        break;
+      }
+      if (u === TURNS - 1) turns[u].hiddenPass = correct;
+      code = revise(code);
+    }
+    const last = turns.length - 1;
+    trajectories.push({ turns, submittedTurn: last, hiddenPass: turns[last].hiddenPass === true });
+  }
+  problems.push({ id: `p${p}`, difficulty, tags, trajectories });
+}
+const input = { problems, feedbackKind: "failed-test", maxTurns: TURNS };
+
+const t0 = performance.now();
+const metrics = computeMetrics(input, { bootstrap: { resamples: 10_000, seed: 1 } });
+const t1 = performance.now();
+const actual = computeMetrics(input, {
+  bootstrap: { resamples: 10_000, seed: 1 },
+  nAtKOptions: { cost: "actual", permutations: 1000, seed: 1 },
+});
+const t2 = performance.now();
+const codes = codesOf(problems);
+const normalised = await normalizePythonCodes(codes);
+const map = new Map(codes.map((c, i) => [c, normalised[i]]));
+const t3 = performance.now();
+const similarity = summarise(consecutiveSimilarities(problems, (c) => map.get(c) ?? c));
+const t4 = performance.now();
+
+const round = (x) => Math.round(x * 1000) / 1000;
+const pick = (r) => ({ value: round(r.value), low: round(r.low), high: round(r.high) });
+console.log(
+  JSON.stringify({
+    bench: "metrics",
+    problems: PROBLEMS,
+    trajectoriesPerProblem: TRAJECTORIES,
+    maxTurns: TURNS,
+    programs: codes.length,
+    bootstrapResamples: 10_000,
+    seconds: {
+      // pass@k, exact n@k (max-turns cost), bootstrap CIs for overall, difficulty and tag groups, budget curves.
+      metrics: round((t1 - t0) / 1000),
+      metricsWithActualCostNAtK: round((t2 - t1) / 1000),
+      pythonNormalisation: round((t3 - t2) / 1000),
+      similarityRatios: round((t4 - t3) / 1000),
+      total: round((t4 - t0) / 1000),
+    },
+    passAtK: Object.fromEntries(metrics.passAtK.map((r) => [`pass@${r.k}`, pick(r)])),
+    nAtK: Object.fromEntries(metrics.nAtK.map((r) => [`${r.n}@${r.k}`, pick(r)])),
+    nAtKActualCost: Object.fromEntries(actual.nAtK.map((r) => [`${r.n}@${r.k}`, pick(r)])),
+    budgetPoints: { calls: metrics.budget.calls.length, tokens: metrics.budget.tokens.length },
+    groups: { difficulty: Object.keys(metrics.byDifficulty).length, tags: Object.keys(metrics.byTag).length },
+    similarity: {
+      pairs: similarity.count,
+      mean: round(similarity.mean),
+      median: round(similarity.median),
+      histogram: similarity.histogram,
+    },
+  }),
+);
