@@ -19,38 +19,46 @@ const rng = seededRng(12345);
 
 const DIFFICULTIES = ["easy", "medium", "hard"];
 const TAGS = ["greedy", "math", "dp", "graphs", "strings", "implementation", "sortings", "brute force"];
-const STATEMENTS = [
+const SIMPLE = [
   "n = int(input())",
   "a = list(map(int, input().split()))",
   "total = 0",
-  "for i in range(n):",
-  "    total += a[i] * (i + 1)",
-  "    if a[i] % 2 == 0:",
-  "        total -= 1",
   "best = max(a) if a else 0",
   "ans = min(total, best * n)",
   "dp = [0] * (n + 1)",
-  "for j in range(1, n + 1):",
-  "    dp[j] = max(dp[j - 1], dp[j - 2] + a[j - 1]) if j > 1 else a[0]",
-  "print(ans)  # answer",
   "s = sorted(a)",
+  "print(ans)  # answer",
   "print(dp[n])",
+  "# try the greedy order first",
 ];
+const HEADERS = ["for i in range(n):", "for j in range(1, n + 1):", "if total % 2 == 0:", "while n > 1:"];
+const BODY = [
+  "total += a[i] * (i + 1)",
+  "dp[j] = max(dp[j - 1], dp[j - 2] + a[j - 1]) if j > 1 else a[0]",
+  "n //= 2",
+  "total -= 1  # off by one",
+  "ans = max(ans, total)",
+];
+const pickOf = (list) => list[Math.floor(rng() * list.length)];
 
-function program() {
-  const lines = 8 + Math.floor(rng() * 20);
-  return Array.from({ length: lines }, () => STATEMENTS[Math.floor(rng() * STATEMENTS.length)]).join("\n");
+/** One unit: a simple statement, or a block with an indented body (so the program parses). */
+function unit() {
+  if (rng() < 0.6) return pickOf(SIMPLE);
+  const body = Array.from({ length: 1 + Math.floor(rng() * 3) }, () => `    ${pickOf(BODY)}`);
+  return [pickOf(HEADERS), ...body].join("\n");
 }
 
-/** A repair: edit a few lines (exploitation) or, sometimes, rewrite (exploration). */
-function revise(code) {
+function program() {
+  return Array.from({ length: 5 + Math.floor(rng() * 12) }, unit);
+}
+
+/** A repair: change a few units (exploitation) or, sometimes, rewrite (exploration). */
+function revise(units) {
   if (rng() < 0.2) return program();
-  const lines = code.split("\n");
+  const out = [...units];
   const edits = 1 + Math.floor(rng() * 3);
-  for (let e = 0; e < edits; e++) {
-    lines[Math.floor(rng() * lines.length)] = STATEMENTS[Math.floor(rng() * STATEMENTS.length)];
-  }
-  return lines.join("\n");
+  for (let e = 0; e < edits; e++) out[Math.floor(rng() * out.length)] = unit();
+  return out;
 }
 
 const problems = [];
@@ -67,7 +75,7 @@ for (let p = 0; p < PROBLEMS; p++) {
       const correct = rng() < base * (1 + 0.3 * u);
       const publicPass = correct ? rng() < 0.95 : rng() < 0.1;
       turns.push({
-        code,
+        code: code.join("\n"),
         publicPass,
         hiddenPass: null,
         llmCalls: 1,
@@ -112,13 +120,18 @@ console.log(
     maxTurns: TURNS,
     programs: codes.length,
     bootstrapResamples: 10_000,
+    uniquePrograms: new Set(codes).size,
     seconds: {
-      // pass@k, exact n@k (max-turns cost), bootstrap CIs for overall, difficulty and tag groups, budget curves.
+      // pass@k, exact n@k (max-turns cost), bootstrap CIs overall and per difficulty and tag, budget curves.
       metrics: round((t1 - t0) / 1000),
-      metricsWithActualCostNAtK: round((t2 - t1) / 1000),
-      pythonNormalisation: round((t3 - t2) / 1000),
+      // Ratios of consecutive normalised codes and their distribution.
       similarityRatios: round((t4 - t3) / 1000),
-      total: round((t4 - t0) / 1000),
+      estimatorsTotal: round((t1 - t0 + t4 - t3) / 1000),
+      // CPython's ast.parse + ast.unparse of every distinct program, in one child per core.
+      pythonNormalisation: round((t3 - t2) / 1000),
+      total: round((t1 - t0 + t4 - t2) / 1000),
+      // The same metrics again with n@k under the "actual" cost (Monte Carlo over orderings); not in total.
+      metricsActualCost: round((t2 - t1) / 1000),
     },
     passAtK: Object.fromEntries(metrics.passAtK.map((r) => [`pass@${r.k}`, pick(r)])),
     nAtK: Object.fromEntries(metrics.nAtK.map((r) => [`${r.n}@${r.k}`, pick(r)])),

@@ -8,6 +8,7 @@ import {
   normalizePythonCodes,
   seededRng,
   sequenceRatio,
+  similarityByFeedback,
   summarise,
 } from "../../src/metrics/index.js";
 import type { ProblemRecord } from "../../src/metrics/index.js";
@@ -135,5 +136,31 @@ describe("consecutive similarities", () => {
     expect(s.mean).toBe(0.5);
     expect(s.histogram[0]).toBe(1);
     expect(s.histogram[9]).toBe(1);
+  });
+});
+
+describe("similarityByFeedback", () => {
+  it("pools runs by feedback kind", () => {
+    const turn = (code: string) => ({ code, publicPass: false, hiddenPass: null, llmCalls: 1, tokens: 1 });
+    const run = (kind: string, codes: string[]) => ({
+      feedbackKind: kind,
+      maxTurns: 3,
+      problems: [
+        {
+          id: "p",
+          difficulty: null,
+          tags: [],
+          trajectories: [{ turns: codes.map(turn), submittedTurn: codes.length - 1, hiddenPass: false }],
+        },
+      ],
+    });
+    const out = similarityByFeedback(
+      [run("binary", ["ab", "ab"]), run("failed-test", ["ab", "cd"]), run("binary", ["abcd", "ab"])],
+      (c) => c,
+    );
+    expect(Object.keys(out).sort()).toEqual(["binary", "failed-test"]);
+    expect(out.binary!.count).toBe(2);
+    expect(out.binary!.mean).toBeCloseTo((1 + 2 / 3) / 2, 12);
+    expect(out["failed-test"]!.mean).toBe(0);
   });
 });
