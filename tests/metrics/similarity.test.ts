@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -103,6 +103,30 @@ describe("normalizePythonCodes", () => {
     expect(out[3]).toContain("open(");
     expect(out[4]).toBe(out[0]);
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("normalisation cache", () => {
+  it("stores results, reuses them, and survives a torn line", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "metrics-cache-"));
+    const file = join(dir, "norm.jsonl");
+    const first = await normalizePythonCodes(["a  =  1 # c", "b=2"], { cacheFile: file });
+    expect(first).toEqual(["a = 1", "b = 2"]);
+    const lines = readFileSync(file, "utf8").trim().split("\n");
+    expect(lines).toHaveLength(2);
+    // Tamper with the stored value: a cache hit must return it instead of re-parsing.
+    const entry = JSON.parse(lines[0]!) as { k: string; v: string };
+    writeFileSync(file, `${JSON.stringify({ k: entry.k, v: "from cache" })}\n${lines[1]}\n`);
+    appendFileSync(file, '{"k": "torn');
+    const second = await normalizePythonCodes(["a  =  1 # c", "b=2", "c=3"], { cacheFile: file });
+    expect(entry.v).toBe("a = 1");
+    expect(second).toEqual(["from cache", "b = 2", "c = 3"]);
+    // The entry written after the torn line is readable again.
+    const cached = readFileSync(file, "utf8")
+      .split("\n")
+      .filter((l) => l.startsWith('{"k":"'))
+      .map((l) => JSON.parse(l).v);
+    expect(cached).toEqual(["from cache", "b = 2", "c = 3"]);
   });
 });
 
