@@ -109,6 +109,16 @@ export function limitsFor(config: RunConfig, p: Problem): SandboxLimits {
   };
 }
 
+/** The run's problems, with HumanEval+/MBPP+ expected outputs computed in the sandbox. */
+function problemsFor(config: RunConfig, sandbox: Sandbox, log?: (m: string) => void): Promise<Problem[]> {
+  return loadProblems(config.benchmark.source, problemFilters(config), {
+    ...(config.benchmark.format ? { format: config.benchmark.format } : {}),
+    ...(config.benchmark.release ? { release: config.benchmark.release } : {}),
+    computeExpected: sandboxComputeExpected(sandbox),
+    ...(log ? { log } : {}),
+  });
+}
+
 /** The sandbox a run config asks for (workers, mode, isolation). */
 function sandboxFor(config: RunConfig): Promise<Sandbox> {
   return Sandbox.create({
@@ -146,14 +156,7 @@ export async function runRun(
   const model = opts.model ?? modelFor(config);
   try {
     store.log(target.config ? "run started" : "run resumed");
-    const problems =
-      opts.problems ??
-      (await loadProblems(config.benchmark.source, problemFilters(config), {
-        ...(config.benchmark.format ? { format: config.benchmark.format } : {}),
-        ...(config.benchmark.release ? { release: config.benchmark.release } : {}),
-        computeExpected: sandboxComputeExpected(sandbox),
-        log,
-      }));
+    const problems = opts.problems ?? (await problemsFor(config, sandbox, log));
     if (problems.length === 0) throw new Error(`no problems in ${config.benchmark.source} match the filters`);
     store.planProblems(
       problems.map((p) => ({
@@ -350,13 +353,7 @@ export async function rejudgeRun(
   const config = store.config;
   const sandbox = opts.sandbox ?? (await sandboxFor(config));
   try {
-    const problems =
-      opts.problems ??
-      (await loadProblems(config.benchmark.source, problemFilters(config), {
-        ...(config.benchmark.format ? { format: config.benchmark.format } : {}),
-        ...(config.benchmark.release ? { release: config.benchmark.release } : {}),
-        computeExpected: sandboxComputeExpected(sandbox),
-      }));
+    const problems = opts.problems ?? (await problemsFor(config, sandbox));
     const byId = new Map(problems.map((p) => [p.id, p]));
     const judge = new Judge(sandbox);
     const sem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);

@@ -1,31 +1,17 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CliError } from "../../src/cli/errors.js";
 import { registerRuns } from "../../src/cli/runs.js";
 import { type Candidate, RunStore, parseRunConfig } from "../../src/runs/index.js";
+import { captureCli } from "../helpers/cli-capture.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-runs-cli-"));
 const root = join(tmp, "runs");
 const folder = join(root, "cc-mt");
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerRuns(program);
-  let out = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  try {
-    await program.parseAsync(["node", "codeloop", ...args]);
-  } finally {
-    o.mockRestore();
-  }
-  return out;
-}
+const cli = (...args: string[]): Promise<string> => captureCli(registerRuns, ...args);
 
 const cand = (index: number, code: string, selected: boolean, passed: number): Candidate => ({
   index,

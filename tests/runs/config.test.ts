@@ -1,8 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Command } from "commander";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { registerConfig } from "../../src/cli/config.js";
 import { CliError } from "../../src/cli/errors.js";
 import {
@@ -13,6 +12,7 @@ import {
   problemFilters,
   runConfigJsonSchemaText,
 } from "../../src/runs/index.js";
+import { captureCli } from "../helpers/cli-capture.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-runs-config-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -234,21 +234,7 @@ describe("run config JSON Schema", () => {
   });
 });
 
-async function cli(...args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  registerConfig(program);
-  let out = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
-    out += String(s);
-    return true;
-  });
-  try {
-    await program.parseAsync(["node", "codeloop", ...args]);
-  } finally {
-    o.mockRestore();
-  }
-  return out;
-}
+const cli = (...args: string[]): Promise<string> => captureCli(registerConfig, ...args);
 
 describe("config CLI", () => {
   it("prints the schema and the resolved config", async () => {
