@@ -163,6 +163,7 @@ export async function runRun(
         id: p.id,
         ...(p.title ? { title: p.title } : {}),
         ...(p.metadata.difficulty ? { difficulty: String(p.metadata.difficulty) } : {}),
+        tags: p.metadata.tags ?? [],
       })),
     );
     const byId = new Map(problems.map((p) => [p.id, p]));

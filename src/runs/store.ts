@@ -49,7 +49,8 @@ CREATE TABLE IF NOT EXISTS problems (
   ordinal INTEGER PRIMARY KEY,
   problem_id TEXT NOT NULL UNIQUE,
   title TEXT,
-  difficulty TEXT
+  difficulty TEXT,
+  tags TEXT
 );
 CREATE TABLE IF NOT EXISTS trajectories (
   problem_id TEXT NOT NULL REFERENCES problems(problem_id),
@@ -129,6 +130,8 @@ export interface PlannedProblem {
   id: string;
   title?: string;
   difficulty?: string;
+  /** The dataset's tags (algorithm categories), for breakdowns; stored as JSON. */
+  tags?: string[];
 }
 
 export interface StatusCounts {
@@ -143,6 +146,8 @@ export interface ProblemSummary extends StatusCounts {
   problemId: string;
   title: string | null;
   difficulty: string | null;
+  /** Tags stored at plan time ([] when none were given, or the run predates tags). */
+  tags: string[];
   /** Position in the run's problem order (the key for paging). */
   ordinal: number;
   /** Trajectories whose submission has a hidden grade, and how many of those are accepted. */
@@ -227,6 +232,12 @@ function num(v: unknown): number {
 
 function numOrNull(v: unknown): number | null {
   return v === null || v === undefined ? null : num(v);
+}
+
+function tagsOf(v: unknown): string[] {
+  if (typeof v !== "string") return [];
+  const parsed: unknown = JSON.parse(v);
+  return Array.isArray(parsed) ? parsed.map(String) : [];
 }
 
 function gradeOf(r: Row, prefix = "g_"): HiddenGrade | null {
@@ -391,6 +402,9 @@ export class RunStore {
       }
       db.transaction(() => {
         db.exec(SCHEMA);
+        // Stores created before problem tags existed lack the column: add it (NULL = no tags).
+        const cols = db.prepare("PRAGMA table_info(problems)").all() as Row[];
+        if (!cols.some((c) => c.name === "tags")) db.exec("ALTER TABLE problems ADD COLUMN tags TEXT");
         db.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`);
         db.prepare(
           "INSERT OR IGNORE INTO run (id, name, created_at, config_hash, seed, codeloop_version) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM run)",
@@ -445,8 +459,10 @@ export class RunStore {
     const n = this.config.trajectoriesPerProblem;
     const next = this.prep("SELECT COALESCE(MAX(ordinal), -1) + 1 AS n FROM problems");
     const insP = this.prep(
-      "INSERT OR IGNORE INTO problems (ordinal, problem_id, title, difficulty) VALUES (?, ?, ?, ?)",
+      "INSERT OR IGNORE INTO problems (ordinal, problem_id, title, difficulty, tags) VALUES (?, ?, ?, ?, ?)",
     );
+    // A run resumed by a version that knows tags fills them in for problems planned without.
+    const setTags = this.prep("UPDATE problems SET tags = ? WHERE problem_id = ? AND tags IS NULL");
     const insT = this.prep(
       "INSERT OR IGNORE INTO trajectories (problem_id, trajectory, status) VALUES (?, ?, 'pending')",
     );
@@ -454,7 +470,9 @@ export class RunStore {
       .transaction(() => {
         let ordinal = num((next.get() as Row).n);
         for (const p of problems) {
-          if (insP.run(ordinal, p.id, p.title ?? null, p.difficulty ?? null).changes > 0) ordinal++;
+          const tags = p.tags === undefined ? null : JSON.stringify(p.tags);
+          if (insP.run(ordinal, p.id, p.title ?? null, p.difficulty ?? null, tags).changes > 0) ordinal++;
+          else if (tags !== null) setTags.run(tags, p.id);
           for (let t = 0; t < n; t++) insT.run(p.id, t);
         }
       })
@@ -768,7 +786,7 @@ export class RunStore {
   /** Per-problem counts, one page at a time in run order; `after` is the last ordinal seen. */
   problemSummaries(opts: { after?: number; limit?: number } = {}): ProblemSummary[] {
     const rows = this.prep(`
-      SELECT p.ordinal, p.problem_id, p.title, p.difficulty,
+      SELECT p.ordinal, p.problem_id, p.title, p.difficulty, p.tags,
         COUNT(*) AS total,
         SUM(t.status = 'pending') AS pending, SUM(t.status = 'running') AS running,
         SUM(t.status = 'done') AS done, SUM(t.status = 'failed') AS failed,
@@ -783,6 +801,7 @@ export class RunStore {
       problemId: r.problem_id as string,
       title: (r.title as string | null) ?? null,
       difficulty: (r.difficulty as string | null) ?? null,
+      tags: tagsOf(r.tags),
       total: num(r.total),
       pending: num(r.pending),
       running: num(r.running),
