@@ -9,3 +9,4 @@ export { normalizePythonCodes, type NormaliseOptions } from "./normalize.js";
 export * from "./similarity.js";
 export * from "./compute.js";
 export * from "./fromStore.js";
+export * from "./paired.js";

@@ -1,0 +1,179 @@
+import { quantileSorted } from "./bootstrap.js";
+import { randInt, seededRng } from "./rng.js";
+
+/**
+ * Paired bootstrap of the difference between two runs on the same problems. Each resample
+ * draws problem indices with replacement and uses the same indices for both runs, so what is
+ * resampled is the per-problem difference b_i - a_i: problems that are hard (or easy) for both
+ * runs move both means together and cancel, which is what makes the test paired.
+ */
+
+export interface PairedBootstrapOptions {
+  /** Default 10,000. */
+  resamples?: number;
+  /** Default 0: the same seed gives the same interval and p-value. */
+  seed?: number;
+  /** Two-sided coverage of the interval, default 0.95. */
+  confidence?: number;
+}
+
+export interface PairedDifference {
+  /** Problems in the comparison (pairs). */
+  problems: number;
+  /** Mean of run A's per-problem values. */
+  a: number;
+  /** Mean of run B's per-problem values. */
+  b: number;
+  /** b - a. */
+  diff: number;
+  /** Percentile bootstrap interval of the difference. */
+  low: number;
+  high: number;
+  /**
+   * Two-sided bootstrap p-value: twice the smaller share of resampled differences on either
+   * side of zero (resamples exactly at zero count for both sides), with the usual +1 correction
+   * so a finite number of resamples never reports 0 (smallest value 2 / (resamples + 1)).
+   */
+  p: number;
+  resamples: number;
+}
+
+/** Differences closer to zero than this are zero (sums of floats that cancel exactly on paper). */
+const ZERO = 1e-12;
+
+function checkPairs(a: readonly number[], b: readonly number[]): void {
+  if (a.length !== b.length) {
+    throw new RangeError(`paired bootstrap: runs have ${a.length} and ${b.length} values; pairs are needed`);
+  }
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i]) || !Number.isFinite(b[i])) {
+      throw new RangeError(`paired bootstrap: value ${i} is not a finite number (${a[i]}, ${b[i]})`);
+    }
+  }
+}
+
+function mean(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i]!;
+  return s / v.length;
+}
+
+/** Interval and p-value from a bootstrap distribution of differences (sorted in place). */
+function summarise(
+  dist: Float64Array,
+  opts: PairedBootstrapOptions,
+): { low: number; high: number; p: number } {
+  dist.sort();
+  const alpha = (1 - (opts.confidence ?? 0.95)) / 2;
+  let le = 0;
+  let ge = 0;
+  for (const d of dist) {
+    if (d <= ZERO) le++;
+    if (d >= -ZERO) ge++;
+  }
+  const r = dist.length;
+  return {
+    low: quantileSorted(dist, alpha),
+    high: quantileSorted(dist, 1 - alpha),
+    p: Math.min(1, (2 * (Math.min(le, ge) + 1)) / (r + 1)),
+  };
+}
+
+function checkOptions(opts: PairedBootstrapOptions): number {
+  const resamples = opts.resamples ?? 10_000;
+  if (!Number.isInteger(resamples) || resamples < 1) {
+    throw new RangeError(`paired bootstrap: resamples must be a positive integer (got ${resamples})`);
+  }
+  const c = opts.confidence ?? 0.95;
+  if (!(c > 0 && c < 1)) throw new RangeError(`paired bootstrap: confidence must be in (0, 1) (got ${c})`);
+  return resamples;
+}
+
+/**
+ * Paired bootstrap of mean(b) - mean(a), where a[i] and b[i] are the two runs' values on the
+ * same problem i.
+ */
+export function pairedBootstrap(
+  a: readonly number[],
+  b: readonly number[],
+  opts: PairedBootstrapOptions = {},
+): PairedDifference {
+  checkPairs(a, b);
+  const resamples = checkOptions(opts);
+  const n = a.length;
+  if (n === 0) {
+    const nan = Number.NaN;
+    return { problems: 0, a: nan, b: nan, diff: nan, low: nan, high: nan, p: nan, resamples };
+  }
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = b[i]! - a[i]!;
+  const rng = seededRng(opts.seed ?? 0);
+  const dist = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += d[randInt(rng, n)]!;
+    dist[r] = s / n;
+  }
+  const ma = mean(a);
+  const mb = mean(b);
+  return { problems: n, a: ma, b: mb, diff: mb - ma, ...summarise(dist, opts), resamples };
+}
+
+/**
+ * The same statistic with the two runs resampled independently (as if they had been run on
+ * different problems). For comparison only: it ignores the pairing, so its interval is wider
+ * whenever the runs' per-problem values are positively correlated.
+ */
+export function unpairedBootstrap(
+  a: readonly number[],
+  b: readonly number[],
+  opts: PairedBootstrapOptions = {},
+): PairedDifference {
+  checkPairs(a, b);
+  const resamples = checkOptions(opts);
+  const n = a.length;
+  if (n === 0) {
+    const nan = Number.NaN;
+    return { problems: 0, a: nan, b: nan, diff: nan, low: nan, high: nan, p: nan, resamples };
+  }
+  const va = Float64Array.from(a);
+  const vb = Float64Array.from(b);
+  const rng = seededRng(opts.seed ?? 0);
+  const dist = new Float64Array(resamples);
+  for (let r = 0; r < resamples; r++) {
+    let sa = 0;
+    let sb = 0;
+    for (let i = 0; i < n; i++) sa += va[randInt(rng, n)]!;
+    for (let i = 0; i < n; i++) sb += vb[randInt(rng, n)]!;
+    dist[r] = (sb - sa) / n;
+  }
+  const ma = mean(va);
+  const mb = mean(vb);
+  return { problems: n, a: ma, b: mb, diff: mb - ma, ...summarise(dist, opts), resamples };
+}
+
+/**
+ * Pairs two per-problem value lists keyed by problem id: only ids where both runs have a value
+ * (not null) are kept, in A's order.
+ */
+export function pairByProblem(
+  idsA: readonly string[],
+  valuesA: readonly (number | null)[],
+  idsB: readonly string[],
+  valuesB: readonly (number | null)[],
+): { ids: string[]; a: number[]; b: number[] } {
+  const byB = new Map<string, number | null>();
+  idsB.forEach((id, i) => byB.set(id, valuesB[i] ?? null));
+  const ids: string[] = [];
+  const a: number[] = [];
+  const b: number[] = [];
+  idsA.forEach((id, i) => {
+    const va = valuesA[i];
+    const vb = byB.get(id);
+    if (va === null || va === undefined || vb === null || vb === undefined) return;
+    ids.push(id);
+    a.push(va);
+    b.push(vb);
+  });
+  return { ids, a, b };
+}
