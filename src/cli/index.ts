@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from "commander";
+import { registerCompare } from "./compare.js";
 import { registerConfig } from "./config.js";
 import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
@@ -25,6 +26,7 @@ registerValidate(registerProblems(program));
 registerConfig(program);
 registerRuns(program);
 registerRun(program);
+registerCompare(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -1,5 +1,8 @@
 import { quantileSorted } from "./bootstrap.js";
+import { DEFAULT_N_AT_K, type NAtKOptions, type NAtKSetting, nAtKPerProblem } from "./nk.js";
+import { passAtKPerProblem } from "./passk.js";
 import { randInt, seededRng } from "./rng.js";
+import type { MetricsInput } from "./types.js";
 
 /**
  * Paired bootstrap of the difference between two runs on the same problems. Each resample
@@ -176,4 +179,91 @@ export function pairByProblem(
     b.push(vb);
   });
   return { ids, a, b };
+}
+
+export interface CompareOptions extends PairedBootstrapOptions {
+  /** pass@k values of k (default 1, 10, 100). */
+  passAtK?: readonly number[];
+  /** pass n@k settings (default 1@3, 10@30, 33@100, 100@300). */
+  nAtK?: readonly NAtKSetting[];
+  nAtKOptions?: NAtKOptions;
+}
+
+export interface PairedMetric extends PairedDifference {
+  /** "pass@1", "pass 1@3", "similarity". */
+  metric: string;
+  kind: "pass@k" | "n@k" | "similarity";
+  n?: number;
+  k?: number;
+}
+
+export interface RunComparison {
+  /** Problems both runs contain. */
+  common: number;
+  onlyA: string[];
+  onlyB: string[];
+  /** One entry per metric some common problem has a value for in both runs. */
+  metrics: PairedMetric[];
+}
+
+/** Problem ids of A and B: the common ones and those only one run has. */
+export function problemOverlap(
+  a: MetricsInput,
+  b: MetricsInput,
+): { common: number; onlyA: string[]; onlyB: string[] } {
+  const idsA = new Set(a.problems.map((p) => p.id));
+  const idsB = new Set(b.problems.map((p) => p.id));
+  return {
+    common: [...idsA].filter((id) => idsB.has(id)).length,
+    onlyA: [...idsA].filter((id) => !idsB.has(id)),
+    onlyB: [...idsB].filter((id) => !idsA.has(id)),
+  };
+}
+
+/** Paired comparison of one per-problem metric; undefined when no problem has both values. */
+export function pairedMetric(
+  a: MetricsInput,
+  valuesA: readonly (number | null)[],
+  b: MetricsInput,
+  valuesB: readonly (number | null)[],
+  opts: PairedBootstrapOptions,
+): PairedDifference | undefined {
+  const pairs = pairByProblem(
+    a.problems.map((p) => p.id),
+    valuesA,
+    b.problems.map((p) => p.id),
+    valuesB,
+  );
+  if (pairs.ids.length === 0) return undefined;
+  return pairedBootstrap(pairs.a, pairs.b, opts);
+}
+
+/**
+ * Paired bootstrap per metric for two runs matched by problem id: pass@k where both runs have
+ * k trajectories of a problem, pass n@k where both budgets (each run with its own turns per
+ * trajectory) buy enough trajectories. Every metric uses the same seed, so the same resampled
+ * problems whenever its problem set is the same.
+ */
+export function compareInputs(a: MetricsInput, b: MetricsInput, opts: CompareOptions = {}): RunComparison {
+  const boot: PairedBootstrapOptions = {
+    ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
+  };
+  const metrics: PairedMetric[] = [];
+  for (const k of opts.passAtK ?? [1, 10, 100]) {
+    const r = pairedMetric(a, passAtKPerProblem(a.problems, k), b, passAtKPerProblem(b.problems, k), boot);
+    if (r) metrics.push({ metric: `pass@${k}`, kind: "pass@k", k, ...r });
+  }
+  for (const s of opts.nAtK ?? DEFAULT_N_AT_K) {
+    const r = pairedMetric(
+      a,
+      nAtKPerProblem(a.problems, s, a.maxTurns, opts.nAtKOptions),
+      b,
+      nAtKPerProblem(b.problems, s, b.maxTurns, opts.nAtKOptions),
+      boot,
+    );
+    if (r) metrics.push({ metric: `pass ${s.n}@${s.k}`, kind: "n@k", n: s.n, k: s.k, ...r });
+  }
+  return { ...problemOverlap(a, b), metrics };
 }

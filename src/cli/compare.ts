@@ -1,0 +1,191 @@
+import { join } from "node:path";
+import type { Command } from "commander";
+import {
+  type MetricsInput,
+  type PairedMetric,
+  type RunComparison,
+  compareInputs,
+  consecutiveSimilarities,
+  metricsInputFromStore,
+  normalizePythonCodes,
+  pairedMetric,
+} from "../metrics/index.js";
+import { codesOf } from "../metrics/similarity.js";
+import { cacheRoot } from "../models/hub.js";
+import { RunStore, RunStoreError, configSummary } from "../runs/index.js";
+import { CliError } from "./errors.js";
+
+export interface LoadedRun {
+  folder: string;
+  summary: string;
+  input: MetricsInput;
+}
+
+/** A run folder's metrics input; a clear error when the folder is not a run. */
+export function loadRun(folder: string, role: string): LoadedRun {
+  let store: RunStore;
+  try {
+    store = RunStore.open(folder);
+  } catch (err) {
+    if (err instanceof RunStoreError) throw new CliError(`${role}: ${err.message}`);
+    throw err;
+  }
+  try {
+    return { folder, summary: configSummary(store.config), input: metricsInputFromStore(store) };
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Mean similarity of consecutive codes per problem (null for a problem without a pair), after
+ * Python ast normalisation; the normalisation cache is shared with other metrics commands.
+ */
+export async function similarityPerProblem(inputs: MetricsInput[]): Promise<(number | null)[][]> {
+  const codes = inputs.flatMap((i) => codesOf(i.problems));
+  const norm = await normalizePythonCodes(codes, {
+    cacheFile: join(cacheRoot(), "normalised-code.jsonl"),
+  });
+  const map = new Map<string, string>();
+  codes.forEach((c, i) => map.set(c, norm[i]!));
+  return inputs.map((input) =>
+    input.problems.map((p) => {
+      const v = consecutiveSimilarities([p], (c) => map.get(c) ?? c);
+      return v.length === 0 ? null : v.reduce((s, x) => s + x, 0) / v.length;
+    }),
+  );
+}
+
+function positiveInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`${flag}: expected a positive integer, got "${v}"`);
+  return n;
+}
+
+function nonNegInt(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0)
+    throw new CliError(`${flag}: expected a non-negative integer, got "${v}"`);
+  return n;
+}
+
+function confidenceOf(v: string): number {
+  const n = Number(v);
+  if (!(n > 0 && n < 1)) throw new CliError(`--confidence: expected a number between 0 and 1, got "${v}"`);
+  return n;
+}
+
+/** Values of pass metrics in percent, similarity as a ratio. */
+function fmt(m: PairedMetric, v: number, signed = false): string {
+  if (!Number.isFinite(v)) return "-";
+  const s = m.kind === "similarity" ? v.toFixed(3) : (v * 100).toFixed(1);
+  return signed && v >= 0 ? `+${s}` : s;
+}
+
+function pValue(p: number): string {
+  if (!Number.isFinite(p)) return "-";
+  return p < 0.001 ? p.toExponential(1) : p.toFixed(3);
+}
+
+/** An aligned text table: first column left-aligned, the others right-aligned. */
+export function alignTable(rows: string[][], leftColumns = 1): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? "").length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c < leftColumns ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
+}
+
+function listIds(ids: string[]): string {
+  if (ids.length === 0) return "0";
+  const shown = ids.slice(0, 5).join(", ");
+  return `${ids.length} (${shown}${ids.length > 5 ? ", ..." : ""})`;
+}
+
+export function comparisonText(
+  a: LoadedRun,
+  b: LoadedRun,
+  cmp: RunComparison,
+  opts: { resamples: number; seed: number; confidence: number },
+): string {
+  const pct = Math.round(opts.confidence * 1000) / 10;
+  const head = [
+    `A: ${a.folder} (${a.summary})`,
+    `B: ${b.folder} (${b.summary})`,
+    `problems in both: ${cmp.common}; only in A: ${listIds(cmp.onlyA)}; only in B: ${listIds(cmp.onlyB)}`,
+    `paired bootstrap over problems: ${opts.resamples} resamples, seed ${opts.seed}; pass rates in %, differences in points`,
+    "",
+  ];
+  const rows = [["metric", "problems", "A", "B", "B-A", `${pct}% CI`, "p"]];
+  for (const m of cmp.metrics) {
+    rows.push([
+      m.metric,
+      String(m.problems),
+      fmt(m, m.a),
+      fmt(m, m.b),
+      fmt(m, m.diff, true),
+      `[${fmt(m, m.low, true)}, ${fmt(m, m.high, true)}]`,
+      pValue(m.p),
+    ]);
+  }
+  return `${head.join("\n")}\n${alignTable(rows)}\n`;
+}
+
+export function registerCompare(program: Command): void {
+  program
+    .command("compare <runA> <runB>")
+    .description("paired bootstrap test per metric (pass@k, pass n@k, code similarity) between two runs")
+    .option("--json", "print the comparison as JSON")
+    .option("--resamples <n>", "bootstrap resamples", "10000")
+    .option("--seed <s>", "bootstrap seed", "0")
+    .option("--confidence <c>", "interval coverage", "0.95")
+    .option("--no-similarity", "skip the consecutive-code similarity (needs Python)")
+    .action(
+      async (
+        runA: string,
+        runB: string,
+        opts: { json?: boolean; resamples: string; seed: string; confidence: string; similarity: boolean },
+      ) => {
+        const boot = {
+          resamples: positiveInt("--resamples", opts.resamples),
+          seed: nonNegInt("--seed", opts.seed),
+          confidence: confidenceOf(opts.confidence),
+        };
+        const a = loadRun(runA, "run A");
+        const b = loadRun(runB, "run B");
+        const cmp = compareInputs(a.input, b.input, boot);
+        if (cmp.common === 0) {
+          throw new CliError(
+            `${runA} and ${runB} have no problems in common (A: ${a.input.problems.length} problems, B: ${b.input.problems.length})`,
+          );
+        }
+        if (opts.similarity && a.input.maxTurns > 1 && b.input.maxTurns > 1) {
+          try {
+            const [sa, sb] = await similarityPerProblem([a.input, b.input]);
+            const r = pairedMetric(a.input, sa!, b.input, sb!, boot);
+            if (r) cmp.metrics.push({ metric: "similarity", kind: "similarity", ...r });
+          } catch (err) {
+            process.stderr.write(
+              `codeloop: similarity left out: ${(err as Error).message.split("\n")[0]} (--no-similarity skips it)\n`,
+            );
+          }
+        }
+        if (cmp.metrics.length === 0) {
+          throw new CliError(
+            `no metric can be compared: none of the ${cmp.common} common problems has finished trajectories in both runs`,
+          );
+        }
+        if (opts.json) {
+          process.stdout.write(
+            `${JSON.stringify({ a: { folder: a.folder, config: a.summary }, b: { folder: b.folder, config: b.summary }, ...boot, ...cmp }, null, 2)}\n`,
+          );
+        } else {
+          process.stdout.write(comparisonText(a, b, cmp, boot));
+        }
+      },
+    );
+}
