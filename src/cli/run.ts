@@ -80,7 +80,8 @@ export function progressLine(p: RunProgress, bar: boolean, now = Date.now()): st
   return `${head}${p.finished}/${p.total} trajectories (${Math.floor(frac * 100)}%) elapsed ${duration(elapsed)} ETA ${left === 0 ? "0s" : duration(eta)} | solved ${p.solvedProblems}/${p.problems} problems, ${p.accepted} accepted | tokens ${tokens(p.promptTokens)} in ${tokens(p.completionTokens)} out | errors ${p.modelErrors} model, ${p.failed} failed`;
 }
 
-function progressPrinter(): { update: (p: RunProgress) => void; end: () => void } {
+/** The progress display of one run on stderr (a redrawn bar on a terminal, log lines otherwise). */
+export function progressPrinter(): { update: (p: RunProgress) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
   let last: RunProgress | undefined;
   let lastPrint = 0;
