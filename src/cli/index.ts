@@ -6,6 +6,7 @@ import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
 import { registerModels } from "./models.js";
 import { registerProblems } from "./problems.js";
+import { registerReport } from "./report.js";
 import { registerRun } from "./run.js";
 import { registerRuns } from "./runs.js";
 import { registerSandbox } from "./sandbox.js";
@@ -26,6 +27,7 @@ registerValidate(registerProblems(program));
 registerConfig(program);
 registerRuns(program);
 registerRun(program);
+registerReport(program);
 registerCompare(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -1,0 +1,312 @@
+import { DEFAULT_N_AT_K, type Estimate, type GroupMetrics } from "../metrics/index.js";
+import { chartLibraries } from "./assets.js";
+import { CLIENT_SCRIPT, CLIENT_STYLE } from "./client.js";
+import { escapeHtml as esc, scriptJson } from "./escape.js";
+import type { ReportData, RunReport } from "./types.js";
+
+const pct = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? "–" : `${(100 * v).toFixed(1)}%`;
+const num = (v: number | null | undefined, digits = 1) =>
+  v === null || v === undefined || !Number.isFinite(v) ? "–" : v.toFixed(digits);
+const int = (v: number) => v.toLocaleString("en-US");
+
+function ci(e: Estimate): string {
+  return `${pct(e.low)} – ${pct(e.high)}`;
+}
+
+function seconds(s: number | null): string {
+  if (s === null) return "unknown";
+  if (s < 120) return `${s.toFixed(1)} s`;
+  if (s < 7200) return `${(s / 60).toFixed(1)} min`;
+  return `${(s / 3600).toFixed(2)} h`;
+}
+
+function table(head: string[], rows: string[][], cls = ""): string {
+  return `<table${cls ? ` class="${cls}"` : ""}><thead><tr>${head.map((h) => `<th>${h}</th>`).join("")}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join("")}</tr>`)
+    .join("")}</tbody></table>`;
+}
+
+function chart(id: string, kind: string, extra = ""): string {
+  return `<div class="chart"><canvas id="${esc(id)}" data-chart="${esc(kind)}"${extra}></canvas></div>`;
+}
+
+function emptyNotice(r: RunReport): string {
+  if (r.totals.trajectories > 0) return "";
+  const c = r.counts;
+  return `<p class="notice">Run <b>${esc(r.name)}</b> has no finished trajectories yet (${c.pending} pending, ${c.running} running, ${c.failed} failed of ${c.total}): its metrics are empty.</p>`;
+}
+
+function summarySection(data: ReportData): string {
+  const rows = data.runs.map((r) => [
+    esc(r.name),
+    esc(r.config.model),
+    esc(r.config.benchmark),
+    esc(
+      r.config.candidatesPerTurn > 1
+        ? `${r.config.strategy} (N=${r.config.candidatesPerTurn})`
+        : r.config.strategy,
+    ),
+    esc(r.config.feedback),
+    String(r.config.maxTurns),
+    `${int(r.totals.trajectories)} / ${int(r.counts.total)}`,
+    int(r.totals.problems),
+    int(r.totals.tokens),
+    int(r.totals.llmCalls),
+    `${int(r.totals.solvedProblems)} / ${int(r.totals.problems)}`,
+    esc(seconds(r.totals.wallSeconds)),
+  ]);
+  return `<section id="summary"><h2>Summary</h2>${table(
+    [
+      "run",
+      "model",
+      "benchmark",
+      "strategy",
+      "feedback",
+      "turns (T)",
+      "trajectories finished / planned",
+      "problems",
+      "tokens",
+      "LLM calls",
+      "solved problems",
+      "wall time",
+    ],
+    rows,
+  )}${data.runs.map(emptyNotice).join("")}<p class="note">Folders: ${data.runs
+    .map((r) => `<code>${esc(r.folder)}</code>`)
+    .join(", ")}. Metrics use every finished trajectory; intervals are ${int(
+    data.options.resamples,
+  )}-resample percentile bootstraps over problems (seed ${data.options.seed}).</p></section>`;
+}
+
+function metricRows(g: GroupMetrics): string[][] {
+  const rows: string[][] = [];
+  for (const x of g.nAtK) rows.push([`pass ${x.n}@${x.k}`, pct(x.value), ci(x), String(x.problems)]);
+  for (const x of g.passAtK) rows.push([`pass@${x.k}`, pct(x.value), ci(x), String(x.problems)]);
+  return rows;
+}
+
+function metricsSection(data: ReportData): string {
+  const parts = data.runs.map((r) => {
+    const have = new Set(r.metrics.nAtK.map((x) => `${x.n}@${x.k}`));
+    const missing = DEFAULT_N_AT_K.filter((s) => !have.has(`${s.n}@${s.k}`)).map(
+      (s) => `${s.n}@${s.k} (needs ${Math.ceil(s.k / r.config.maxTurns)} trajectories per problem)`,
+    );
+    const body =
+      r.metrics.nAtK.length + r.metrics.passAtK.length === 0
+        ? `<p class="notice">No metric can be computed for this run.</p>`
+        : table(["metric", "value", "95% CI", "problems"], metricRows(r.metrics), "metrics");
+    return `<h3>${esc(r.name)}</h3>${body}${
+      missing.length
+        ? `<p class="note">Not affordable with this run's budget: ${esc(missing.join(", "))}.</p>`
+        : ""
+    }`;
+  });
+  return `<section id="metrics"><h2>pass n@k and pass@k</h2><p class="note">pass n@k: from a budget of k programs (every turn counts; a trajectory costs T programs), submit at most n, public-test passers first; solved if a submission passes the hidden tests.</p>${parts.join(
+    "",
+  )}</section>`;
+}
+
+function curvesSection(data: ReportData): string {
+  const any = data.runs.some((r) => r.totals.trajectories > 0);
+  if (!any)
+    return `<section id="curves"><h2>Curves</h2><p class="notice">No finished trajectories: no curves.</p></section>`;
+  return `<section id="curves"><h2>Curves</h2><div class="grid">${chart("chart-budget-calls", "budget-calls")}${chart(
+    "chart-budget-tokens",
+    "budget-tokens",
+  )}${chart("chart-nak", "nak")}</div><p class="note">Budget curves: solve rate when trajectories are taken in random order while their cumulative cost (LLM calls, or prompt + completion tokens) fits the budget. pass n@k vs k: n = 1, n = 10, and n = k/T (every bought trajectory submitted, i.e. pass@(k/T)).</p></section>`;
+}
+
+function breakdownTable(data: ReportData, key: "byDifficulty" | "byTag"): string {
+  const groups = [...new Set(data.runs.flatMap((r) => Object.keys(r.metrics[key])))].sort();
+  if (groups.length === 0) return "";
+  const rows: string[][] = [];
+  for (const g of groups) {
+    for (const r of data.runs) {
+      const m = r.metrics[key][g];
+      if (!m) continue;
+      const first = m.nAtK[0];
+      const p1 = m.passAtK.find((x) => x.k === 1);
+      rows.push([
+        esc(g),
+        ...(data.runs.length > 1 ? [esc(r.name)] : []),
+        String(m.problems),
+        p1 ? `${pct(p1.value)} <span class="ci">[${ci(p1)}]</span>` : "–",
+        first ? `${first.n}@${first.k}: ${pct(first.value)} <span class="ci">[${ci(first)}]</span>` : "–",
+      ]);
+    }
+  }
+  return table(
+    [
+      key === "byDifficulty" ? "difficulty" : "tag",
+      ...(data.runs.length > 1 ? ["run"] : []),
+      "problems",
+      "pass@1",
+      "first n@k",
+    ],
+    rows,
+  );
+}
+
+function breakdownSection(data: ReportData): string {
+  const tags = breakdownTable(data, "byTag");
+  const hasTags = tags !== "";
+  const withData = data.runs.some((r) => r.totals.trajectories > 0);
+  return `<section id="breakdown"><h2>Difficulty${hasTags ? " and tags" : ""}</h2>${
+    withData
+      ? `<div class="grid">${chart("chart-difficulty", "difficulty")}${hasTags ? chart("chart-tags", "tags") : ""}</div>`
+      : ""
+  }${breakdownTable(data, "byDifficulty")}${
+    hasTags
+      ? `<h3>Tags</h3><p class="note">A problem counts in every tag it has.</p>${tags}`
+      : `<p class="note">The problems carry no tags.</p>`
+  }</section>`;
+}
+
+function similaritySection(data: ReportData): string {
+  const kinds = Object.entries(data.similarityByFeedback);
+  const rows = kinds.map(([k, s]) => [
+    esc(k),
+    int(s.count),
+    num(s.mean, 3),
+    num(s.p10, 3),
+    num(s.median, 3),
+    num(s.p90, 3),
+  ]);
+  const perRun =
+    data.runs.length > 1
+      ? table(
+          ["run", "feedback", "pairs", "mean", "median"],
+          data.runs.map((r) => [
+            esc(r.name),
+            esc(r.config.feedback),
+            int(r.similarity.count),
+            num(r.similarity.mean, 3),
+            num(r.similarity.median, 3),
+          ]),
+        )
+      : "";
+  const any = kinds.some(([, s]) => s.count > 0);
+  return `<section id="similarity"><h2>Similarity of consecutive codes</h2><p class="note">Each pair of consecutive codes in a trajectory, normalised through Python's ast (comments and formatting dropped; raw text when it does not parse), compared with a sequence-matcher ratio: near 1 = the model edits its code (exploitation), low = it rewrites (exploration).</p>${
+    any
+      ? `${chart("chart-similarity", "similarity")}${table(["feedback", "pairs", "mean", "p10", "median", "p90"], rows)}${perRun}`
+      : `<p class="notice">No trajectory has two turns with code: nothing to compare.</p>`
+  }</section>`;
+}
+
+function comparisonSection(data: ReportData): string {
+  const c = data.comparison;
+  if (!c) return "";
+  const axisNames = Object.keys(c.rows[0]?.axes ?? {});
+  const settings = Object.keys(c.rows[0]?.nAtK ?? {});
+  const rows = c.rows.map((r) => [
+    `<a href="#run-${r.run}">${esc(r.name)}</a>`,
+    ...axisNames.map((a) =>
+      c.varying.includes(a) ? `<b>${esc(r.axes[a] ?? "")}</b>` : esc(r.axes[a] ?? ""),
+    ),
+    pct(r.passAt1),
+    ...settings.map((s) => {
+      const x = r.nAtK[s];
+      return x ? `${pct(x.value)} <span class="ci">[${pct(x.low)} – ${pct(x.high)}]</span>` : "–";
+    }),
+    int(r.tokens),
+    int(r.llmCalls),
+  ]);
+  const what = c.chart?.y
+    ? `a heatmap of ${esc(c.metric)} over ${esc(c.chart.x)} × ${esc(c.chart.y)}`
+    : `${esc(c.metric)} per ${esc(c.chart?.x ?? "run")}`;
+  return `<section id="comparison"><h2>Comparison</h2><p class="note">${
+    c.varying.length
+      ? `Axes that vary: ${c.varying.map(esc).join(", ")}.`
+      : "The runs share every config axis."
+  } Chart: ${what}${c.varying.length > 2 ? " (the first two varying axes; runs sharing a cell are averaged)" : ""}.</p>${chart(
+    "chart-comparison",
+    c.chart?.y ? "heatmap" : "comparison-bar",
+  )}${table(["run", ...axisNames.map(esc), "pass@1", ...settings.map((s) => `pass ${esc(s)}`), "tokens", "LLM calls"], rows, "comparison")}</section>`;
+}
+
+function problemsSection(data: ReportData): string {
+  const parts = data.runs.map((r) => {
+    const rows = r.problems.map((p, row) => {
+      const links = p.embedded
+        .map((t) => `<a class="traj" href="#t/${r.index}/${row}/${t}">${t}</a>`)
+        .join(" ");
+      const more = p.planned - p.embedded.length;
+      return [
+        `<span id="p-${r.index}-${row}">${esc(p.id)}</span>`,
+        esc(p.title ?? ""),
+        esc(p.difficulty ?? "–"),
+        esc(p.tags.join(", ")),
+        `${p.trajectories} / ${p.planned}`,
+        pct(p.solvedFraction),
+        pct(p.publicPassRate),
+        num(p.meanTurns, 2),
+        num(p.meanTokens, 0),
+        `${links}${more > 0 && p.embedded.length > 0 ? ` <span class="more">(+${more} not embedded)</span>` : ""}${p.embedded.length === 0 ? "–" : ""}`,
+      ];
+    });
+    return `<h3 id="run-${r.index}">${esc(r.name)}</h3><p class="note">Up to ${r.embedded.perProblem} trajectories per problem are embedded with their turns (${int(
+      r.embedded.trajectories,
+    )} embedded${r.embedded.leftOut ? `, ${int(r.embedded.leftOut)} more with stored turns left out; rebuild with --max-trajectories to see them` : ""}). The figures use every finished trajectory.</p>${table(
+      [
+        "problem",
+        "title",
+        "difficulty",
+        "tags",
+        "finished / planned",
+        "solved",
+        "public pass",
+        "mean turns",
+        "mean tokens",
+        "trajectories",
+      ],
+      rows,
+      "problems",
+    )}`;
+  });
+  return `<section id="problems"><h2>Problems</h2>${parts.join("")}</section>`;
+}
+
+/** The whole page: static tables rendered here, charts and the trajectory viewer by the inlined script. */
+export function renderReportHtml(data: ReportData): string {
+  const libs = chartLibraries();
+  const nav = [
+    ["summary", "Summary"],
+    ["metrics", "pass n@k"],
+    ["curves", "Curves"],
+    ["breakdown", "Difficulty"],
+    ["similarity", "Similarity"],
+    ...(data.comparison ? [["comparison", "Comparison"]] : []),
+    ["problems", "Problems"],
+  ]
+    .map(([id, label]) => `<a href="#${id}">${label}</a>`)
+    .join("");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
+<title>${esc(data.title)}</title>
+<style>${CLIENT_STYLE}</style>
+</head>
+<body>
+<header><h1>${esc(data.title)}</h1><p class="note">Generated ${esc(data.generatedAt)} by codeloop ${esc(data.codeloopVersion)}.</p><nav>${nav}</nav></header>
+<main>
+${summarySection(data)}
+${comparisonSection(data)}
+${metricsSection(data)}
+${curvesSection(data)}
+${breakdownSection(data)}
+${similaritySection(data)}
+${problemsSection(data)}
+<section id="viewer" hidden><h2>Trajectory</h2><div id="viewer-body"></div></section>
+</main>
+<script type="application/json" id="report-data">${scriptJson(data)}</script>
+<script>${libs.chart}</script>
+<script>${libs.matrix}</script>
+<script>${CLIENT_SCRIPT}</script>
+</body>
+</html>
+`;
+}
