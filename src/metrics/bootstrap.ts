@@ -20,20 +20,47 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo]! + (h - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
+/**
+ * Resampled problem indices, drawn once per (n, resamples, seed) and shared by every metric of
+ * that size: the draws are the same for all of them anyway (same seed, same n), and reading them
+ * back costs far less than generating them again. Pass one to `bootstrapMean` calls that belong
+ * together (one `computeMetrics`).
+ */
+export class BootstrapDraws {
+  private readonly byKey = new Map<string, Int32Array>();
+
+  /** Indices of resample r are entries r*n .. r*n+n-1. */
+  get(n: number, resamples: number, seed: number): Int32Array {
+    const key = `${n}/${resamples}/${seed}`;
+    let d = this.byKey.get(key);
+    if (!d) {
+      const rng = seededRng(seed);
+      d = new Int32Array(n * resamples);
+      for (let i = 0; i < d.length; i++) d[i] = randInt(rng, n);
+      this.byKey.set(key, d);
+    }
+    return d;
+  }
+}
+
 /** Mean of per-problem values with a percentile bootstrap interval (resampling problems). */
-export function bootstrapMean(values: readonly number[], opts: BootstrapOptions = {}): Estimate {
+export function bootstrapMean(
+  values: readonly number[],
+  opts: BootstrapOptions = {},
+  draws: BootstrapDraws = new BootstrapDraws(),
+): Estimate {
   const n = values.length;
   if (n === 0) return { value: Number.NaN, low: Number.NaN, high: Number.NaN };
   const resamples = opts.resamples ?? 10_000;
   const conf = opts.confidence ?? 0.95;
-  const rng = seededRng(opts.seed ?? 0);
+  const idx = draws.get(n, resamples, opts.seed ?? 0);
   const v = Float64Array.from(values);
   let sum = 0;
   for (const x of v) sum += x;
   const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
+  for (let r = 0, at = 0; r < resamples; r++) {
     let s = 0;
-    for (let i = 0; i < n; i++) s += v[randInt(rng, n)]!;
+    for (let i = 0; i < n; i++) s += v[idx[at++]!]!;
     means[r] = s / n;
   }
   means.sort();

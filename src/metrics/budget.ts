@@ -57,12 +57,14 @@ function costsToSolve(
   const idx = new Int32Array(N);
   const out = new Float64Array(perms);
   const anyHit = hid.some((h) => h);
+  for (let i = 0; i < N; i++) idx[i] = i;
   for (let p = 0; p < perms; p++) {
     if (!anyHit) {
       out[p] = Number.POSITIVE_INFINITY;
       continue;
     }
-    for (let i = 0; i < N; i++) idx[i] = i;
+    // No reset between orderings: each step picks uniformly among the items not yet taken,
+    // whatever their arrangement, so the prefix is a uniform draw without replacement.
     let used = 0;
     for (let pos = 0; pos < N; pos++) {
       const j = pos + randInt(rng, N - pos);

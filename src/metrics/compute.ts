@@ -1,9 +1,16 @@
-import { type BootstrapOptions, bootstrapMean } from "./bootstrap.js";
+import { BootstrapDraws, type BootstrapOptions, bootstrapMean } from "./bootstrap.js";
 import { type BudgetCurveOptions, type BudgetPoint, budgetCurve } from "./budget.js";
 import { DEFAULT_N_AT_K, type NAtKOptions, type NAtKSetting, nAtKPerProblem } from "./nk.js";
 import { type NormaliseOptions, normalizePythonCodes } from "./normalize.js";
 import { passAtKPerProblem } from "./passk.js";
-import { type SimilaritySummary, codesOf, consecutiveSimilarities, summarise } from "./similarity.js";
+import {
+  type RatioOptions,
+  type SimilaritySummary,
+  codesOf,
+  consecutivePairs,
+  pairRatios,
+  summarise,
+} from "./similarity.js";
 import type { Estimate, MetricsInput, ProblemRecord } from "./types.js";
 
 export interface MetricsOptions {
@@ -41,14 +48,19 @@ export interface Metrics extends GroupMetrics {
 const DEFAULT_PASS_AT_K = [1, 10, 100];
 
 /** Keeps the problems with a value, then bootstraps their mean; null when none has one. */
-function estimate(values: readonly (number | null)[], rows: readonly number[], boot: BootstrapOptions) {
+function estimate(
+  values: readonly (number | null)[],
+  rows: readonly number[],
+  boot: BootstrapOptions,
+  draws: BootstrapDraws,
+) {
   const kept: number[] = [];
   for (const r of rows) {
     const v = values[r];
     if (v !== null && v !== undefined) kept.push(v);
   }
   if (kept.length === 0) return null;
-  return { ...bootstrapMean(kept, boot), problems: kept.length };
+  return { ...bootstrapMean(kept, boot, draws), problems: kept.length };
 }
 
 function group(
@@ -56,15 +68,16 @@ function group(
   pak: Map<number, (number | null)[]>,
   nak: Map<NAtKSetting, (number | null)[]>,
   boot: BootstrapOptions,
+  draws: BootstrapDraws,
 ): GroupMetrics {
   const passAtK: PassAtKResult[] = [];
   for (const [k, vals] of pak) {
-    const e = estimate(vals, rows, boot);
+    const e = estimate(vals, rows, boot, draws);
     if (e) passAtK.push({ k, ...e });
   }
   const nAtK: NAtKResult[] = [];
   for (const [s, vals] of nak) {
-    const e = estimate(vals, rows, boot);
+    const e = estimate(vals, rows, boot, draws);
     if (e) nAtK.push({ n: s.n, k: s.k, ...e });
   }
   return { problems: rows.length, passAtK, nAtK };
@@ -92,6 +105,7 @@ function groupRows(
 export function computeMetrics(input: MetricsInput, opts: MetricsOptions = {}): Metrics {
   const { problems, maxTurns } = input;
   const boot = opts.bootstrap ?? {};
+  const draws = new BootstrapDraws();
   const pak = new Map<number, (number | null)[]>();
   for (const k of opts.passAtK ?? DEFAULT_PASS_AT_K) pak.set(k, passAtKPerProblem(problems, k));
   const nak = new Map<NAtKSetting, (number | null)[]>();
@@ -100,12 +114,12 @@ export function computeMetrics(input: MetricsInput, opts: MetricsOptions = {}): 
   const all = problems.map((_, i) => i);
   const byDifficulty: Record<string, GroupMetrics> = {};
   for (const [d, rows] of groupRows(problems, (p) => [p.difficulty ?? "unknown"])) {
-    byDifficulty[d] = group(rows, pak, nak, boot);
+    byDifficulty[d] = group(rows, pak, nak, boot, draws);
   }
   const byTag: Record<string, GroupMetrics> = {};
-  for (const [t, rows] of groupRows(problems, (p) => p.tags)) byTag[t] = group(rows, pak, nak, boot);
+  for (const [t, rows] of groupRows(problems, (p) => p.tags)) byTag[t] = group(rows, pak, nak, boot, draws);
   return {
-    ...group(all, pak, nak, boot),
+    ...group(all, pak, nak, boot, draws),
     byDifficulty,
     byTag,
     budget: {
@@ -115,14 +129,21 @@ export function computeMetrics(input: MetricsInput, opts: MetricsOptions = {}): 
   };
 }
 
-/** Similarity distribution of one run (normalising its codes through Python first). */
+/**
+ * Similarity distribution of one run: Python codes are normalised through Python's ast first
+ * (give the run's `normalisedCacheFile` as `cacheFile` to reuse what the run normalised);
+ * other languages are compared as raw text.
+ */
 export async function runSimilarity(
   input: MetricsInput,
-  opts: NormaliseOptions = {},
+  opts: NormaliseOptions & RatioOptions = {},
 ): Promise<SimilaritySummary> {
   const codes = codesOf(input.problems);
-  const norm = await normalizePythonCodes(codes, opts);
   const map = new Map<string, string>();
-  codes.forEach((c, i) => map.set(c, norm[i]!));
-  return summarise(consecutiveSimilarities(input.problems, (c) => map.get(c) ?? c));
+  if ((input.language ?? "python") === "python") {
+    const norm = await normalizePythonCodes(codes, opts);
+    codes.forEach((c, i) => map.set(c, norm[i]!));
+  }
+  const flat = consecutivePairs(input.problems, (c) => map.get(c) ?? c);
+  return summarise(await pairRatios(flat, opts));
 }

@@ -3,7 +3,7 @@ import type { Candidate, TrajectoryDetail } from "../runs/trajectory.js";
 import type { MetricsInput, ProblemRecord, TrajectoryRecord, TurnRecord } from "./types.js";
 
 export interface FromStoreOptions {
-  /** Tags per problem id (the store keeps ids and difficulty only). */
+  /** Tags per problem id; default: the tags the run stored when it planned its problems. */
   tags?: ReadonlyMap<string, string[]>;
   pageSize?: number;
   /** Only finished trajectories count by default: a running one has no submission yet. */
@@ -57,7 +57,7 @@ export function metricsInputFromStore(store: RunStore, opts: FromStoreOptions = 
     const p: ProblemRecord = {
       id: s.problemId,
       difficulty: s.difficulty,
-      tags: opts.tags?.get(s.problemId) ?? [],
+      tags: opts.tags?.get(s.problemId) ?? s.tags,
       trajectories: [],
     };
     problems.push(p);
@@ -69,5 +69,10 @@ export function metricsInputFromStore(store: RunStore, opts: FromStoreOptions = 
     const p = byId.get(t.problemId);
     if (detail && p) p.trajectories.push(trajectoryRecord(detail));
   }
-  return { problems, feedbackKind: store.config.feedback.kind, maxTurns: store.config.strategy.maxTurns };
+  return {
+    problems,
+    feedbackKind: store.config.feedback.kind,
+    maxTurns: store.config.strategy.maxTurns,
+    language: store.config.language,
+  };
 }

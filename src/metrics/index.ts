@@ -5,7 +5,13 @@ export * from "./nk.js";
 export * from "./bootstrap.js";
 export * from "./budget.js";
 export { sequenceRatio, matchingCharacters } from "./sequence.js";
-export { normalizePythonCodes, type NormaliseOptions } from "./normalize.js";
+export {
+  normalizePythonCodes,
+  type NormaliseOptions,
+  BackgroundNormaliser,
+  NORMALISED_FILE,
+  normalisedCacheFile,
+} from "./normalize.js";
 export * from "./similarity.js";
 export * from "./compute.js";
 export * from "./fromStore.js";

@@ -1,5 +1,7 @@
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
 import { quantileSorted } from "./bootstrap.js";
-import { sequenceRatio } from "./sequence.js";
+import { createMatcher, sequenceRatio } from "./sequence.js";
 import type { MetricsInput, ProblemRecord } from "./types.js";
 
 /** Exploration vs exploitation: how much each turn's code resembles the previous turn's. */
@@ -16,11 +18,111 @@ export interface SimilaritySummary {
   histogram: number[];
 }
 
-/** Every code the similarity needs, for one normalisation batch. */
+/**
+ * Every code the similarity needs, for one normalisation batch: the codes of trajectories with
+ * at least two turns with code (a lone code has no neighbour to compare with).
+ */
 export function codesOf(problems: readonly ProblemRecord[]): string[] {
   const out: string[] = [];
-  for (const p of problems)
-    for (const t of p.trajectories) for (const u of t.turns) if (u.code !== null) out.push(u.code);
+  for (const p of problems) {
+    for (const t of p.trajectories) {
+      let n = 0;
+      for (const u of t.turns) if (u.code !== null) n++;
+      if (n < 2) continue;
+      for (const u of t.turns) if (u.code !== null) out.push(u.code);
+    }
+  }
+  return out;
+}
+
+/** Consecutive code pairs of every trajectory, as a flat list [a0, b0, a1, b1, ...]. */
+export function consecutivePairs(
+  problems: readonly ProblemRecord[],
+  normalised: (code: string) => string,
+): string[] {
+  const out: string[] = [];
+  for (const p of problems) {
+    for (const t of p.trajectories) {
+      let prev: string | null = null;
+      for (const u of t.turns) {
+        if (u.code === null) continue;
+        const cur = normalised(u.code);
+        if (prev !== null) out.push(prev, cur);
+        prev = cur;
+      }
+    }
+  }
+  return out;
+}
+
+export interface RatioOptions {
+  /** Worker threads (default: available cores); below `minPairsPerThread` pairs each, fewer. */
+  threads?: number;
+  minPairsPerThread?: number;
+}
+
+/**
+ * Worker source: the matcher is rebuilt from its own source text (\`createMatcher\` is
+ * self-contained), so the same code runs whether this module is compiled or loaded as TypeScript.
+ */
+function workerSource(): string {
+  return `
+const { parentPort } = require("node:worker_threads");
+const matcher = (${createMatcher.toString()})();
+parentPort.on("message", (flat) => {
+  const out = new Float64Array(flat.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = matcher.sequenceRatio(flat[2 * i], flat[2 * i + 1]);
+  parentPort.postMessage(out, [out.buffer]);
+});`;
+}
+
+/** difflib ratios of the pairs of a flat list, spread over worker threads for large inputs. */
+export async function pairRatios(flat: readonly string[], opts: RatioOptions = {}): Promise<number[]> {
+  const pairs = flat.length / 2;
+  const threads = Math.min(
+    opts.threads ?? availableParallelism(),
+    Math.floor(pairs / (opts.minPairsPerThread ?? 2000)),
+  );
+  if (threads <= 1) {
+    const out = new Array<number>(pairs);
+    for (let i = 0; i < pairs; i++) out[i] = sequenceRatio(flat[2 * i]!, flat[2 * i + 1]!);
+    return out;
+  }
+  // Chunks handed out as workers finish: pair costs vary with code length.
+  const chunk = Math.max(200, Math.ceil(pairs / (threads * 8)));
+  const out = new Array<number>(pairs);
+  let next = 0;
+  const workers = Array.from({ length: threads }, () => new Worker(workerSource(), { eval: true }));
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            let start = 0;
+            const send = () => {
+              if (next >= pairs) {
+                resolve();
+                return;
+              }
+              start = next;
+              next = Math.min(pairs, next + chunk);
+              w.postMessage(flat.slice(2 * start, 2 * next));
+            };
+            w.on("message", (r: Float64Array) => {
+              for (let i = 0; i < r.length; i++) out[start + i] = r[i]!;
+              send();
+            });
+            w.on("error", reject);
+            w.on("exit", (code) => {
+              if (next < pairs || code !== 0) reject(new Error(`similarity worker exited with ${code}`));
+            });
+            send();
+          }),
+      ),
+    );
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
   return out;
 }
 
@@ -32,18 +134,9 @@ export function consecutiveSimilarities(
   problems: readonly ProblemRecord[],
   normalised: (code: string) => string,
 ): number[] {
-  const out: number[] = [];
-  for (const p of problems) {
-    for (const t of p.trajectories) {
-      let prev: string | null = null;
-      for (const u of t.turns) {
-        if (u.code === null) continue;
-        const cur = normalised(u.code);
-        if (prev !== null) out.push(sequenceRatio(prev, cur));
-        prev = cur;
-      }
-    }
-  }
+  const flat = consecutivePairs(problems, normalised);
+  const out = new Array<number>(flat.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = sequenceRatio(flat[2 * i]!, flat[2 * i + 1]!);
   return out;
 }
 

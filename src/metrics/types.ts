@@ -40,6 +40,8 @@ export interface MetricsInput {
   feedbackKind: string;
   /** Configured turns per trajectory (T): the programs one trajectory costs in n@k. */
   maxTurns: number;
+  /** Language of the codes (default python): only Python is normalised through its ast. */
+  language?: string;
 }
 
 /** A mean with its percentile bootstrap interval. */

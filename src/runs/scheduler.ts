@@ -1,4 +1,5 @@
 import { Judge } from "../judge/judge.js";
+import { BackgroundNormaliser, normalisedCacheFile } from "../metrics/normalize.js";
 import { type ChatModel, type ManagedModel, createModel } from "../models/index.js";
 import { type Problem, loadProblems } from "../problems/index.js";
 import { Sandbox, type SandboxLimits } from "../sandbox/index.js";
@@ -83,6 +84,11 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Stop scheduling new trajectories when this fires; running ones finish. */
   signal?: AbortSignal;
+  /**
+   * Normalise each turn's Python code through Python's ast while the run goes on, into the run
+   * folder's `normalised.jsonl`, so similarity metrics need not parse afterwards (default true).
+   */
+  normaliseCodes?: boolean;
 }
 
 export interface RunResult {
@@ -154,6 +160,10 @@ export async function runRun(
   const log = opts.log ?? (() => {});
   const sandbox = opts.sandbox ?? (await sandboxFor(config));
   const model = opts.model ?? modelFor(config);
+  const normaliser =
+    opts.normaliseCodes !== false && config.language === "python"
+      ? await BackgroundNormaliser.open(normalisedCacheFile(target.folder), { log })
+      : undefined;
   try {
     store.log(target.config ? "run started" : "run resumed");
     const problems = opts.problems ?? (await problemsFor(config, sandbox, log));
@@ -236,6 +246,8 @@ export async function runRun(
           ...(opts.verifier ? { verifier: opts.verifier } : {}),
           onTurn: async (turn: Turn) => {
             store.writeTurn(key, turn);
+            const sel = turn.candidates.find((c) => c.selected) ?? turn.candidates[0];
+            if (sel?.code) normaliser?.add(sel.code);
             const unreachable = turn.candidates.every(
               (c) => c.modelError?.kind === "connection" || c.modelError?.kind === "timeout",
             );
@@ -323,6 +335,7 @@ export async function runRun(
     );
     return { folder: target.folder, progress, wallMs: Date.now() - t0 };
   } finally {
+    await normaliser?.close();
     if (!opts.model) await model.close();
     if (!opts.sandbox) await sandbox.close();
     store.close();

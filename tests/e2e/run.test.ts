@@ -1,7 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { normalisedCacheFile } from "../../src/metrics/index.js";
 import { createModel } from "../../src/models/index.js";
 import { type FeedbackKind, renderPromptTemplate } from "../../src/prompts/index.js";
 import {
@@ -68,7 +69,15 @@ async function run(over: Partial<RunConfigInput>) {
 describe("codeloop run end to end against the chat-completions test server", () => {
   it("a model that answers wrong then right gives two-turn trajectories whose second prompt holds the failing test", async () => {
     respond = wrongThenRight;
-    const { result, details, requests } = await run({ trajectoriesPerProblem: 2 });
+    const { folder, result, details, requests } = await run({ trajectoriesPerProblem: 2 });
+    // The run normalised both distinct codes (WRONG, RIGHT) for the similarity metrics as it went.
+    const normalised = readFileSync(normalisedCacheFile(folder), "utf8")
+      .split("\n")
+      .filter((l) => l !== "")
+      .map((l) => (JSON.parse(l) as { v: string }).v);
+    expect(normalised.sort()).toEqual(
+      ["n = int(input())\nprint(2 * n if n == 1111 else 2 * n + 1)", "n = int(input())\nprint(2 * n)"].sort(),
+    );
     expect(result.progress).toMatchObject({
       total: 4,
       finished: 4,

@@ -152,7 +152,8 @@ describe("consecutive similarities", () => {
         { turns: [turn("ab")], submittedTurn: 0, hiddenPass: false },
       ],
     };
-    expect(codesOf([p])).toEqual(["abcd", "abcd", "wxyz", "ab"]);
+    // A one-code trajectory has no pair: its code needs no normalisation.
+    expect(codesOf([p])).toEqual(["abcd", "abcd", "wxyz"]);
     const sims = consecutiveSimilarities([p], (c) => c);
     expect(sims).toEqual([1, 0]);
     const s = summarise(sims);
