@@ -317,11 +317,14 @@ export const CLIENT_SCRIPT = String.raw`
     var ok = t.verdict === "accepted";
     return el("span", "badge " + (ok ? "ok" : "bad"), prefix + ": " + t.verdict + " " + t.passed + "/" + t.total + (t.infrastructureFailure ? " (infrastructure failure)" : ""));
   }
+  // The tests that did not pass (the badge already says how many did), at most 20.
   function testList(t) {
     var ul = el("ul", "tests");
-    t.tests.forEach(function (x) {
+    var failed = t.tests.filter(function (x) { return x.verdict !== "accepted"; });
+    failed.slice(0, 20).forEach(function (x) {
       ul.appendChild(el("li", null, "test " + x.index + ": " + x.verdict + (x.message ? " — " + x.message : "")));
     });
+    if (failed.length > 20) ul.appendChild(el("li", "note", (failed.length - 20) + " more"));
     return ul;
   }
   function block(label, text, open) {
@@ -359,7 +362,7 @@ export const CLIENT_SCRIPT = String.raw`
     head.appendChild(back);
     box.appendChild(head);
     if (t.error) box.appendChild(el("p", "notice", "error: " + t.error));
-    if (t.grade && t.grade.tests.length) box.appendChild(testList(t.grade));
+    if (t.grade && t.grade.verdict !== "accepted") box.appendChild(testList(t.grade));
     t.turns.forEach(function (u) {
       var d = el("div", "turn");
       d.id = "turn-" + u.index;
@@ -386,7 +389,7 @@ export const CLIENT_SCRIPT = String.raw`
         if (c.hidden) line.appendChild(verdictBadge("hidden", c.hidden));
         cd.appendChild(line);
         if (c.modelError) cd.appendChild(el("p", "notice", "model error: " + c.modelError));
-        if (c.public && c.public.tests.length) cd.appendChild(testList(c.public));
+        if (c.public && c.public.verdict !== "accepted") cd.appendChild(testList(c.public));
         cd.appendChild(block("raw answer", S[c.answer], false));
         cd.appendChild(c.code === null ? el("p", "note", "no code extracted") : block("extracted code (" + c.extraction + ")", S[c.code], true));
         d.appendChild(cd);
