@@ -10,6 +10,7 @@ import { registerReport } from "./report.js";
 import { registerRun } from "./run.js";
 import { registerRuns } from "./runs.js";
 import { registerSandbox } from "./sandbox.js";
+import { registerSweep } from "./sweep.js";
 import { registerValidate } from "./validate.js";
 
 const program = new Command();
@@ -29,6 +30,7 @@ registerRuns(program);
 registerRun(program);
 registerReport(program);
 registerCompare(program);
+registerSweep(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
