@@ -1,6 +1,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { writeReport } from "../report/index.js";
 import { RunAbortedError, RunConfigError, RunStoreError } from "../runs/index.js";
 import {
   type CellAxes,
@@ -226,6 +227,8 @@ export function registerSweep(program: Command): void {
         const report = await writeSweepReport(
           state.cells.map((c) => c.folder),
           folder,
+          plan.name,
+          { resamples, seed },
         );
         process.stderr.write(`codeloop: wrote ${csv}${report ? ` and ${report}` : ""}\n`);
         if (opts.json) {
@@ -239,9 +242,28 @@ export function registerSweep(program: Command): void {
     );
 }
 
-/** The HTML report with the heatmap across the grid; undefined when it cannot be written. */
-async function writeSweepReport(_cellFolders: string[], _folder: string): Promise<string | undefined> {
-  // TODO(report): call writeReport(cellFolders, { html: join(folder, "report.html") }) from
-  // src/report/index.ts once codeloop report lands.
-  return undefined;
+/**
+ * The HTML report of every cell (src/report) with the comparison table and heatmap across the
+ * grid; undefined (with a warning) when it cannot be written, since the table and CSV stand alone.
+ */
+async function writeSweepReport(
+  cellFolders: string[],
+  folder: string,
+  name: string,
+  bootstrap: { resamples: number; seed: number },
+): Promise<string | undefined> {
+  const html = join(folder, "report.html");
+  try {
+    await writeReport(
+      cellFolders,
+      { html },
+      { title: `sweep ${name}`, bootstrap, log: (m) => process.stderr.write(`codeloop: report: ${m}\n`) },
+    );
+    return html;
+  } catch (err) {
+    process.stderr.write(
+      `codeloop: the HTML report was not written: ${(err as Error).message}; the table and sweep.csv are complete\n`,
+    );
+    return undefined;
+  }
 }

@@ -94,7 +94,7 @@ interface JsonCell {
 describe("codeloop sweep", () => {
   const out = join(tmp, "out-a");
   let file: string;
-  let result: { cells: JsonCell[]; csv: string };
+  let result: { cells: JsonCell[]; csv: string; report: string | null };
   let requests: number;
 
   it("runs every cell of the grid as a run folder, sharing cached generations", async () => {
@@ -159,6 +159,11 @@ describe("codeloop sweep", () => {
     expect(
       manifest.cells.map((c: { name: string; folder: string; state: string }) => [c.name, c.folder, c.state]),
     ).toEqual(CELLS.map((c) => [c, join("cells", c), "finished"]));
+    // The HTML report of every cell, with a heatmap over the two axes of the grid.
+    expect(result.report).toBe(join(out, "report.html"));
+    const html = readFileSync(join(out, "report.html"), "utf8");
+    expect(html).toMatch(/a heatmap of [^<]+ over (feedback × turns|turns × feedback)/);
+    for (const cell of CELLS) expect(html).toContain(cell);
     const csv = readFileSync(join(out, "sweep.csv"), "utf8").trimEnd().split("\n");
     expect(csv[0]).toBe(
       "cell,feedback,turns,problems,trajectories,done,failed,pass@1,pass@1_low,pass@1_high,1@3,1@3_low,1@3_high,tokens,calls,folder",
