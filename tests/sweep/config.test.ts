@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { configDiff, planSweepText, sweepConfigJsonSchema } from "../../src/sweep/index.js";
+import { configDiff, loadSweep, planSweepText, sweepConfigJsonSchema } from "../../src/sweep/index.js";
 
 const base = {
   benchmark: { source: "problems.jsonl" },
@@ -120,5 +120,22 @@ describe("sweep config: schema and diffs", () => {
       "e: (unset) -> true",
     ]);
     expect(configDiff({ a: 1 }, { a: 1 })).toEqual([]);
+  });
+});
+
+describe("examples/sweep.yaml", () => {
+  it("plans the 4 x 3 single-turn reasoning x instruction grid on examples/run.yaml", async () => {
+    const p = await loadSweep("examples/sweep.yaml");
+    expect(p.name).toBe("humaneval-cot-grid");
+    expect(p.cells).toHaveLength(12);
+    expect(p.cells[0]!.name).toBe("r-none_i-none_t1");
+    expect(p.cells[11]!.name).toBe("r-naive-then-improve_i-step-by-step_t1");
+    for (const c of p.cells) {
+      expect(c.config.strategy).toMatchObject({ kind: "single-turn", maxTurns: 1 });
+      expect(c.config.benchmark.source).toBe("hf:evalplus/humanevalplus");
+    }
+    expect(p.cells[5]!.config.strategy.cot).toEqual([
+      { reasoning: "reasoning.restate", instruction: "instruction.step-by-step" },
+    ]);
   });
 });
