@@ -11,7 +11,7 @@ import {
   pairedMetric,
 } from "../metrics/index.js";
 import { codesOf } from "../metrics/similarity.js";
-import { cacheRoot } from "../models/hub.js";
+import { NORMALISED_CACHE } from "../report/data.js";
 import { RunStore, RunStoreError, configSummary } from "../runs/index.js";
 import { CliError } from "./errors.js";
 
@@ -37,23 +37,32 @@ export function loadRun(folder: string, role: string): LoadedRun {
   }
 }
 
+/** Normalised text of each code, with the run folder's normalisation cache (shared with codeloop report). */
+async function normalised(folder: string, codes: string[]): Promise<string[]> {
+  const cacheFile = join(folder, NORMALISED_CACHE);
+  try {
+    return await normalizePythonCodes(codes, { cacheFile });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A read-only run folder: normalise without the cache.
+    if (code === "EACCES" || code === "EROFS" || code === "EPERM") return normalizePythonCodes(codes);
+    throw err;
+  }
+}
+
 /**
  * Mean similarity of consecutive codes per problem (null for a problem without a pair), after
- * Python ast normalisation; the normalisation cache is shared with other metrics commands.
+ * Python ast normalisation.
  */
-export async function similarityPerProblem(inputs: MetricsInput[]): Promise<(number | null)[][]> {
-  const codes = inputs.flatMap((i) => codesOf(i.problems));
-  const norm = await normalizePythonCodes(codes, {
-    cacheFile: join(cacheRoot(), "normalised-code.jsonl"),
-  });
+export async function similarityPerProblem(run: LoadedRun): Promise<(number | null)[]> {
+  const codes = codesOf(run.input.problems);
+  const norm = await normalised(run.folder, codes);
   const map = new Map<string, string>();
   codes.forEach((c, i) => map.set(c, norm[i]!));
-  return inputs.map((input) =>
-    input.problems.map((p) => {
-      const v = consecutiveSimilarities([p], (c) => map.get(c) ?? c);
-      return v.length === 0 ? null : v.reduce((s, x) => s + x, 0) / v.length;
-    }),
-  );
+  return run.input.problems.map((p) => {
+    const v = consecutiveSimilarities([p], (c) => map.get(c) ?? c);
+    return v.length === 0 ? null : v.reduce((s, x) => s + x, 0) / v.length;
+  });
 }
 
 function positiveInt(flag: string, v: string): number {
@@ -165,8 +174,9 @@ export function registerCompare(program: Command): void {
         }
         if (opts.similarity && a.input.maxTurns > 1 && b.input.maxTurns > 1) {
           try {
-            const [sa, sb] = await similarityPerProblem([a.input, b.input]);
-            const r = pairedMetric(a.input, sa!, b.input, sb!, boot);
+            const sa = await similarityPerProblem(a);
+            const sb = await similarityPerProblem(b);
+            const r = pairedMetric(a.input, sa, b.input, sb, boot);
             if (r) cmp.metrics.push({ metric: "similarity", kind: "similarity", ...r });
           } catch (err) {
             process.stderr.write(
