@@ -353,6 +353,26 @@ describe("sweep config errors", () => {
     );
   });
 
+  it("checks that every model answers before creating anything", async () => {
+    const f = join(tmp, "unreachable.yaml");
+    writeFileSync(
+      f,
+      [
+        "base:",
+        `  benchmark: { source: ${source} }`,
+        `  model: openai:${server.url}#m`,
+        "grid:",
+        `  model: ["openai:${server.url}#m", "openai:http://127.0.0.1:59999/v1#gone"]`,
+        "",
+      ].join("\n"),
+    );
+    const dir = join(tmp, "unreachable");
+    await expect(sweep(f, "--out", dir)).rejects.toThrow(
+      /no model server reachable \(http:\/\/127\.0\.0\.1:59999\/v1: ECONNREFUSED\)/,
+    );
+    expect(existsSync(dir)).toBe(false);
+  });
+
   it("validates every cell's run config before anything runs", async () => {
     // cot-retry needs its per-turn cot to fit the turns: the 1-turn cell cannot have it.
     const msg = await errorOf(
