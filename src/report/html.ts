@@ -117,22 +117,37 @@ function curvesSection(data: ReportData): string {
   )}${chart("chart-nak", "nak")}</div><p class="note">Budget curves: solve rate when trajectories are taken in random order while their cumulative cost (LLM calls, or prompt + completion tokens) fits the budget. pass n@k vs k: n = 1, n = 10, and n = k/T (every bought trajectory submitted, i.e. pass@(k/T)).</p></section>`;
 }
 
+const DIFFICULTY_ORDER = ["easy", "medium", "hard", "unknown"];
+
+/** Difficulties in their natural order (unknown labels after, alphabetically); tags alphabetically. */
+function orderGroups(groups: string[], key: "byDifficulty" | "byTag"): string[] {
+  const rank = (g: string) => {
+    const i = DIFFICULTY_ORDER.indexOf(g.toLowerCase());
+    return key === "byDifficulty" && i >= 0 ? i : DIFFICULTY_ORDER.length;
+  };
+  return groups.sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
 function breakdownTable(data: ReportData, key: "byDifficulty" | "byTag"): string {
-  const groups = [...new Set(data.runs.flatMap((r) => Object.keys(r.metrics[key])))].sort();
+  const groups = orderGroups([...new Set(data.runs.flatMap((r) => Object.keys(r.metrics[key])))], key);
   if (groups.length === 0) return "";
+  const settings = [
+    ...new Map(data.runs.flatMap((r) => r.metrics.nAtK.map((x) => [`${x.n}@${x.k}`, x.k] as const))),
+  ]
+    .sort((a, b) => a[1] - b[1])
+    .map(([s]) => s);
+  const cell = (e: Estimate | undefined) => (e ? `${pct(e.value)} <span class="ci">[${ci(e)}]</span>` : "–");
   const rows: string[][] = [];
   for (const g of groups) {
     for (const r of data.runs) {
       const m = r.metrics[key][g];
       if (!m) continue;
-      const first = m.nAtK[0];
-      const p1 = m.passAtK.find((x) => x.k === 1);
       rows.push([
         esc(g),
         ...(data.runs.length > 1 ? [esc(r.name)] : []),
         String(m.problems),
-        p1 ? `${pct(p1.value)} <span class="ci">[${ci(p1)}]</span>` : "–",
-        first ? `${first.n}@${first.k}: ${pct(first.value)} <span class="ci">[${ci(first)}]</span>` : "–",
+        cell(m.passAtK.find((x) => x.k === 1)),
+        ...settings.map((s) => cell(m.nAtK.find((x) => `${x.n}@${x.k}` === s))),
       ]);
     }
   }
@@ -142,7 +157,7 @@ function breakdownTable(data: ReportData, key: "byDifficulty" | "byTag"): string
       ...(data.runs.length > 1 ? ["run"] : []),
       "problems",
       "pass@1",
-      "first n@k",
+      ...settings.map((s) => `pass ${s}`),
     ],
     rows,
   );
