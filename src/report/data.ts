@@ -3,10 +3,12 @@ import { join } from "node:path";
 import { diffLines } from "diff";
 import {
   type MetricsInput,
+  NORMALISED_FILE,
   type SimilaritySummary,
   computeMetrics,
   metricsInputFromStore,
   nAtKPerProblem,
+  normalisedCacheFile,
   runSimilarity,
 } from "../metrics/index.js";
 import { RunConfigError } from "../runs/config.js";
@@ -41,8 +43,8 @@ export class ReportError extends Error {
 }
 
 export const DEFAULT_MAX_TRAJECTORIES = 10;
-/** The normalisation cache in a run folder (shared with whatever else normalises the run's codes). */
-export const NORMALISED_CACHE = "normalised.jsonl";
+/** The normalisation cache's file name in a run folder (the metrics layer's; kept for importers). */
+export const NORMALISED_CACHE = NORMALISED_FILE;
 /** Characters kept of one test's failure message on the page. */
 const MESSAGE_CHARS = 2000;
 
@@ -224,7 +226,7 @@ function openRun(folder: string): RunStore {
  * normalised without the cache rather than failing the report.
  */
 async function similarityOf(folder: string, input: MetricsInput, log: (m: string) => void) {
-  const cacheFile = join(folder, NORMALISED_CACHE);
+  const cacheFile = normalisedCacheFile(folder);
   try {
     return await runSimilarity(input, { cacheFile });
   } catch (err) {
@@ -283,10 +285,9 @@ async function loadRun(
   try {
     const cfg = store.config;
     const summaries = [...store.iterateProblemSummaries()];
-    const tags = new Map(summaries.map((s) => [s.problemId, s.tags]));
     log(`${folder}: reading ${summaries.length} problems' trajectories`);
     const t0 = Date.now();
-    const input = metricsInputFromStore(store, { tags });
+    const input = metricsInputFromStore(store);
     log(`${folder}: read in ${((Date.now() - t0) / 1000).toFixed(1)} s; computing metrics`);
     const metrics = computeMetrics(input, { bootstrap: opts.bootstrap });
     const nAtKCurve = nAtKCurves(input);
