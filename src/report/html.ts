@@ -90,7 +90,8 @@ function metricsSection(data: ReportData): string {
   const parts = data.runs.map((r) => {
     const have = new Set(r.metrics.nAtK.map((x) => `${x.n}@${x.k}`));
     const missing = DEFAULT_N_AT_K.filter((s) => !have.has(`${s.n}@${s.k}`)).map(
-      (s) => `${s.n}@${s.k} (needs ${Math.ceil(s.k / r.config.maxTurns)} trajectories per problem)`,
+      (s) =>
+        `${s.n}@${s.k} (needs ${Math.max(1, Math.floor(s.k / r.config.maxTurns))} trajectories per problem)`,
     );
     const body =
       r.metrics.nAtK.length + r.metrics.passAtK.length === 0

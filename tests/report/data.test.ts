@@ -313,6 +313,9 @@ describe("escaping and exports", () => {
     expect(html).not.toContain("<img");
     expect(html).not.toMatch(/sourceMappingURL/);
     expect(html).toContain(escapeHtml(HOSTILE_TITLE));
+    // Settings beyond the budget are named with the trajectories they need (floor(k / T)).
+    expect(html).toContain("33@100 (needs 33 trajectories per problem)");
+    expect(html).toContain("10@30 (needs 30 trajectories per problem)");
     const json = html.match(/<script type="application\/json" id="report-data">([^]*?)<\/script>/)![1]!;
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(data)));
     // The page's own script parses.
