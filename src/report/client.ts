@@ -29,7 +29,7 @@ td { font-variant-numeric: tabular-nums; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 14px; }
 .chart { position: relative; height: 300px; min-width: 0; border: 1px solid var(--line); border-radius: 4px; padding: 6px; background: #fff; }
 #similarity .chart, #comparison .chart { max-width: 900px; }
-table.problems td:last-child { max-width: 360px; }
+table.problems td:last-child { min-width: 170px; max-width: 360px; }
 a.traj { display: inline-block; min-width: 1.6em; text-align: center; color: var(--accent); }
 .more { color: var(--muted); font-size: 12px; }
 #viewer { border: 2px solid var(--accent); border-radius: 6px; padding: 4px 14px 14px; margin-top: 24px; }
