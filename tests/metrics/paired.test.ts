@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { pairByProblem, pairedBootstrap, unpairedBootstrap } from "../../src/metrics/paired.js";
+import {
+  compareInputs,
+  pairByProblem,
+  pairedBootstrap,
+  unpairedBootstrap,
+} from "../../src/metrics/paired.js";
 import { seededRng } from "../../src/metrics/rng.js";
 
 /** Every one of the n^n resamples of n paired problems, each with its mean difference. */
@@ -133,5 +138,57 @@ describe("pairByProblem", () => {
       [1, 0, 0.25, 1],
     );
     expect(r).toEqual({ ids: ["p3", "p4"], a: [1, 0], b: [0, 1] });
+  });
+});
+
+describe("compareInputs", () => {
+  const traj = (pass: boolean, turns = 1) => ({
+    turns: Array.from({ length: turns }, (_, i) => ({
+      code: "x",
+      publicPass: pass && i === turns - 1,
+      hiddenPass: pass && i === turns - 1,
+      llmCalls: 1,
+      tokens: 10,
+    })),
+    submittedTurn: turns - 1,
+    hiddenPass: pass,
+  });
+  const problem = (id: string, passes: boolean[], turns = 1) => ({
+    id,
+    difficulty: null,
+    tags: [],
+    trajectories: passes.map((p) => traj(p, turns)),
+  });
+
+  it("matches problems by id whatever their order, and buys n@k trajectories with each run's own turns", () => {
+    const a = {
+      feedbackKind: "binary",
+      maxTurns: 1,
+      problems: [
+        problem("x", [true, false, false]),
+        problem("y", [false, false, false]),
+        problem("z", [true, true, true]),
+      ],
+    };
+    const b = {
+      feedbackKind: "binary",
+      maxTurns: 3,
+      problems: [
+        problem("w", [true], 2),
+        problem("y", [true, true, true], 2),
+        problem("x", [true, true, true], 2),
+      ],
+    };
+    const r = compareInputs(a, b, { resamples: 500 });
+    expect(r).toMatchObject({ common: 2, onlyA: ["z"], onlyB: ["w"] });
+    const pass1 = r.metrics.find((m) => m.metric === "pass@1")!;
+    // x: 1/3 vs 1; y: 0 vs 1.
+    expect(pass1).toMatchObject({ problems: 2, b: 1 });
+    expect(pass1.a).toBeCloseTo(1 / 6, 12);
+    // 1@3: three single-turn trajectories of A (x solved by one of them, y not), one of B.
+    const n13 = r.metrics.find((m) => m.metric === "pass 1@3")!;
+    expect(n13).toMatchObject({ problems: 2, a: 0.5, b: 1, diff: 0.5 });
+    // Nothing affords pass@10 or 10@30 with three trajectories.
+    expect(r.metrics.map((m) => m.metric)).toEqual(["pass@1", "pass 1@3"]);
   });
 });
