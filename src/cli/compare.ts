@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import type { Command } from "commander";
 import {
   type MetricsInput,
@@ -7,11 +6,11 @@ import {
   compareInputs,
   consecutiveSimilarities,
   metricsInputFromStore,
+  normalisedCacheFile,
   normalizePythonCodes,
   pairedMetric,
 } from "../metrics/index.js";
 import { codesOf } from "../metrics/similarity.js";
-import { NORMALISED_CACHE } from "../report/data.js";
 import { RunStore, RunStoreError, configSummary } from "../runs/index.js";
 import { CliError } from "./errors.js";
 
@@ -39,7 +38,7 @@ export function loadRun(folder: string, role: string): LoadedRun {
 
 /** Normalised text of each code, with the run folder's normalisation cache (shared with codeloop report). */
 async function normalised(folder: string, codes: string[]): Promise<string[]> {
-  const cacheFile = join(folder, NORMALISED_CACHE);
+  const cacheFile = normalisedCacheFile(folder);
   try {
     return await normalizePythonCodes(codes, { cacheFile });
   } catch (err) {
