@@ -316,7 +316,7 @@ describe("escaping and exports", () => {
     // Settings beyond the budget are named with the trajectories they need (floor(k / T)).
     expect(html).toContain("33@100 (needs 33 trajectories per problem)");
     expect(html).toContain("10@30 (needs 30 trajectories per problem)");
-    const json = html.match(/<script type="application\/json" id="report-data">([^]*?)<\/script>/)![1]!;
+    const json = html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)![1]!;
     expect(JSON.parse(json)).toEqual(JSON.parse(JSON.stringify(data)));
     // The page's own script parses.
     expect(() => new Function(CLIENT_SCRIPT)).not.toThrow();
