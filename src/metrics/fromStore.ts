@@ -1,5 +1,4 @@
-import type { RunStore } from "../runs/store.js";
-import type { Candidate, TrajectoryDetail } from "../runs/trajectory.js";
+import type { CandidateFacts, RunStore, TrajectoryFacts } from "../runs/store.js";
 import type { MetricsInput, ProblemRecord, TrajectoryRecord, TurnRecord } from "./types.js";
 
 export interface FromStoreOptions {
@@ -10,45 +9,43 @@ export interface FromStoreOptions {
   includeUnfinished?: boolean;
 }
 
-function turnRecord(detail: TrajectoryDetail, turnIndex: number): TurnRecord {
-  const turn = detail.turns[turnIndex]!;
-  const sel: Candidate | undefined = turn.candidates.find((c) => c.selected) ?? turn.candidates[0];
-  let hidden: boolean | null = null;
-  if (sel) {
-    if (detail.submittedTurn === turn.index && detail.submittedCandidate === sel.index && detail.grade) {
-      hidden = detail.grade.verdict === "accepted";
-    } else {
-      const g = detail.turnGrades.find((x) => x.turn === turn.index && x.candidate === sel.index);
-      if (g) hidden = g.grade.verdict === "accepted";
+/** One stored trajectory as metrics input: its turns in index order, from the store's lean scan. */
+export function trajectoryRecord(t: TrajectoryFacts): TrajectoryRecord {
+  const turns: TurnRecord[] = [];
+  let submittedTurn: number | null = null;
+  let hiddenPass = false;
+  const cs = t.candidates;
+  for (let i = 0; i < cs.length; ) {
+    const turn = cs[i]!.turn;
+    let j = i;
+    let tokens = 0;
+    let sel: CandidateFacts | undefined;
+    for (; j < cs.length && cs[j]!.turn === turn; j++) {
+      const c = cs[j]!;
+      // Every candidate is an LLM request, failed ones included: they were paid for.
+      tokens += c.promptTokens + c.completionTokens;
+      if (c.selected && !sel) sel = c;
+      if (t.submittedTurn === turn && t.submittedCandidate === c.candidate) {
+        submittedTurn = turns.length;
+        hiddenPass = c.hiddenVerdict === "accepted";
+      }
     }
+    sel ??= cs[i]!;
+    turns.push({
+      code: sel.code,
+      publicPass: sel.publicVerdict === "accepted",
+      hiddenPass: sel.hiddenVerdict === null ? null : sel.hiddenVerdict === "accepted",
+      llmCalls: j - i,
+      tokens,
+    });
+    i = j;
   }
-  let tokens = 0;
-  // Every candidate is an LLM request, failed ones included: they were paid for.
-  for (const c of turn.candidates) tokens += c.promptTokens + c.completionTokens;
-  return {
-    code: sel?.code ?? null,
-    publicPass: sel?.publicTests?.verdict === "accepted",
-    hiddenPass: hidden,
-    llmCalls: turn.candidates.length,
-    tokens,
-  };
-}
-
-/** One stored trajectory as metrics input (turns in index order). */
-export function trajectoryRecord(detail: TrajectoryDetail): TrajectoryRecord {
-  const turns = detail.turns.map((_, i) => turnRecord(detail, i));
-  const pos =
-    detail.submittedTurn === null ? -1 : detail.turns.findIndex((t) => t.index === detail.submittedTurn);
-  return {
-    turns,
-    submittedTurn: pos < 0 ? null : pos,
-    hiddenPass: detail.grade?.verdict === "accepted",
-  };
+  return { turns, submittedTurn, hiddenPass };
 }
 
 /**
- * Builds the metrics input from a run, read-only: problems through the paged summaries,
- * trajectories through the paged listing, one trajectory's detail in memory at a time.
+ * Builds the metrics input from a run, read-only: problems through the paged summaries, then
+ * one streaming scan of trajectories and candidates (no messages, answers or test details).
  */
 export function metricsInputFromStore(store: RunStore, opts: FromStoreOptions = {}): MetricsInput {
   const problems: ProblemRecord[] = [];
@@ -63,11 +60,9 @@ export function metricsInputFromStore(store: RunStore, opts: FromStoreOptions = 
     problems.push(p);
     byId.set(p.id, p);
   }
-  for (const t of store.trajectories({ pageSize: opts.pageSize })) {
+  for (const t of store.trajectoryFacts()) {
     if (!opts.includeUnfinished && t.status !== "done") continue;
-    const detail = store.trajectoryDetail(t);
-    const p = byId.get(t.problemId);
-    if (detail && p) p.trajectories.push(trajectoryRecord(detail));
+    byId.get(t.problemId)?.trajectories.push(trajectoryRecord(t));
   }
   return {
     problems,

@@ -114,3 +114,85 @@ describe("metricsInputFromStore", () => {
     expect(m.byTag.greedy!.problems).toBe(1);
   });
 });
+
+describe("the store's lean scan for metrics", () => {
+  it("gives what trajectoryDetail gives: selected candidates, every request's tokens, latest grades", () => {
+    const config = parseRunConfig({
+      benchmark: { source: "x.jsonl" },
+      model: "ollama:m",
+      trajectoriesPerProblem: 3,
+      strategy: { kind: "best-of-n", candidatesPerTurn: 2 },
+    });
+    const store = RunStore.create(join(tmp, "lean"), config);
+    // Ids whose UTF-16 order differs from SQLite's byte order ("\u{1F600}" vs "\uFF5E").
+    const ids = ["b", "a\u{1F600}", "a\uFF5E", "a"];
+    store.planProblems(ids.map((id, i) => ({ id, difficulty: "easy", tags: i % 2 ? ["dp"] : [] })));
+    let tokens = 1;
+    for (const id of ids) {
+      for (let t = 0; t < 3; t++) {
+        const key = { problemId: id, trajectory: t };
+        if (t === 2 && id === "a") continue; // left pending
+        const turns = 1 + ((t + id.length) % 3);
+        for (let u = 0; u < turns; u++) {
+          const first = {
+            ...cand(`x = ${tokens}`, u === turns - 1, tokens++),
+            index: 0,
+            selected: u % 2 === 1,
+          };
+          const second = { ...cand(`y = ${tokens}`, false, tokens++), index: 1, selected: u % 2 === 0 };
+          if (u === 1) second.code = null;
+          store.writeTurn(key, { ...turn(u, first), candidates: [first, second] });
+          if (u === 0) store.writeGrade(key, 0, 0, summary(t === 0));
+        }
+        const last = turns - 1;
+        const sub = { turn: last, candidate: last % 2 === 1 ? 0 : 1 };
+        if (last === 1) sub.candidate = 0;
+        store.finishTrajectory(key, {
+          status: t === 1 && id === "b" ? "failed" : "done",
+          submitted: sub,
+          grade: summary(t !== 1),
+        });
+      }
+    }
+    // A rejudge flips one submission's verdict: the latest version counts.
+    const v = store.beginGradeVersion("rejudge");
+    store.writeGrade({ problemId: "a", trajectory: 0 }, ...submittedOf(store, "a", 0), summary(false), v);
+
+    const input = metricsInputFromStore(store, { includeUnfinished: true });
+    // Reference: the same records built from full trajectory details.
+    for (const p of input.problems) {
+      const details = [...store.trajectories({ problemId: p.id })].map((t) => store.trajectoryDetail(t)!);
+      expect(p.trajectories).toHaveLength(details.length);
+      details.forEach((d, i) => {
+        const rec = p.trajectories[i]!;
+        expect(rec.turns.map((u) => u.code)).toEqual(
+          d.turns.map((u) => (u.candidates.find((c) => c.selected) ?? u.candidates[0]!).code),
+        );
+        expect(rec.turns.map((u) => u.tokens)).toEqual(
+          d.turns.map((u) => u.candidates.reduce((s, c) => s + c.promptTokens + c.completionTokens, 0)),
+        );
+        expect(rec.turns.map((u) => u.llmCalls)).toEqual(d.turns.map((u) => u.candidates.length));
+        expect(rec.hiddenPass).toBe(d.grade?.verdict === "accepted");
+        expect(rec.submittedTurn).toBe(d.submittedTurn);
+        if (d.turns.length === 0) return;
+        const sel0 = d.turns[0]!.candidates.find((c) => c.selected)!;
+        const g0 = d.turnGrades.find((g) => g.turn === 0 && g.candidate === sel0.index);
+        const sub0 = d.submittedTurn === 0 && d.submittedCandidate === sel0.index ? d.grade : undefined;
+        const want = sub0 ?? g0?.grade;
+        expect(rec.turns[0]!.hiddenPass).toBe(want ? want.verdict === "accepted" : null);
+      });
+    }
+    expect(input.problems.find((p) => p.id === "a")!.trajectories[0]!.hiddenPass).toBe(false);
+    expect(input.problems.map((p) => p.tags)).toEqual([[], ["dp"], [], ["dp"]]);
+    // Unfinished included: the pending a/2 is there, without turns.
+    expect(input.problems.map((p) => p.trajectories.length)).toEqual([3, 3, 3, 3]);
+    // Finished only (the default): b/1 failed is left out.
+    expect(metricsInputFromStore(store).problems[0]!.trajectories).toHaveLength(2);
+    store.close();
+  });
+});
+
+function submittedOf(store: RunStore, id: string, t: number): [number, number] {
+  const d = store.trajectoryDetail({ problemId: id, trajectory: t })!;
+  return [d.submittedTurn!, d.submittedCandidate!];
+}
