@@ -130,20 +130,30 @@ export function computeMetrics(input: MetricsInput, opts: MetricsOptions = {}): 
 }
 
 /**
- * Similarity distribution of one run: Python codes are normalised through Python's ast first
- * (give the run's `normalisedCacheFile` as `cacheFile` to reuse what the run normalised);
- * other languages are compared as raw text.
+ * Ratios of consecutive codes of one run, in trajectory order: Python codes are normalised
+ * through Python's ast first (give the run's `normalisedCacheFile` as `cacheFile` to reuse what
+ * the run normalised); other languages are compared as raw text.
  */
-export async function runSimilarity(
+export async function runSimilarityRatios(
   input: MetricsInput,
   opts: NormaliseOptions & RatioOptions = {},
-): Promise<SimilaritySummary> {
+): Promise<number[]> {
   const codes = codesOf(input.problems);
   const map = new Map<string, string>();
   if ((input.language ?? "python") === "python") {
     const norm = await normalizePythonCodes(codes, opts);
     codes.forEach((c, i) => map.set(c, norm[i]!));
   }
-  const flat = consecutivePairs(input.problems, (c) => map.get(c) ?? c);
-  return summarise(await pairRatios(flat, opts));
+  return pairRatios(
+    consecutivePairs(input.problems, (c) => map.get(c) ?? c),
+    opts,
+  );
+}
+
+/** Similarity distribution of one run (see `runSimilarityRatios`). */
+export async function runSimilarity(
+  input: MetricsInput,
+  opts: NormaliseOptions & RatioOptions = {},
+): Promise<SimilaritySummary> {
+  return summarise(await runSimilarityRatios(input, opts));
 }

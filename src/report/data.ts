@@ -3,13 +3,13 @@ import { join } from "node:path";
 import { diffLines } from "diff";
 import {
   type MetricsInput,
-  NORMALISED_FILE,
   type SimilaritySummary,
   computeMetrics,
   metricsInputFromStore,
   nAtKPerProblem,
   normalisedCacheFile,
-  runSimilarity,
+  runSimilarityRatios,
+  summarise,
 } from "../metrics/index.js";
 import { RunConfigError } from "../runs/config.js";
 import { RUN_FILES, RunStore, RunStoreError } from "../runs/store.js";
@@ -43,8 +43,6 @@ export class ReportError extends Error {
 }
 
 export const DEFAULT_MAX_TRAJECTORIES = 10;
-/** The normalisation cache's file name in a run folder (the metrics layer's; kept for importers). */
-export const NORMALISED_CACHE = NORMALISED_FILE;
 /** Characters kept of one test's failure message on the page. */
 const MESSAGE_CHARS = 2000;
 
@@ -228,49 +226,21 @@ function openRun(folder: string): RunStore {
 async function similarityOf(folder: string, input: MetricsInput, log: (m: string) => void) {
   const cacheFile = normalisedCacheFile(folder);
   try {
-    return await runSimilarity(input, { cacheFile });
+    return await runSimilarityRatios(input, { cacheFile });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "EACCES" || code === "EROFS" || code === "EPERM") {
       log(`cannot write ${cacheFile} (${(err as Error).message}); normalising without a cache`);
-      return runSimilarity(input);
+      return runSimilarityRatios(input);
     }
     throw err;
   }
 }
 
-/**
- * Pools the similarity summaries of runs that share a feedback kind: count, mean and histogram
- * are exact; quantiles are kept only when one run has pairs (they cannot be pooled from summaries).
- */
-export function poolSimilarity(parts: readonly SimilaritySummary[]): SimilaritySummary {
-  const withPairs = parts.filter((p) => p.count > 0);
-  if (withPairs.length === 1) return withPairs[0]!;
-  const histogram = new Array<number>(10).fill(0);
-  let count = 0;
-  let sum = 0;
-  for (const p of withPairs) {
-    count += p.count;
-    sum += p.mean * p.count;
-    p.histogram.forEach((h, i) => {
-      histogram[i]! += h;
-    });
-  }
-  const nan = Number.NaN;
-  return {
-    count,
-    mean: count ? sum / count : nan,
-    p10: nan,
-    p25: nan,
-    median: nan,
-    p75: nan,
-    p90: nan,
-    histogram,
-  };
-}
-
 interface LoadedRun {
   report: RunReport;
+  /** Consecutive-code ratios, pooled with other runs of the same feedback kind. */
+  ratios: number[];
 }
 
 async function loadRun(
@@ -293,7 +263,8 @@ async function loadRun(
     const nAtKCurve = nAtKCurves(input);
 
     log(`${folder}: similarity of consecutive codes`);
-    const similarity = await similarityOf(folder, input, log);
+    const ratios = await similarityOf(folder, input, log);
+    const similarity = summarise(ratios);
 
     const byId = new Map(input.problems.map((p) => [p.id, p]));
     let embeddedCount = 0;
@@ -393,7 +364,7 @@ async function loadRun(
       problems,
       embedded: { perProblem: opts.maxTrajectoriesPerProblem, trajectories: embeddedCount, leftOut },
     };
-    return { report };
+    return { report, ratios };
   } finally {
     store.close();
   }
@@ -452,11 +423,15 @@ export async function buildReportData(folders: string[], opts: ReportOptions = {
     loaded.push(await loadRun(folders[i]!, i, { ...opts, maxTrajectoriesPerProblem: max }, pool, views, log));
   }
   const runs = loaded.map((l) => l.report);
-  const pooled = new Map<string, SimilaritySummary[]>();
-  for (const r of runs)
-    pooled.set(r.config.feedback, [...(pooled.get(r.config.feedback) ?? []), r.similarity]);
+  // Runs sharing a feedback kind are pooled pair by pair: every statistic stays exact.
+  const pooled = new Map<string, number[]>();
+  for (const l of loaded) {
+    const list = pooled.get(l.report.config.feedback) ?? [];
+    for (const v of l.ratios) list.push(v);
+    pooled.set(l.report.config.feedback, list);
+  }
   const similarityByFeedback: Record<string, SimilaritySummary> = {};
-  for (const [k, v] of pooled) similarityByFeedback[k] = poolSimilarity(v);
+  for (const [k, v] of pooled) similarityByFeedback[k] = summarise(v);
   return {
     title:
       opts.title ??
