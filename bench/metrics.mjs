@@ -16,55 +16,14 @@ import {
   runSimilarity,
   seededRng,
 } from "../dist/metrics/index.js";
+import { DIFFICULTIES, TAGS, codeGenerator } from "./lib/synthetic.mjs";
 
 const PROBLEMS = 165;
 const TRAJECTORIES = 200;
 const TURNS = 3;
 const rng = seededRng(12345);
 
-const DIFFICULTIES = ["easy", "medium", "hard"];
-const TAGS = ["greedy", "math", "dp", "graphs", "strings", "implementation", "sortings", "brute force"];
-const SIMPLE = [
-  "n = int(input())",
-  "a = list(map(int, input().split()))",
-  "total = 0",
-  "best = max(a) if a else 0",
-  "ans = min(total, best * n)",
-  "dp = [0] * (n + 1)",
-  "s = sorted(a)",
-  "print(ans)  # answer",
-  "print(dp[n])",
-  "# try the greedy order first",
-];
-const HEADERS = ["for i in range(n):", "for j in range(1, n + 1):", "if total % 2 == 0:", "while n > 1:"];
-const BODY = [
-  "total += a[i] * (i + 1)",
-  "dp[j] = max(dp[j - 1], dp[j - 2] + a[j - 1]) if j > 1 else a[0]",
-  "n //= 2",
-  "total -= 1  # off by one",
-  "ans = max(ans, total)",
-];
-const pickOf = (list) => list[Math.floor(rng() * list.length)];
-
-/** One unit: a simple statement, or a block with an indented body (so the program parses). */
-function unit() {
-  if (rng() < 0.6) return pickOf(SIMPLE);
-  const body = Array.from({ length: 1 + Math.floor(rng() * 3) }, () => `    ${pickOf(BODY)}`);
-  return [pickOf(HEADERS), ...body].join("\n");
-}
-
-function program() {
-  return Array.from({ length: 5 + Math.floor(rng() * 12) }, unit);
-}
-
-/** A repair: change a few units (exploitation) or, sometimes, rewrite (exploration). */
-function revise(units) {
-  if (rng() < 0.2) return program();
-  const out = [...units];
-  const edits = 1 + Math.floor(rng() * 3);
-  for (let e = 0; e < edits; e++) out[Math.floor(rng() * out.length)] = unit();
-  return out;
-}
+const { program, revise } = codeGenerator(rng);
 
 const problems = [];
 for (let p = 0; p < PROBLEMS; p++) {

@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { seededRng } from "../dist/metrics/index.js";
 import { writeReport } from "../dist/report/index.js";
 import { RunStore, parseRunConfig } from "../dist/runs/index.js";
+import { DIFFICULTIES, TAGS, codeGenerator } from "./lib/synthetic.mjs";
 
 const arg = (name, def) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -46,39 +47,8 @@ const TRAJECTORIES = arg("trajectories", 200);
 const MAX_EMBED = arg("max-trajectories", 10);
 const TURNS = 3;
 const rng = seededRng(4242);
-const pick = (list) => list[Math.floor(rng() * list.length)];
 
-const DIFFICULTIES = ["easy", "medium", "hard"];
-const TAGS = ["greedy", "math", "dp", "graphs", "strings", "implementation", "sortings", "brute force"];
-const SIMPLE = [
-  "n = int(input())",
-  "a = list(map(int, input().split()))",
-  "total = 0",
-  "best = max(a) if a else 0",
-  "ans = min(total, best * n)",
-  "dp = [0] * (n + 1)",
-  "s = sorted(a)",
-  "print(ans)  # answer",
-  "print(dp[n])",
-];
-const HEADERS = ["for i in range(n):", "for j in range(1, n + 1):", "if total % 2 == 0:", "while n > 1:"];
-const BODY = [
-  "total += a[i] * (i + 1)",
-  "dp[j] = max(dp[j - 1], dp[j - 2] + a[j - 1]) if j > 1 else a[0]",
-  "n //= 2",
-];
-function unit() {
-  if (rng() < 0.6) return pick(SIMPLE);
-  const body = Array.from({ length: 1 + Math.floor(rng() * 3) }, () => `    ${pick(BODY)}`);
-  return [pick(HEADERS), ...body].join("\n");
-}
-const program = () => Array.from({ length: 5 + Math.floor(rng() * 12) }, unit);
-function revise(units) {
-  if (rng() < 0.2) return program();
-  const out = [...units];
-  for (let e = 0, n = 1 + Math.floor(rng() * 3); e < n; e++) out[Math.floor(rng() * out.length)] = unit();
-  return out;
-}
+const { program, revise } = codeGenerator(rng);
 
 const STATEMENT = (p) =>
   `Problem ${p}. ${"You are given n integers a_1, ..., a_n. Find the largest total you can reach under the rules below. ".repeat(12)}\n\nInput: n, then the numbers.\nOutput: one integer.`;

@@ -113,6 +113,21 @@ export function progressPrinter(): { update: (p: RunProgress) => void; end: () =
   };
 }
 
+/**
+ * First Ctrl-C: aborts the signal, so no new trajectory starts and running ones store their
+ * turns; a second one quits at once. `dispose` removes the handler.
+ */
+export function stopOnCtrlC(): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(130);
+    process.stderr.write("\ncodeloop: stopping after the running trajectories (Ctrl-C again to quit now)\n");
+    ac.abort();
+  };
+  process.on("SIGINT", onSigint);
+  return { signal: ac.signal, dispose: () => process.off("SIGINT", onSigint) };
+}
+
 export function storeError(err: unknown): never {
   if (err instanceof RunStoreError || err instanceof RunConfigError || err instanceof RunAbortedError)
     throw new CliError(err.message);
@@ -168,20 +183,11 @@ export function registerRun(program: Command): void {
           `codeloop: run folder ${folder} (if stopped, continue with: codeloop run --resume ${folder})\n`,
         );
         const printer = progressPrinter();
-        const ac = new AbortController();
-        // First Ctrl-C: stop starting trajectories and let running ones store their turns.
-        const onSigint = () => {
-          if (ac.signal.aborted) process.exit(130);
-          process.stderr.write(
-            "\ncodeloop: stopping after the running trajectories (Ctrl-C again to quit now)\n",
-          );
-          ac.abort();
-        };
-        process.on("SIGINT", onSigint);
+        const stop = stopOnCtrlC();
         try {
           const result = await runRun(config ? { folder, config } : { folder }, {
             onProgress: printer.update,
-            signal: ac.signal,
+            signal: stop.signal,
             ...(opts.retryFailed ? { retryFailed: true } : {}),
             log: (m) => process.stderr.write(`${m}\n`),
           });
@@ -194,7 +200,7 @@ export function registerRun(program: Command): void {
               `${folder}: ${p.finished}/${p.total} trajectories, ${p.accepted} accepted, ${p.solvedProblems}/${p.problems} problems solved, ${p.failed} failed, ${duration(result.wallMs)}\n`,
             );
           }
-          if (ac.signal.aborted) {
+          if (stop.signal.aborted) {
             process.stderr.write(`codeloop: stopped; continue with: codeloop run --resume ${folder}\n`);
             process.exitCode = 130;
           }
@@ -202,7 +208,7 @@ export function registerRun(program: Command): void {
           printer.end();
           storeError(err);
         } finally {
-          process.off("SIGINT", onSigint);
+          stop.dispose();
         }
       },
     );

@@ -20,7 +20,7 @@ import {
   sweepConfigJsonSchemaText,
 } from "../sweep/index.js";
 import { CliError } from "./errors.js";
-import { checkModelReachable, progressPrinter } from "./run.js";
+import { checkModelReachable, progressPrinter, stopOnCtrlC } from "./run.js";
 
 function sweepError(err: unknown): never {
   if (
@@ -164,20 +164,12 @@ export function registerSweep(program: Command): void {
           await checkModelReachable(c.cell.config);
         }
         process.stderr.write(`codeloop: if stopped, continue with: ${resumeCommand(file, opts.out)}\n`);
-        const ac = new AbortController();
-        const onSigint = () => {
-          if (ac.signal.aborted) process.exit(130);
-          process.stderr.write(
-            "\ncodeloop: stopping after the running trajectories (Ctrl-C again to quit now)\n",
-          );
-          ac.abort();
-        };
-        process.on("SIGINT", onSigint);
+        const stop = stopOnCtrlC();
         let printer: ReturnType<typeof progressPrinter> | undefined;
         let stopped: boolean;
         try {
           const r = await runSweep(plan, state, {
-            signal: ac.signal,
+            signal: stop.signal,
             ...(opts.retryFailed ? { retryFailed: true } : {}),
             onCellStart: (e) => {
               const what =
@@ -212,7 +204,7 @@ export function registerSweep(program: Command): void {
           printer?.end();
           sweepError(err);
         } finally {
-          process.off("SIGINT", onSigint);
+          stop.dispose();
         }
         if (stopped) {
           process.stderr.write(`codeloop: sweep stopped; continue with: ${resumeCommand(file, opts.out)}\n`);

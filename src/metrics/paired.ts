@@ -101,6 +101,24 @@ export function pairedBootstrap(
   b: readonly number[],
   opts: PairedBootstrapOptions = {},
 ): PairedDifference {
+  return bootstrapDifference(a, b, opts, (rng, n, dist) => {
+    const d = new Float64Array(n);
+    for (let i = 0; i < n; i++) d[i] = b[i]! - a[i]!;
+    for (let r = 0; r < dist.length; r++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += d[randInt(rng, n)]!;
+      dist[r] = s / n;
+    }
+  });
+}
+
+/** Checks, the empty case and the summary around one way of filling the resampled differences. */
+function bootstrapDifference(
+  a: readonly number[],
+  b: readonly number[],
+  opts: PairedBootstrapOptions,
+  fill: (rng: () => number, n: number, dist: Float64Array) => void,
+): PairedDifference {
   checkPairs(a, b);
   const resamples = checkOptions(opts);
   const n = a.length;
@@ -108,15 +126,8 @@ export function pairedBootstrap(
     const nan = Number.NaN;
     return { problems: 0, a: nan, b: nan, diff: nan, low: nan, high: nan, p: nan, resamples };
   }
-  const d = new Float64Array(n);
-  for (let i = 0; i < n; i++) d[i] = b[i]! - a[i]!;
-  const rng = seededRng(opts.seed ?? 0);
   const dist = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let s = 0;
-    for (let i = 0; i < n; i++) s += d[randInt(rng, n)]!;
-    dist[r] = s / n;
-  }
+  fill(seededRng(opts.seed ?? 0), n, dist);
   const ma = mean(a);
   const mb = mean(b);
   return { problems: n, a: ma, b: mb, diff: mb - ma, ...summarise(dist, opts), resamples };
@@ -132,27 +143,17 @@ export function unpairedBootstrap(
   b: readonly number[],
   opts: PairedBootstrapOptions = {},
 ): PairedDifference {
-  checkPairs(a, b);
-  const resamples = checkOptions(opts);
-  const n = a.length;
-  if (n === 0) {
-    const nan = Number.NaN;
-    return { problems: 0, a: nan, b: nan, diff: nan, low: nan, high: nan, p: nan, resamples };
-  }
-  const va = Float64Array.from(a);
-  const vb = Float64Array.from(b);
-  const rng = seededRng(opts.seed ?? 0);
-  const dist = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let sa = 0;
-    let sb = 0;
-    for (let i = 0; i < n; i++) sa += va[randInt(rng, n)]!;
-    for (let i = 0; i < n; i++) sb += vb[randInt(rng, n)]!;
-    dist[r] = (sb - sa) / n;
-  }
-  const ma = mean(va);
-  const mb = mean(vb);
-  return { problems: n, a: ma, b: mb, diff: mb - ma, ...summarise(dist, opts), resamples };
+  return bootstrapDifference(a, b, opts, (rng, n, dist) => {
+    const va = Float64Array.from(a);
+    const vb = Float64Array.from(b);
+    for (let r = 0; r < dist.length; r++) {
+      let sa = 0;
+      let sb = 0;
+      for (let i = 0; i < n; i++) sa += va[randInt(rng, n)]!;
+      for (let i = 0; i < n; i++) sb += vb[randInt(rng, n)]!;
+      dist[r] = (sb - sa) / n;
+    }
+  });
 }
 
 /**

@@ -56,7 +56,7 @@ export function consecutivePairs(
 }
 
 export interface RatioOptions {
-  /** Worker threads (default: available cores); below `minPairsPerThread` pairs each, fewer. */
+  /** Threads, the main one included (default: available cores); fewer when a thread would get under `minPairsPerThread` pairs. */
   threads?: number;
   minPairsPerThread?: number;
 }
@@ -76,7 +76,7 @@ parentPort.on("message", (flat) => {
 });`;
 }
 
-/** difflib ratios of the pairs of a flat list, spread over worker threads for large inputs. */
+/** difflib ratios of the pairs of a flat list; large inputs are shared by the main thread and `threads - 1` workers. */
 export async function pairRatios(flat: readonly string[], opts: RatioOptions = {}): Promise<number[]> {
   const pairs = flat.length / 2;
   const threads = Math.min(
@@ -88,38 +88,44 @@ export async function pairRatios(flat: readonly string[], opts: RatioOptions = {
     for (let i = 0; i < pairs; i++) out[i] = sequenceRatio(flat[2 * i]!, flat[2 * i + 1]!);
     return out;
   }
-  // Chunks handed out as workers finish: pair costs vary with code length.
+  // Chunks handed out as they finish (pair costs vary with code length); the main thread takes
+  // chunks too, between which it hands out the workers' next ones.
   const chunk = Math.max(200, Math.ceil(pairs / (threads * 8)));
   const out = new Array<number>(pairs);
   let next = 0;
-  const workers = Array.from({ length: threads }, () => new Worker(workerSource(), { eval: true }));
+  const take = (): [number, number] | null => {
+    if (next >= pairs) return null;
+    const start = next;
+    next = Math.min(pairs, next + chunk);
+    return [start, next];
+  };
+  const workers = Array.from({ length: threads - 1 }, () => new Worker(workerSource(), { eval: true }));
+  const onWorker = (w: Worker) =>
+    new Promise<void>((resolve, reject) => {
+      let range: [number, number] | null = null;
+      const send = () => {
+        range = take();
+        if (range) w.postMessage(flat.slice(2 * range[0], 2 * range[1]));
+        else resolve();
+      };
+      w.on("message", (r: Float64Array) => {
+        for (let i = 0; i < r.length; i++) out[range![0] + i] = r[i]!;
+        send();
+      });
+      w.on("error", reject);
+      w.on("exit", (code) => {
+        if (range) reject(new Error(`similarity worker exited with ${code}`));
+      });
+      send();
+    });
+  const onMain = async () => {
+    for (let range = take(); range; range = take()) {
+      for (let i = range[0]; i < range[1]; i++) out[i] = sequenceRatio(flat[2 * i]!, flat[2 * i + 1]!);
+      await new Promise((r) => setImmediate(r));
+    }
+  };
   try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            let start = 0;
-            const send = () => {
-              if (next >= pairs) {
-                resolve();
-                return;
-              }
-              start = next;
-              next = Math.min(pairs, next + chunk);
-              w.postMessage(flat.slice(2 * start, 2 * next));
-            };
-            w.on("message", (r: Float64Array) => {
-              for (let i = 0; i < r.length; i++) out[start + i] = r[i]!;
-              send();
-            });
-            w.on("error", reject);
-            w.on("exit", (code) => {
-              if (next < pairs || code !== 0) reject(new Error(`similarity worker exited with ${code}`));
-            });
-            send();
-          }),
-      ),
-    );
+    await Promise.all([...workers.map(onWorker), onMain()]);
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
