@@ -32,44 +32,69 @@ export function createMatcher(): {
   let touchA = new Int32Array(1024);
   let touchB = new Int32Array(1024);
 
-  /** Total size of the matching blocks of a against b. */
-  function matchingCharacters(aStr: string, bStr: string): number {
-    const a = codePoints(aStr);
-    const b = codePoints(bStr);
+  // Scratch arrays, grown as needed: positions of b's items grouped by item (CSR layout).
+  let idsB = new Int32Array(1024);
+  let from = new Int32Array(1024);
+  let to = new Int32Array(1024);
+  let pos = new Int32Array(1024);
+  let aFrom = new Int32Array(1024);
+  let aTo = new Int32Array(1024);
+
+  /** Total size of the matching blocks of a against b (code points). */
+  function matching(a: Int32Array, b: Int32Array): number {
     const la = a.length;
     const lb = b.length;
-    // Positions of each item of b, ascending, under a dense id per distinct item. Ids of BMP
-    // characters live in a shared table stamped per call (no Map in the hot path); others in a Map.
+    if (idsB.length < lb + 1) {
+      idsB = new Int32Array(2 * (lb + 1));
+      from = new Int32Array(2 * (lb + 1));
+      to = new Int32Array(2 * (lb + 1));
+      pos = new Int32Array(2 * (lb + 1));
+    }
+    if (aFrom.length < la + 1) {
+      aFrom = new Int32Array(2 * (la + 1));
+      aTo = new Int32Array(2 * (la + 1));
+    }
+    // A dense id per distinct item of b. Ids of BMP characters live in a shared table stamped
+    // per call (no Map in the hot path); others in a Map.
     const stamp = ++generation;
     const astral = new Map<number, number>();
     const idOf = (c: number): number => {
       if (c <= 0xffff) return bmpStamp[c] === stamp ? bmpId[c]! : -1;
       return astral.get(c) ?? -1;
     };
-    const lists: number[][] = [];
+    let ids = 0;
     for (let j = 0; j < lb; j++) {
       const c = b[j]!;
       let id = idOf(c);
       if (id < 0) {
-        id = lists.length;
+        id = ids++;
         if (c <= 0xffff) {
           bmpStamp[c] = stamp;
           bmpId[c] = id;
         } else astral.set(c, id);
-        lists.push([]);
+        to[id] = 0;
       }
-      lists[id]!.push(j);
+      idsB[j] = id;
+      to[id]!++;
     }
+    // Positions of each item, ascending: pos[from[id] .. to[id]).
+    let acc = 0;
+    for (let id = 0; id < ids; id++) {
+      from[id] = acc;
+      acc += to[id]!;
+      to[id] = from[id]!;
+    }
+    for (let j = 0; j < lb; j++) pos[to[idsB[j]!]!++] = j;
     if (lb >= 200) {
+      // difflib's autojunk: items occurring more than 1% + 1 times do not seed matches.
       const limit = Math.floor(lb / 100) + 1;
-      for (let id = 0; id < lists.length; id++) if (lists[id]!.length > limit) lists[id] = [];
+      for (let id = 0; id < ids; id++) if (to[id]! - from[id]! > limit) to[id] = from[id]!;
     }
-    // For each item of a, its list in b (null when it cannot seed a match): looked up once.
-    const aLists: (number[] | null)[] = new Array(la);
+    // For each item of a, its range of positions in b (empty when it cannot seed a match).
     for (let i = 0; i < la; i++) {
       const id = idOf(a[i]!);
-      const list = id < 0 ? null : lists[id]!;
-      aLists[i] = list && list.length > 0 ? list : null;
+      aFrom[i] = id < 0 ? 0 : from[id]!;
+      aTo[i] = id < 0 ? 0 : to[id]!;
     }
     if (rowA.length < lb + 1) {
       rowA = new Int32Array(2 * (lb + 1));
@@ -93,21 +118,19 @@ export function createMatcher(): {
       let bj = blo;
       let size = 0;
       for (let i = alo; i < ahi; i++) {
-        const list = aLists[i];
-        if (list) {
-          for (let x = 0; x < list.length; x++) {
-            const j = list[x]!;
-            if (j < blo) continue;
-            if (j >= bhi) break;
-            // Stored shifted by one so index j+1 holds the run ending at j; run for j-1 is prev[j].
-            const k = prev[j]! + 1;
-            cur[j + 1] = k;
-            curTouched[curCount++] = j + 1;
-            if (k > size) {
-              bi = i - k + 1;
-              bj = j - k + 1;
-              size = k;
-            }
+        const end = aTo[i]!;
+        for (let x = aFrom[i]!; x < end; x++) {
+          const j = pos[x]!;
+          if (j < blo) continue;
+          if (j >= bhi) break;
+          // Stored shifted by one so index j+1 holds the run ending at j; run for j-1 is prev[j].
+          const k = prev[j]! + 1;
+          cur[j + 1] = k;
+          curTouched[curCount++] = j + 1;
+          if (k > size) {
+            bi = i - k + 1;
+            bj = j - k + 1;
+            size = k;
           }
         }
         for (let x = 0; x < prevCount; x++) prev[prevTouched[x]!] = 0;
@@ -145,20 +168,18 @@ export function createMatcher(): {
     return total;
   }
 
-  /** 2M / (|a| + |b|), 1 when both are empty (difflib's convention). */
-  function sequenceRatio(a: string, b: string): number {
-    const len = codePointLength(a) + codePointLength(b);
-    if (len === 0) return 1;
-    return (2 * matchingCharacters(a, b)) / len;
+  /** Total size of the matching blocks of a against b. */
+  function matchingCharacters(a: string, b: string): number {
+    return matching(codePoints(a), codePoints(b));
   }
 
-  function codePointLength(s: string): number {
-    let n = 0;
-    for (let i = 0; i < s.length; i++) {
-      n++;
-      if (s.codePointAt(i)! > 0xffff) i++;
-    }
-    return n;
+  /** 2M / (|a| + |b|), 1 when both are empty (difflib's convention). */
+  function sequenceRatio(a: string, b: string): number {
+    const ca = codePoints(a);
+    const cb = codePoints(b);
+    const len = ca.length + cb.length;
+    if (len === 0) return 1;
+    return (2 * matching(ca, cb)) / len;
   }
   return { matchingCharacters, sequenceRatio };
 }
