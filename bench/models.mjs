@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createModel } from "../dist/models/index.js";
-import { chatServerStats, startChatServerProcess } from "./chat-server-process.mjs";
+import { chatServerStats, startChatServerProcess } from "./lib/chat-server-process.mjs";
 
 const work = mkdtempSync(join(tmpdir(), "codeloop-bench-models-"));
 

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeNativeJsonl } from "../dist/problems/index.js";
 import { RunStore, parseRunConfig, runRun } from "../dist/runs/index.js";
-import { chatServerStats, startChatServerProcess } from "./chat-server-process.mjs";
+import { chatServerStats, startChatServerProcess } from "./lib/chat-server-process.mjs";
 
 const work = mkdtempSync(join(tmpdir(), "codeloop-bench-run-"));
 const arg = (name, def) => {

@@ -1,4 +1,5 @@
 // Runs every benchmark in bench/ (after `npm run build`), one after another; each prints JSON lines.
+// Shared helpers live in bench/lib/ and are not benchmarks.
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 
