@@ -24,7 +24,7 @@ export function registerReport(program: Command): Command {
   return program
     .command("report <run-folder...>")
     .description(
-      "A self-contained HTML report of one or more runs (opens offline): summary, pass n@k and pass@k with bootstrap intervals, budget curves, difficulty and tag breakdown, code similarity, per-problem table with each trajectory's turns; with several runs a comparison table and heatmap",
+      "a self-contained HTML report of one or more runs (opens offline): summary, pass n@k and pass@k with bootstrap intervals, budget curves, difficulty and tag breakdown, code similarity, per-problem table with each trajectory's turns; with several runs a comparison table and heatmap",
     )
     .option("--out <file>", "HTML file to write (default: <first run folder>/report.html)")
     .option(
