@@ -365,6 +365,23 @@ export class RunStore {
     return s;
   }
 
+  /**
+   * Runs `fn` in one immediate transaction. BEGIN, COMMIT and ROLLBACK are prepared once: the
+   * library's `transaction()` compiles both statements again on every call, which cost more than
+   * the writes themselves in a run's per-turn transactions.
+   */
+  private tx<T>(fn: () => T): T {
+    this.prep("BEGIN IMMEDIATE").run();
+    try {
+      const result = fn();
+      this.prep("COMMIT").run();
+      return result;
+    } catch (err) {
+      this.prep("ROLLBACK").run();
+      throw err;
+    }
+  }
+
   /** Creates a run folder (which must not hold a run yet) and returns its store. */
   static create(dir: string, config: RunConfig, opts: CreateRunOptions = {}): RunStore {
     mkdirSync(dir, { recursive: true });
@@ -488,17 +505,15 @@ export class RunStore {
     const insT = this.prep(
       "INSERT OR IGNORE INTO trajectories (problem_id, trajectory, status) VALUES (?, ?, 'pending')",
     );
-    this.db
-      .transaction(() => {
-        let ordinal = num((next.get() as Row).n);
-        for (const p of problems) {
-          const tags = p.tags === undefined ? null : JSON.stringify(p.tags);
-          if (insP.run(ordinal, p.id, p.title ?? null, p.difficulty ?? null, tags).changes > 0) ordinal++;
-          else if (tags !== null) setTags.run(tags, p.id);
-          for (let t = 0; t < n; t++) insT.run(p.id, t);
-        }
-      })
-      .immediate();
+    this.tx(() => {
+      let ordinal = num((next.get() as Row).n);
+      for (const p of problems) {
+        const tags = p.tags === undefined ? null : JSON.stringify(p.tags);
+        if (insP.run(ordinal, p.id, p.title ?? null, p.difficulty ?? null, tags).changes > 0) ordinal++;
+        else if (tags !== null) setTags.run(tags, p.id);
+        for (let t = 0; t < n; t++) insT.run(p.id, t);
+      }
+    });
   }
 
   counts(): StatusCounts {
@@ -566,82 +581,80 @@ export class RunStore {
         `turn ${turn.index}: parentTurn and parentCandidate must both be set or both null`,
       );
     }
-    return this.db
-      .transaction(() => {
-        const traj = this.prep("SELECT status FROM trajectories WHERE problem_id = ? AND trajectory = ?").get(
-          key.problemId,
-          key.trajectory,
-        ) as Row | undefined;
-        if (!traj) throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} was not planned`);
-        const exists = this.prep(
-          "SELECT 1 AS x FROM turns WHERE problem_id = ? AND trajectory = ? AND turn = ?",
-        ).get(key.problemId, key.trajectory, turn.index);
-        if (exists) return false;
-        if (traj.status === "done") {
-          throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} is already done`);
+    return this.tx(() => {
+      const traj = this.prep("SELECT status FROM trajectories WHERE problem_id = ? AND trajectory = ?").get(
+        key.problemId,
+        key.trajectory,
+      ) as Row | undefined;
+      if (!traj) throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} was not planned`);
+      const exists = this.prep(
+        "SELECT 1 AS x FROM turns WHERE problem_id = ? AND trajectory = ? AND turn = ?",
+      ).get(key.problemId, key.trajectory, turn.index);
+      if (exists) return false;
+      if (traj.status === "done") {
+        throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} is already done`);
+      }
+      if (turn.parentTurn !== null) {
+        const parent = this.prep(
+          "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
+        ).get(key.problemId, key.trajectory, turn.parentTurn, turn.parentCandidate);
+        if (!parent) {
+          throw new RunStoreError(
+            `turn ${turn.index}: parent turn ${turn.parentTurn} candidate ${turn.parentCandidate} is not stored`,
+          );
         }
-        if (turn.parentTurn !== null) {
-          const parent = this.prep(
-            "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
-          ).get(key.problemId, key.trajectory, turn.parentTurn, turn.parentCandidate);
-          if (!parent) {
-            throw new RunStoreError(
-              `turn ${turn.index}: parent turn ${turn.parentTurn} candidate ${turn.parentCandidate} is not stored`,
-            );
-          }
-        }
-        this.prep(
-          "INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        ).run(
-          key.problemId,
-          key.trajectory,
-          turn.index,
-          turn.parentTurn,
-          turn.parentCandidate,
-          JSON.stringify(turn.messages satisfies ChatMessage[]),
-          turn.history,
-          turn.startedAt,
-          turn.finishedAt,
-        );
-        const insC =
-          this.prep(`INSERT INTO candidates (problem_id, trajectory, turn, candidate, raw_answer, code,
+      }
+      this.prep(
+        "INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ).run(
+        key.problemId,
+        key.trajectory,
+        turn.index,
+        turn.parentTurn,
+        turn.parentCandidate,
+        JSON.stringify(turn.messages satisfies ChatMessage[]),
+        turn.history,
+        turn.startedAt,
+        turn.finishedAt,
+      );
+      const insC =
+        this.prep(`INSERT INTO candidates (problem_id, trajectory, turn, candidate, raw_answer, code,
           extraction, finish_reason, prompt_tokens, completion_tokens, tokens_approximate, latency_ms, cached,
           model_error, seed, public_verdict, public_passed, public_total, public_tests, selected, verifier_score)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
-        for (const c of turn.candidates) {
-          const pt = c.publicTests;
-          insC.run(
-            key.problemId,
-            key.trajectory,
-            turn.index,
-            c.index,
-            c.rawAnswer,
-            c.code,
-            c.extraction,
-            c.finishReason,
-            c.promptTokens,
-            c.completionTokens,
-            c.tokensApproximate ? 1 : 0,
-            c.latencyMs,
-            c.cached ? 1 : 0,
-            c.modelError === null ? null : JSON.stringify(c.modelError),
-            c.seed,
-            pt?.verdict ?? null,
-            pt?.passed ?? null,
-            pt?.total ?? null,
-            pt === null
-              ? null
-              : JSON.stringify({ tests: pt.tests, infrastructureFailure: pt.infrastructureFailure }),
-            c.selected ? 1 : 0,
-            c.verifierScore,
-          );
-        }
-        this.prep(
-          "UPDATE trajectories SET status = 'running', started_at = COALESCE(started_at, ?) WHERE problem_id = ? AND trajectory = ? AND status IN ('pending', 'failed')",
-        ).run(turn.startedAt, key.problemId, key.trajectory);
-        return true;
-      })
-      .immediate();
+      for (const c of turn.candidates) {
+        const pt = c.publicTests;
+        insC.run(
+          key.problemId,
+          key.trajectory,
+          turn.index,
+          c.index,
+          c.rawAnswer,
+          c.code,
+          c.extraction,
+          c.finishReason,
+          c.promptTokens,
+          c.completionTokens,
+          c.tokensApproximate ? 1 : 0,
+          c.latencyMs,
+          c.cached ? 1 : 0,
+          c.modelError === null ? null : JSON.stringify(c.modelError),
+          c.seed,
+          pt?.verdict ?? null,
+          pt?.passed ?? null,
+          pt?.total ?? null,
+          pt === null
+            ? null
+            : JSON.stringify({ tests: pt.tests, infrastructureFailure: pt.infrastructureFailure }),
+          c.selected ? 1 : 0,
+          c.verifierScore,
+        );
+      }
+      this.prep(
+        "UPDATE trajectories SET status = 'running', started_at = COALESCE(started_at, ?) WHERE problem_id = ? AND trajectory = ? AND status IN ('pending', 'failed')",
+      ).run(turn.startedAt, key.problemId, key.trajectory);
+      return true;
+    });
   }
 
   /**
@@ -649,42 +662,39 @@ export class RunStore {
    * hidden grade, in one transaction. Finishing a done trajectory again changes nothing.
    */
   finishTrajectory(key: TrajectoryKey, f: FinishTrajectory): void {
-    this.db
-      .transaction(() => {
-        if (f.submitted) {
-          const c = this.prep(
-            "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
-          ).get(key.problemId, key.trajectory, f.submitted.turn, f.submitted.candidate);
-          if (!c) {
-            throw new RunStoreError(
-              `${key.problemId}#${key.trajectory}: submitted turn ${f.submitted.turn} candidate ${f.submitted.candidate} is not stored`,
-            );
-          }
+    this.tx(() => {
+      if (f.submitted) {
+        const c = this.prep(
+          "SELECT 1 AS x FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
+        ).get(key.problemId, key.trajectory, f.submitted.turn, f.submitted.candidate);
+        if (!c) {
+          throw new RunStoreError(
+            `${key.problemId}#${key.trajectory}: submitted turn ${f.submitted.turn} candidate ${f.submitted.candidate} is not stored`,
+          );
         }
-        const changed = this.prep(
-          "UPDATE trajectories SET status = ?, submitted_turn = ?, submitted_candidate = ?, error = ?, finished_at = ? WHERE problem_id = ? AND trajectory = ? AND status != 'done'",
-        ).run(
-          f.status,
-          f.submitted?.turn ?? null,
-          f.submitted?.candidate ?? null,
-          f.error ?? null,
-          f.finishedAt ?? nowIso(),
-          key.problemId,
-          key.trajectory,
-        ).changes;
-        if (changed === 0) {
-          const exists = this.prep(
-            "SELECT 1 AS x FROM trajectories WHERE problem_id = ? AND trajectory = ?",
-          ).get(key.problemId, key.trajectory);
-          if (!exists)
-            throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} was not planned`);
-          return;
-        }
-        if (f.grade && f.submitted) {
-          this.insertGrade(key, f.submitted.turn, f.submitted.candidate, f.grade, 1, f.gradedAt ?? nowIso());
-        }
-      })
-      .immediate();
+      }
+      const changed = this.prep(
+        "UPDATE trajectories SET status = ?, submitted_turn = ?, submitted_candidate = ?, error = ?, finished_at = ? WHERE problem_id = ? AND trajectory = ? AND status != 'done'",
+      ).run(
+        f.status,
+        f.submitted?.turn ?? null,
+        f.submitted?.candidate ?? null,
+        f.error ?? null,
+        f.finishedAt ?? nowIso(),
+        key.problemId,
+        key.trajectory,
+      ).changes;
+      if (changed === 0) {
+        const exists = this.prep(
+          "SELECT 1 AS x FROM trajectories WHERE problem_id = ? AND trajectory = ?",
+        ).get(key.problemId, key.trajectory);
+        if (!exists) throw new RunStoreError(`trajectory ${key.problemId}#${key.trajectory} was not planned`);
+        return;
+      }
+      if (f.grade && f.submitted) {
+        this.insertGrade(key, f.submitted.turn, f.submitted.candidate, f.grade, 1, f.gradedAt ?? nowIso());
+      }
+    });
   }
 
   private insertGrade(
@@ -726,37 +736,33 @@ export class RunStore {
     version = 1,
     gradedAt = nowIso(),
   ): boolean {
-    return this.db
-      .transaction(() => {
-        if (!this.prep("SELECT 1 AS x FROM grade_versions WHERE version = ?").get(version)) {
-          throw new RunStoreError(`grade version ${version} does not exist (call beginGradeVersion)`);
-        }
-        const c = this.prep(
-          "SELECT code FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
-        ).get(key.problemId, key.trajectory, turn, candidate) as Row | undefined;
-        if (!c || c.code === null) {
-          throw new RunStoreError(
-            `${key.problemId}#${key.trajectory} turn ${turn} candidate ${candidate}: no stored code`,
-          );
-        }
-        return this.insertGrade(key, turn, candidate, grade, version, gradedAt);
-      })
-      .immediate();
+    return this.tx(() => {
+      if (!this.prep("SELECT 1 AS x FROM grade_versions WHERE version = ?").get(version)) {
+        throw new RunStoreError(`grade version ${version} does not exist (call beginGradeVersion)`);
+      }
+      const c = this.prep(
+        "SELECT code FROM candidates WHERE problem_id = ? AND trajectory = ? AND turn = ? AND candidate = ?",
+      ).get(key.problemId, key.trajectory, turn, candidate) as Row | undefined;
+      if (!c || c.code === null) {
+        throw new RunStoreError(
+          `${key.problemId}#${key.trajectory} turn ${turn} candidate ${candidate}: no stored code`,
+        );
+      }
+      return this.insertGrade(key, turn, candidate, grade, version, gradedAt);
+    });
   }
 
   /** Opens a new grade version (e.g. for `rejudge`); grades under it supersede older ones. */
   beginGradeVersion(note: string): number {
-    return this.db
-      .transaction(() => {
-        const v = num((this.prep("SELECT MAX(version) + 1 AS v FROM grade_versions").get() as Row).v);
-        this.prep("INSERT INTO grade_versions (version, created_at, note) VALUES (?, ?, ?)").run(
-          v,
-          nowIso(),
-          note,
-        );
-        return v;
-      })
-      .immediate();
+    return this.tx(() => {
+      const v = num((this.prep("SELECT MAX(version) + 1 AS v FROM grade_versions").get() as Row).v);
+      this.prep("INSERT INTO grade_versions (version, created_at, note) VALUES (?, ?, ?)").run(
+        v,
+        nowIso(),
+        note,
+      );
+      return v;
+    });
   }
 
   gradeVersions(): { version: number; createdAt: string; note: string }[] {
