@@ -107,7 +107,15 @@ class PythonNormaliser {
         head += d;
         const nl = head.indexOf("\n");
         if (nl < 0) return;
-        self = new PythonNormaliser(child, String(JSON.parse(head.slice(0, nl))));
+        let version: unknown;
+        try {
+          version = JSON.parse(head.slice(0, nl));
+        } catch {
+          child.kill("SIGKILL");
+          reject(new Error(`${python} did not answer like the normaliser script: ${head.slice(0, 200)}`));
+          return;
+        }
+        self = new PythonNormaliser(child, String(version));
         resolve(self);
         if (nl + 1 < head.length) self.onData(head.slice(nl + 1));
       });

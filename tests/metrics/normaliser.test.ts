@@ -128,3 +128,14 @@ describe("pairRatios", () => {
     expect(single[3]).toBe(sequenceRatio(flat[6]!, flat[7]!));
   });
 });
+
+describe("a program that is not Python as the interpreter", () => {
+  it("fails with a clear error instead of crashing on its output", async () => {
+    const file = join(tmp, "not-python");
+    writeFileSync(file, "#!/bin/sh\necho 'hello, I am not python'\nsleep 5\n");
+    chmodSync(file, 0o755);
+    await expect(normalizePythonCodes(["a=1"], { python: file })).rejects.toThrow(
+      /did not answer like the normaliser script: hello, I am not python/,
+    );
+  });
+});
