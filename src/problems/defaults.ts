@@ -1,4 +1,5 @@
 import type { CompareOptions } from "../judge/types.js";
+import type { Limits } from "./types.js";
 
 /**
  * Output comparison for CodeContests, TACO and LiveCodeBench stdio problems, which ship no
@@ -23,6 +24,15 @@ export const DEFAULT_MEMORY_LIMIT_MB = 256;
 
 /** Function-call benchmarks (HumanEval, MBPP): openai/human-eval's default timeout is 3 s. */
 export const FUNCTION_TIME_LIMIT_SEC = 3;
+
+/** The limits of a function-call problem (a fresh object: loaders' problems are mutable). */
+export function functionCallLimits(): Limits {
+  return {
+    timeLimitSec: FUNCTION_TIME_LIMIT_SEC,
+    memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB,
+    timeLimitOrigin: "default",
+  };
+}
 
 /**
  * Kattis legacy spec defaults: time_multiplier 5, time_safety_margin 2. When a package has

@@ -1,7 +1,7 @@
 import type { PyValue } from "../../judge/pyvalue.js";
 import { pyFromJsonText } from "../../judge/pyvalue.js";
 import type { JudgeSpec, TestCase } from "../../judge/types.js";
-import { DEFAULT_MEMORY_LIMIT_MB, FUNCTION_TIME_LIMIT_SEC } from "../defaults.js";
+import { functionCallLimits } from "../defaults.js";
 import { pendingWarning } from "../expected.js";
 import { type RecordContext, fail, reqString } from "../fields.js";
 import { parsePyArgs, parsePyLiteral } from "../pyliteral.js";
@@ -209,11 +209,7 @@ export function humanevalProblem(
       private: [{ kind: "assert", name: "check", script: checkScript }],
       generated: [],
     },
-    limits: {
-      timeLimitSec: FUNCTION_TIME_LIMIT_SEC,
-      memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB,
-      timeLimitOrigin: "default",
-    },
+    limits: functionCallLimits(),
     metadata: {
       difficulty: "unknown",
       tags: [],

@@ -1,5 +1,5 @@
 import type { JudgeSpec, TestCase } from "../../judge/types.js";
-import { DEFAULT_MEMORY_LIMIT_MB, FUNCTION_TIME_LIMIT_SEC } from "../defaults.js";
+import { functionCallLimits } from "../defaults.js";
 import { pendingWarning } from "../expected.js";
 import { type RecordContext, fail, optString, reqString, stringArray } from "../fields.js";
 import { splitStatements } from "../pysource.js";
@@ -143,11 +143,7 @@ export function mbppProblem(
       ],
       generated: [],
     },
-    limits: {
-      timeLimitSec: FUNCTION_TIME_LIMIT_SEC,
-      memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB,
-      timeLimitOrigin: "default",
-    },
+    limits: functionCallLimits(),
     metadata: {
       difficulty: "unknown",
       tags: [],
