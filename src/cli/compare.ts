@@ -36,26 +36,14 @@ export function loadRun(folder: string, role: string): LoadedRun {
   }
 }
 
-/** Normalised text of each code, with the run folder's normalisation cache (shared with codeloop report). */
-async function normalised(folder: string, codes: string[]): Promise<string[]> {
-  const cacheFile = normalisedCacheFile(folder);
-  try {
-    return await normalizePythonCodes(codes, { cacheFile });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    // A read-only run folder: normalise without the cache.
-    if (code === "EACCES" || code === "EROFS" || code === "EPERM") return normalizePythonCodes(codes);
-    throw err;
-  }
-}
-
 /**
  * Mean similarity of consecutive codes per problem (null for a problem without a pair), after
  * Python ast normalisation.
  */
 export async function similarityPerProblem(run: LoadedRun): Promise<(number | null)[]> {
   const codes = codesOf(run.input.problems);
-  const norm = await normalised(run.folder, codes);
+  // The run folder's normalisation cache, shared with codeloop report (not kept if read-only).
+  const norm = await normalizePythonCodes(codes, { cacheFile: normalisedCacheFile(run.folder) });
   const map = new Map<string, string>();
   codes.forEach((c, i) => map.set(c, norm[i]!));
   return run.input.problems.map((p) => {

@@ -260,7 +260,14 @@ export interface NormaliseOptions {
   cacheFile?: string;
   /** Called as batches finish: programs normalised so far, and how many needed it. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Called when the cache file cannot be written because the folder is read-only (EACCES, EROFS,
+   * EPERM): the normalisations are returned all the same, only not kept. Other errors throw.
+   */
+  onCacheNotWritten?: (err: Error) => void;
 }
+
+const READ_ONLY = new Set(["EACCES", "EROFS", "EPERM"]);
 
 /** Programs per request to an interpreter: large enough to amortise the pipe, small enough to share. */
 const BATCH = 256;
@@ -314,8 +321,13 @@ export async function normalizePythonCodes(
       };
       await Promise.all(slots.map(work));
       if (opts.cacheFile !== undefined && fresh.length > 0) {
-        // Leading newline: an interrupted earlier append may have left a torn line without one.
-        appendFileSync(opts.cacheFile, `\n${fresh.join("")}`);
+        try {
+          // Leading newline: an interrupted earlier append may have left a torn line without one.
+          appendFileSync(opts.cacheFile, `\n${fresh.join("")}`);
+        } catch (err) {
+          if (!READ_ONLY.has((err as NodeJS.ErrnoException).code ?? "")) throw err;
+          opts.onCacheNotWritten?.(err as Error);
+        }
       }
     }
   } finally {

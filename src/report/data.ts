@@ -220,21 +220,15 @@ function openRun(folder: string): RunStore {
 
 /**
  * The run's similarity distribution, normalising through the run folder's cache file (a run
- * may have filled it while it ran; a report adds what is missing). A read-only folder is
- * normalised without the cache rather than failing the report.
+ * may have filled it while it ran; a report adds what is missing). In a read-only folder the
+ * cache is still read, and what is missing is normalised without being kept.
  */
 async function similarityOf(folder: string, input: MetricsInput, log: (m: string) => void) {
   const cacheFile = normalisedCacheFile(folder);
-  try {
-    return await runSimilarityRatios(input, { cacheFile });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EACCES" || code === "EROFS" || code === "EPERM") {
-      log(`cannot write ${cacheFile} (${(err as Error).message}); normalising without a cache`);
-      return runSimilarityRatios(input);
-    }
-    throw err;
-  }
+  return runSimilarityRatios(input, {
+    cacheFile,
+    onCacheNotWritten: (err) => log(`cannot write ${cacheFile} (${err.message}); normalisations not kept`),
+  });
 }
 
 interface LoadedRun {

@@ -1,4 +1,12 @@
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -137,5 +145,47 @@ describe("a program that is not Python as the interpreter", () => {
     await expect(normalizePythonCodes(["a=1"], { python: file })).rejects.toThrow(
       /did not answer like the normaliser script: hello, I am not python/,
     );
+  });
+});
+
+/** A file that can be read but not appended to (EACCES/EROFS/EPERM), or undefined if none here. */
+function readOnlyFile(): string | undefined {
+  if (process.getuid?.() !== 0) {
+    const dir = join(tmp, "ro");
+    mkdirSync(dir);
+    const file = join(dir, "normalised.jsonl");
+    writeFileSync(file, "");
+    chmodSync(file, 0o444);
+    chmodSync(dir, 0o555);
+    return file;
+  }
+  // Root ignores file modes; a sysfs file refuses writes even to root.
+  const file = "/sys/kernel/notes";
+  try {
+    appendFileSync(file, "\n");
+  } catch (err) {
+    if (["EACCES", "EROFS", "EPERM"].includes((err as NodeJS.ErrnoException).code ?? "")) return file;
+  }
+  return undefined;
+}
+
+describe("a cache file that cannot be written", () => {
+  it("still returns the normalisations and says the cache was not written", async (ctx) => {
+    const file = readOnlyFile();
+    if (!file) {
+      console.log("skipped: no read-only file to append to on this machine");
+      ctx.skip();
+      return;
+    }
+    const notWritten: string[] = [];
+    const out = await normalizePythonCodes(["a  =  1 # c", "b=2"], {
+      cacheFile: file,
+      onCacheNotWritten: (err) => notWritten.push((err as NodeJS.ErrnoException).code ?? ""),
+    });
+    expect(out).toEqual(["a = 1", "b = 2"]);
+    expect(notWritten).toHaveLength(1);
+    expect(["EACCES", "EROFS", "EPERM"]).toContain(notWritten[0]);
+    // Let the temporary folder be removed again (not root: the folder was made read-only).
+    if (file.startsWith(tmp)) chmodSync(join(tmp, "ro"), 0o755);
   });
 });
