@@ -7,10 +7,9 @@ import {
   consecutiveSimilarities,
   metricsInputFromStore,
   normalisedCacheFile,
-  normalizePythonCodes,
+  normalisedCodes,
   pairedMetric,
 } from "../metrics/index.js";
-import { codesOf } from "../metrics/similarity.js";
 import { RunStore, RunStoreError, configSummary } from "../runs/index.js";
 import { CliError } from "./errors.js";
 
@@ -41,13 +40,10 @@ export function loadRun(folder: string, role: string): LoadedRun {
  * Python ast normalisation.
  */
 export async function similarityPerProblem(run: LoadedRun): Promise<(number | null)[]> {
-  const codes = codesOf(run.input.problems);
   // The run folder's normalisation cache, shared with codeloop report (not kept if read-only).
-  const norm = await normalizePythonCodes(codes, { cacheFile: normalisedCacheFile(run.folder) });
-  const map = new Map<string, string>();
-  codes.forEach((c, i) => map.set(c, norm[i]!));
+  const normalised = await normalisedCodes(run.input, { cacheFile: normalisedCacheFile(run.folder) });
   return run.input.problems.map((p) => {
-    const v = consecutiveSimilarities([p], (c) => map.get(c) ?? c);
+    const v = consecutiveSimilarities([p], normalised);
     return v.length === 0 ? null : v.reduce((s, x) => s + x, 0) / v.length;
   });
 }

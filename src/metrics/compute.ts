@@ -130,24 +130,28 @@ export function computeMetrics(input: MetricsInput, opts: MetricsOptions = {}): 
 }
 
 /**
- * Ratios of consecutive codes of one run, in trajectory order: Python codes are normalised
- * through Python's ast first (give the run's `normalisedCacheFile` as `cacheFile` to reuse what
- * the run normalised); other languages are compared as raw text.
+ * The normalised text of each code of a run that takes part in a pair: Python codes through
+ * Python's ast (give the run's `normalisedCacheFile` as `cacheFile` to reuse what the run
+ * normalised); other languages as raw text.
  */
+export async function normalisedCodes(
+  input: MetricsInput,
+  opts: NormaliseOptions = {},
+): Promise<(code: string) => string> {
+  if ((input.language ?? "python") !== "python") return (c) => c;
+  const codes = codesOf(input.problems);
+  const norm = await normalizePythonCodes(codes, opts);
+  const map = new Map<string, string>();
+  codes.forEach((c, i) => map.set(c, norm[i]!));
+  return (c) => map.get(c) ?? c;
+}
+
+/** Ratios of consecutive (normalised) codes of one run, in trajectory order. */
 export async function runSimilarityRatios(
   input: MetricsInput,
   opts: NormaliseOptions & RatioOptions = {},
 ): Promise<number[]> {
-  const codes = codesOf(input.problems);
-  const map = new Map<string, string>();
-  if ((input.language ?? "python") === "python") {
-    const norm = await normalizePythonCodes(codes, opts);
-    codes.forEach((c, i) => map.set(c, norm[i]!));
-  }
-  return pairRatios(
-    consecutivePairs(input.problems, (c) => map.get(c) ?? c),
-    opts,
-  );
+  return pairRatios(consecutivePairs(input.problems, await normalisedCodes(input, opts)), opts);
 }
 
 /** Similarity distribution of one run (see `runSimilarityRatios`). */
