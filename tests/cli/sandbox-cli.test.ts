@@ -13,6 +13,13 @@ function cli(...args: string[]) {
 }
 
 describe.skipIf(!built)("codeloop CLI", () => {
+  it("the built entry runs as an executable (the bin npm links; `npx codeloop`)", () => {
+    const r = spawnSync(CLI, ["--version"], { encoding: "utf8", timeout: 60_000 });
+    expect(r.error?.message ?? "", r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
   it("sandbox run --json prints the run record", () => {
     const r = cli("sandbox", "run", "examples/sum.py", "--stdin", "examples/sum.in", "--json");
     expect(r.status, r.stderr).toBe(0);
