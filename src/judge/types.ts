@@ -52,15 +52,57 @@ export type JudgeSpec =
     }
   | {
       kind: "assert";
-      /** Code run after the program and before each test's script (MBPP test_setup_code). */
+      /**
+       * Code the dataset runs before each test's script (MBPP test_setup_code and imports). It
+       * runs in the judge's checker process, never in the candidate's.
+       */
       setup?: string;
+      /**
+       * Dataset code that defines what the test scripts use besides the candidate (HumanEval's
+       * prompt: imports and helper functions such as `poly`); run in the checker before setup.
+       */
+      context?: string;
+      /**
+       * The function under test. In a checker script this name and `candidate` call into the
+       * candidate's process; converted asserts (`call`) call it directly.
+       */
+      entryPoint?: string;
     };
+
+/**
+ * How a converted assert judges the value the entry point returned, with Python's semantics
+ * (`==` across int/float/bool, list != tuple, dict subclasses equal to dicts, ...), in Node.
+ * `wrap` applies a builtin to the returned value first (`set(f(x)) == {...}`).
+ */
+export type AssertCheck =
+  | { op: "eq" | "ne"; expected: PyValue; wrap?: "set" | "frozenset" | "tuple" | "list" }
+  | { op: "isclose"; expected: PyValue; relTol: number; absTol: number }
+  | { op: "absdiff"; expected: PyValue; tol: number; inclusive: boolean }
+  | { op: "truthy" | "falsy" }
+  | { op: "is" | "isnot"; expected: PyValue };
+
+/** An assert of a recognised shape, turned into one call of the entry point and a check. */
+export interface AssertCall {
+  args: PyValue[];
+  kwargs?: [string, PyValue][];
+  check: AssertCheck;
+}
 
 /** One test of a problem; its kind matches the problem's JudgeSpec kind. */
 export type TestCase =
   | { kind: "stdio"; name?: string; input: string; output: string }
   | { kind: "function"; name?: string; args: PyValue[]; expected: PyValue }
-  | { kind: "assert"; name?: string; script: string };
+  | {
+      kind: "assert";
+      name?: string;
+      /** The assert as the dataset wrote it (shown in prompts and feedback). */
+      script: string;
+      /**
+       * Set when the assert was converted at load time: the judge calls the entry point with
+       * these arguments and checks the returned value in Node; the script is not run.
+       */
+      call?: AssertCall;
+    };
 
 /** Final verdicts, per test and per submission. */
 export type Verdict =
