@@ -179,7 +179,8 @@ function formatTest(t: TestCase): string {
   if (t.kind === "function") {
     return `${head} (${clip(t.args.map(pyRepr).join(", "), 200)}) -> ${clip(pyRepr(t.expected), 200)}`;
   }
-  return `${head}\n${clip(t.script.trimEnd())
+  // A converted assert is judged in Node from the call's return value; its script is what prompts show.
+  return `${head}${t.call ? " (converted: judged in Node)" : ""}\n${clip(t.script.trimEnd())
     .split("\n")
     .map((l) => `    ${l}`)
     .join("\n")}`;
@@ -196,7 +197,12 @@ function formatJudge(j: JudgeSpec): string {
     const { kind: _k, ...rest } = j;
     return `function ${JSON.stringify(rest)}`;
   }
-  return `assert${j.setup ? ` (setup ${JSON.stringify(j.setup)})` : ""}`;
+  const parts = [
+    j.entryPoint ? `entry point ${j.entryPoint}` : "",
+    j.setup ? `setup ${JSON.stringify(j.setup)}` : "",
+    j.context ? `context: ${j.context.split("\n").length} lines` : "",
+  ].filter((x) => x !== "");
+  return `assert${parts.length ? ` (${parts.join(", ")})` : ""}`;
 }
 
 function formatShow(p: Problem, perGroup: number): string {
@@ -219,6 +225,17 @@ function formatShow(p: Problem, perGroup: number): string {
   lines.push(
     `tests       ${c.public} public, ${c.private} private, ${c.generated} generated${c.pending ? `, ${c.pending} pending` : ""}`,
   );
+  const converted = m.extra?.assertsConverted;
+  const asserts = m.extra?.assertsTotal;
+  if (typeof converted === "number" && typeof asserts === "number" && asserts > 0) {
+    const kept =
+      typeof m.extra?.checkKeptAsScript === "string"
+        ? `; check() kept as a script: ${m.extra.checkKeptAsScript}`
+        : "";
+    lines.push(
+      `asserts     ${converted} of ${asserts} converted (judged in Node), ${asserts - converted} run as scripts${kept}`,
+    );
+  }
   const sols = p.solutions.map((s) => `${s.language}/${s.verdict}${s.path ? ` ${s.path}` : ""}`);
   lines.push(
     `solutions   ${sols.length ? sols.slice(0, 12).join(", ") + (sols.length > 12 ? `, ... ${sols.length - 12} more` : "") : "(none)"}`,

@@ -1,5 +1,15 @@
 export * from "./types.js";
 export * from "./pyvalue.js";
+export {
+  applyBuiltin,
+  checkAssertCall,
+  pyEquals,
+  pyHashKey,
+  pyIsHashable,
+  pyTruthy,
+  pyTypeName,
+} from "./pycompare.js";
+export type { AssertOutcome } from "./pycompare.js";
 export { compareOutput, parseValidatorFlags, tokenEqual } from "./compare.js";
 export type { CompareResult } from "./compare.js";
 export { Judge, describeFailure } from "./judge.js";

@@ -29,6 +29,11 @@ export { writeNativeJsonl, NATIVE_HEADER } from "./formats/native.js";
 export { parseHubSource, resolveHubSource, downloadFile, DEFAULT_HUB_ENDPOINT } from "./hub.js";
 export { unpickle, UnpickleError } from "./pickle.js";
 export { parsePyLiteral, parsePyArgs, PyLiteralError } from "./pyliteral.js";
+export { PyExprError, parseAssertStatement, parseExpression } from "./pyexpr.js";
+export type { PyExpr } from "./pyexpr.js";
+export { constValue } from "./pyfold.js";
+export { checkFunctionAsserts, classifyAssert, convertAssert, convertCheckFunction } from "./asserts.js";
+export type { AssertConversion, ConvertedAssert } from "./asserts.js";
 export {
   DEFAULT_MEMORY_LIMIT_MB,
   DEFAULT_TIME_LIMIT_SEC,

@@ -41,7 +41,8 @@ export function parsePyStringList(text: string): string[] {
   });
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
+/** Python's one-character string escapes (`\n`, `\t`, ...) and what they stand for. */
+export const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
   "\\": "\\",
   "'": "'",
   '"': '"',

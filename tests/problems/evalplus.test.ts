@@ -108,7 +108,12 @@ describe("HumanEval+ expected outputs through computeExpected (generated fixture
       floatRelTol: 1e-7,
     });
     expect(p!.tests.public).toEqual([
-      { kind: "assert", name: "docstring", script: "assert double(2) == 4\n" },
+      {
+        kind: "assert",
+        name: "docstring",
+        script: "assert double(2) == 4\n",
+        call: { args: [py.int(2)], check: { op: "eq", expected: py.int(4) } },
+      },
     ]);
     expect(p!.tests.private.map((t) => t.kind)).toEqual(["assert", "function", "function"]);
     expect(p!.tests.private[2]).toEqual({
@@ -125,7 +130,11 @@ describe("HumanEval+ expected outputs through computeExpected (generated fixture
         expected: py.int("24691357802469135780"),
       },
     ]);
-    expect(judgeFor(p!, p!.tests.public[0]!)).toEqual({ kind: "assert" });
+    expect(judgeFor(p!, p!.tests.public[0]!)).toEqual({
+      kind: "assert",
+      context: row.prompt,
+      entryPoint: "double",
+    });
     expect(p!.warnings.some((w) => w.includes("pending"))).toBe(false);
     expect(await readdir(join(cacheDir, "expected"))).toHaveLength(1);
 
@@ -152,14 +161,29 @@ describe.skipIf(!hasData("humaneval-plus"))("HumanEval+ v0.1.10 (real data)", ()
     const ps = await loadProblems(dataPath("humaneval-plus"));
     expect(ps).toHaveLength(164);
     expect(ps.filter((p) => p.tests.public.length === 1)).toHaveLength(162);
-    expect(ps.every((p) => p.tests.private.length === 1 && p.tests.private[0]!.kind === "assert")).toBe(true);
+    // check() becomes its converted asserts (check-0, check-1, ...) or stays one script.
+    expect(
+      ps.every((p) => p.tests.private.length > 0 && p.tests.private.every((t) => t.kind === "assert")),
+    ).toBe(true);
+    expect(
+      ps.filter((p) => p.tests.private.length === 1 && p.tests.private[0]!.name === "check"),
+    ).toHaveLength(8);
     expect(ps.every((p) => p.judge.kind === "function" && p.extraJudges[0]?.kind === "assert")).toBe(true);
     const he0 = ps[0]!;
     expect(he0.tests.public[0]).toMatchObject({
       script: "assert has_close_elements([1.0, 2.0, 3.0], 0.5) == False\n",
     });
     expect(he0.tests.private[0]).toMatchObject({
-      script: expect.stringContaining("check(has_close_elements)"),
+      name: "check-0",
+      script: "assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True\n",
+      call: { check: { op: "eq", expected: py.bool(true) } },
+    });
+    const he32 = ps.find((p) => p.id === "HumanEval/32")!;
+    expect(he32.tests.private[0]).toMatchObject({ script: expect.stringContaining("check(find_zero)") });
+    expect(he32.extraJudges[0]).toMatchObject({
+      kind: "assert",
+      entryPoint: "find_zero",
+      context: he32.statement,
     });
     // base_input keeps Python floats: 1.0 is a float, not the int JSON.parse would make it.
     expect(he0.pendingExpected!.privateArgs[0]![0]).toEqual([
@@ -196,7 +220,12 @@ describe.skipIf(!hasData("mbpp-plus"))("MBPP+ (real data)", () => {
     // Mbpp/2 takes tuples: the JSON lists are rebuilt.
     expect(m2.pendingExpected!.privateArgs[0]![0]![0]).toBe("t");
     const m120 = ps.find((p) => p.id === "Mbpp/120")!;
-    expect(m120.extraJudges[0]).toEqual({ kind: "assert", setup: "import math\n" });
+    expect(m120.extraJudges[0]).toEqual({
+      kind: "assert",
+      setup: "import math\n",
+      entryPoint: "max_product_tuple",
+    });
+    expect(m120.tests.public[0]).toMatchObject({ call: { check: { op: "isclose", relTol: 0.001 } } });
     const m124 = ps.find((p) => p.id === "Mbpp/124")!;
     expect(m124.pendingExpected).toBeUndefined();
     expect(m124.warnings.join()).toMatch(/complex/);

@@ -1,6 +1,7 @@
 import type { PyValue } from "../../judge/pyvalue.js";
 import { pyFromJsonText } from "../../judge/pyvalue.js";
 import type { JudgeSpec, TestCase } from "../../judge/types.js";
+import { checkFunctionAsserts, convertAssert, shadowsReliedName } from "../asserts.js";
 import { functionCallLimits } from "../defaults.js";
 import { pendingWarning } from "../expected.js";
 import { type RecordContext, fail, reqString } from "../fields.js";
@@ -140,7 +141,9 @@ export function isHumanEvalRecord(keys: Set<string>): boolean {
 
 /**
  * HumanEval / HumanEval+. Public: one docstring example (else the first check assert). Private:
- * the official `check(entry_point)` script, plus (HumanEval+) base_input function tests.
+ * the official check's asserts, each converted into a call and a check judged in Node
+ * (`check-0`, `check-1`, ...) when all of them convert, else the `check(entry_point)` script as
+ * one test; plus (HumanEval+) base_input function tests.
  * Generated: HumanEval+ plus_input function tests. Function tests wait in `pendingExpected`
  * until computeExpected runs the canonical solution.
  */
@@ -158,16 +161,37 @@ export function humanevalProblem(
   const warnings: string[] = [];
   const plus = "base_input" in rec || "plus_input" in rec;
 
+  // The prompt runs before converted asserts' calls too; if it rebound a builtin they rely on,
+  // their meaning would differ from the dataset's, so nothing is converted.
+  const shadowed = shadowsReliedName(prompt, [entryPoint]);
   let example = docstringExample(prompt, entryPoint);
   if (!example) {
     example = firstCheckAssert(test, entryPoint);
     if (example) warnings.push("no usable docstring example: the public test is the first assert of check()");
   }
-  const publicTests: TestCase[] = example ? [{ kind: "assert", name: "docstring", script: example }] : [];
+  const publicTests: TestCase[] = [];
+  if (example) {
+    const call = shadowed ? undefined : convertAssert(example, [entryPoint]);
+    publicTests.push(
+      call
+        ? { kind: "assert", name: "docstring", script: example, call }
+        : { kind: "assert", name: "docstring", script: example },
+    );
+  }
   if (!example) warnings.push("no public test: neither a docstring example nor a simple check() assert");
 
-  const checkScript = `${test}\n\ncheck(${entryPoint})\n`;
-  const assertJudge: JudgeSpec = { kind: "assert" };
+  const checked = shadowed ? { reason: `the prompt ${shadowed}` } : checkFunctionAsserts(test, entryPoint);
+  const privateTests: TestCase[] =
+    "asserts" in checked
+      ? checked.asserts.map((a, i) => ({
+          kind: "assert",
+          name: `check-${i}`,
+          script: a.script,
+          call: a.call,
+        }))
+      : [{ kind: "assert", name: "check", script: `${test}\n\ncheck(${entryPoint})\n` }];
+  const assertTests = [...publicTests, ...privateTests];
+  const assertJudge: JudgeSpec = { kind: "assert", context: prompt, entryPoint };
   let judge: JudgeSpec = assertJudge;
   const extraJudges: JudgeSpec[] = [];
   let pendingExpected: Problem["pendingExpected"];
@@ -206,7 +230,7 @@ export function humanevalProblem(
     extraJudges,
     tests: {
       public: publicTests,
-      private: [{ kind: "assert", name: "check", script: checkScript }],
+      private: privateTests,
       generated: [],
     },
     limits: functionCallLimits(),
@@ -214,7 +238,12 @@ export function humanevalProblem(
       difficulty: "unknown",
       tags: [],
       source: plus ? "HumanEval+" : "HumanEval",
-      extra: { entryPoint },
+      extra: {
+        entryPoint,
+        assertsConverted: assertTests.filter((t) => t.kind === "assert" && t.call).length,
+        assertsTotal: assertTests.length,
+        ...("reason" in checked ? { checkKeptAsScript: checked.reason } : {}),
+      },
     },
     solutions: [{ language: "python", code: prompt + canonical, verdict: "accepted" }],
     warnings,

@@ -1,4 +1,5 @@
 import type { JudgeSpec, TestCase } from "../../judge/types.js";
+import { convertAssert, shadowsReliedName } from "../asserts.js";
 import { functionCallLimits } from "../defaults.js";
 import { pendingWarning } from "../expected.js";
 import { type RecordContext, fail, optString, reqString, stringArray } from "../fields.js";
@@ -36,7 +37,8 @@ function taskNumber(v: unknown, ctx: RecordContext): number {
 
 /**
  * MBPP (full or sanitized) and MBPP+. Public: the first assert. Private: the other asserts
- * (and MBPP's challenge tests), plus MBPP+ base_input function tests. Generated: MBPP+
+ * (and MBPP's challenge tests), plus MBPP+ base_input function tests. Asserts of recognised
+ * shapes carry their converted `call`, judged in Node. Generated: MBPP+
  * plus_input function tests. Imports among MBPP+ assertions and MBPP's test_setup_code /
  * test_imports become the assert spec's setup.
  */
@@ -70,23 +72,26 @@ export function mbppProblem(
   }
   const challenge = stringArray(rec.challenge_test_list, "challenge_test_list", ctx);
   if (asserts.length === 0) fail(ctx, plus ? "assertion" : "test_list", "no assert statements");
-  const toAssert = (script: string, name: string): TestCase => ({
-    kind: "assert",
-    name,
-    script: `${script}\n`,
-  });
-
   const entryPoint =
     optString(rec, "entry_point", ctx) ??
     /^assert\s+(?:not\s+)?\(?\s*(?:math\.isclose\()?\s*([A-Za-z_]\w*)\s*\(/.exec(asserts[0]!)?.[1];
+  // Setup code that rebinds a builtin the converted asserts rely on keeps them all scripts.
+  const convertible = entryPoint !== undefined && !shadowsReliedName(setupParts.join("\n"), [entryPoint]);
+  const toAssert = (script: string, name: string): TestCase => {
+    const call = convertible ? convertAssert(script, [entryPoint]) : undefined;
+    return call
+      ? { kind: "assert", name, script: `${script}\n`, call }
+      : { kind: "assert", name, script: `${script}\n` };
+  };
   const code = plus ? reqString(rec, "canonical_solution", ctx) : reqString(rec, "code", ctx);
   const statementRaw = plus
     ? reqString(rec, "prompt", ctx)
     : (optString(rec, "text", ctx) ?? reqString(rec, "prompt", ctx));
   const statement = statementRaw.replace(/^\s*('''|""")\s*/, "").replace(/\s*('''|""")\s*$/, "");
 
-  const assertJudge: JudgeSpec =
-    setupParts.length > 0 ? { kind: "assert", setup: `${setupParts.join("\n")}\n` } : { kind: "assert" };
+  const assertJudge: JudgeSpec = { kind: "assert" };
+  if (setupParts.length > 0) assertJudge.setup = `${setupParts.join("\n")}\n`;
+  if (entryPoint) assertJudge.entryPoint = entryPoint;
   let judge: JudgeSpec = assertJudge;
   const extraJudges: JudgeSpec[] = [];
   let pendingExpected: Problem["pendingExpected"];
@@ -127,6 +132,13 @@ export function mbppProblem(
     }
   }
 
+  const publicTests = [toAssert(asserts[0]!, "test-0")];
+  const privateTests = [
+    ...asserts.slice(1).map((a, i) => toAssert(a, `test-${i + 1}`)),
+    ...challenge.map((a, i) => toAssert(a, `challenge-${i}`)),
+  ];
+  const assertTests = [...publicTests, ...privateTests];
+
   return {
     id: plus ? reqString(rec, "task_id", ctx) : String(task),
     benchmark: "mbpp",
@@ -136,11 +148,8 @@ export function mbppProblem(
     judge,
     extraJudges,
     tests: {
-      public: [toAssert(asserts[0]!, "test-0")],
-      private: [
-        ...asserts.slice(1).map((a, i) => toAssert(a, `test-${i + 1}`)),
-        ...challenge.map((a, i) => toAssert(a, `challenge-${i}`)),
-      ],
+      public: publicTests,
+      private: privateTests,
       generated: [],
     },
     limits: functionCallLimits(),
@@ -148,7 +157,12 @@ export function mbppProblem(
       difficulty: "unknown",
       tags: [],
       source: plus ? "MBPP+" : "MBPP",
-      extra: { entryPoint, taskNumber: task },
+      extra: {
+        entryPoint,
+        taskNumber: task,
+        assertsConverted: assertTests.filter((t) => t.kind === "assert" && t.call).length,
+        assertsTotal: assertTests.length,
+      },
     },
     solutions: [{ language: "python", code, verdict: "accepted" }],
     warnings,

@@ -54,8 +54,31 @@ const judgeSpec = z.discriminatedUnion("kind", [
     floatRelTol: z.number().optional(),
     looseSequences: z.boolean().optional(),
   }),
-  z.object({ kind: z.literal("assert"), setup: z.string().optional() }),
+  z.object({
+    kind: z.literal("assert"),
+    setup: z.string().optional(),
+    context: z.string().optional(),
+    entryPoint: z.string().min(1).optional(),
+  }),
 ]);
+
+const assertCheck = z.discriminatedUnion("op", [
+  z.object({
+    op: z.enum(["eq", "ne"]),
+    expected: pyValue,
+    wrap: z.enum(["set", "frozenset", "tuple", "list"]).optional(),
+  }),
+  z.object({ op: z.literal("isclose"), expected: pyValue, relTol: z.number(), absTol: z.number() }),
+  z.object({ op: z.literal("absdiff"), expected: pyValue, tol: z.number(), inclusive: z.boolean() }),
+  z.object({ op: z.enum(["truthy", "falsy"]) }),
+  z.object({ op: z.enum(["is", "isnot"]), expected: pyValue }),
+]);
+
+const assertCall = z.object({
+  args: z.array(pyValue),
+  kwargs: z.array(z.tuple([z.string(), pyValue])).optional(),
+  check: assertCheck,
+});
 
 const testCase = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("stdio"), name: z.string().optional(), input: z.string(), output: z.string() }),
@@ -65,7 +88,12 @@ const testCase = z.discriminatedUnion("kind", [
     args: z.array(pyValue),
     expected: pyValue,
   }),
-  z.object({ kind: z.literal("assert"), name: z.string().optional(), script: z.string() }),
+  z.object({
+    kind: z.literal("assert"),
+    name: z.string().optional(),
+    script: z.string(),
+    call: assertCall.optional(),
+  }),
 ]);
 
 export const problemSchema = z.object({
