@@ -113,7 +113,7 @@ export function formatDoctor(r: DoctorReport): string {
     `[${r.isolation.kind === "bwrap" ? "ok  " : "WEAK"}] isolation: ${r.isolation.kind} (${r.isolation.reason})${r.isolation.bwrapVersion ? `, ${r.isolation.bwrapVersion}` : ""}`,
     `       running as root: ${r.host.isRoot}; user namespaces: ${r.host.maxUserNamespaces ?? "unknown"} allowed${r.host.unprivilegedUsernsClone !== undefined ? `, unprivileged_userns_clone=${r.host.unprivilegedUsernsClone}` : ""}`,
     `       seccomp: ${r.supervisor ? (r.supervisor.seccomp ? "filter active in every child" : `NOT active (${r.supervisor.seccompWhy})`) : r.host.seccompInKernel ? "supported by the kernel (supervisor not started)" : "not supported"}`,
-    `       PID namespace: ${r.supervisor?.pidns ?? "unknown"}; dedicated uid: ${r.supervisor ? (r.supervisor.dedicatedUid ? r.supervisor.uid : "no (process limit not enforced)") : "unknown"}; cgroups: ${r.host.cgroup} (not required)`,
+    `       PID namespace: ${r.supervisor?.pidns ?? "unknown"}; programs run as: ${r.supervisor ? (r.supervisor.dedicatedUid ? `uid ${r.supervisor.programUid} (checkers ${r.supervisor.checkerUid}), supervisor out of their reach` : "the same uid as the supervisor (not root: seccomp guards the supervisor; process limit not enforced)") : "unknown"}; cgroups: ${r.host.cgroup} (not required)`,
     `[${mark(r.smokeTest.ok)}] fork-server smoke test: ${r.smokeTest.detail}${r.smokeTest.perRunMs !== undefined ? ` (${r.smokeTest.perRunMs} ms per run, ${r.smokeTest.wallMs} ms total with start-up)` : ""}`,
   ];
   if (r.isolation.warning) lines.push("", r.isolation.warning);

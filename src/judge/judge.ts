@@ -9,6 +9,7 @@ import type {
   TraceOptions,
 } from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
+import { checkAssertCall } from "./pycompare.js";
 import { pyEqual, pyRepr } from "./pyvalue.js";
 import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
 
@@ -62,9 +63,11 @@ function jobTest(t: TestCase): JobTest {
     case "function":
       return { args: t.args };
     case "assert":
-      return { script: t.script };
+      return t.call ? { args: t.call.args, kwargs: t.call.kwargs } : { script: t.script };
   }
 }
+
+type AssertSpec = Extract<JudgeSpec, { kind: "assert" }>;
 
 /**
  * Judges one submission on a test set: runs it in the sandbox (the whole set in one request)
@@ -111,9 +114,9 @@ export class Judge {
       const tv: TestVerdict = { index, name: test.name, verdict: "accepted", record: run.record };
       verdicts.push(tv);
       const rec = run.record;
-      if (test.kind === "assert" && rec.assertionFailed && rec.verdict === "runtime_error") {
+      if (test.kind === "assert" && !test.call && rec.assertionFailed && rec.verdict === "runtime_error") {
         tv.verdict = "wrong_answer";
-        tv.message = describeFailure(rec);
+        tv.message = rec.detail ?? "assertion failed";
         return !stopEarly;
       }
       if (rec.verdict !== "ok") {
@@ -126,7 +129,7 @@ export class Judge {
           pendingChecks.push(this.validate(spec.validator, test.input, test.output, run.stdout, tv));
           return true;
         }
-        const cmp = compareOutput(test.output, run.stdout.toString("utf8"), spec.compare);
+        const cmp = compareOutput(test.output, run.stdout, spec.compare);
         if (!cmp.ok) {
           tv.verdict = "wrong_answer";
           tv.message = cmp.message;
@@ -145,19 +148,35 @@ export class Judge {
           tv.verdict = "wrong_answer";
           tv.message = `expected ${clip(pyRepr(test.expected))}, got ${clip(pyRepr(rec.returnValue))}`;
         }
+      } else if (test.kind === "assert" && test.call) {
+        // A converted assert: the entry point's value is checked here, never in its process.
+        if (!rec.returnValue) {
+          tv.verdict = "runtime_error";
+          tv.message = "the entry point did not return (the program exited first)";
+        } else {
+          const out = checkAssertCall(test.call.check, rec.returnValue);
+          if (!out.ok) {
+            tv.verdict = "wrong_answer";
+            tv.message = `${firstLine(test.script)} failed: ${out.message ?? "the check did not hold"}`;
+          }
+        }
       }
       return !stopEarly || tv.verdict === "accepted";
     };
-    await this.sandbox.run({
-      program: prepared.program,
-      mode: spec.kind,
-      entryPoint: spec.kind === "function" ? spec.entryPoint : undefined,
-      setup: spec.kind === "assert" ? spec.setup : undefined,
-      tests: tests.map(jobTest),
-      limits: opts.limits,
-      onResult: decide,
-    });
+    if (spec.kind === "assert") {
+      await this.runAsserts(spec, tests, prepared.program, opts.limits, stopEarly, decide);
+    } else {
+      await this.sandbox.run({
+        program: prepared.program,
+        mode: spec.kind,
+        entryPoint: spec.kind === "function" ? spec.entryPoint : undefined,
+        tests: tests.map(jobTest),
+        limits: opts.limits,
+        onResult: decide,
+      });
+    }
     await Promise.all(pendingChecks);
+    verdicts.sort((a, b) => a.index - b.index);
     let result = verdicts;
     if (stopEarly) {
       const firstBad = verdicts.findIndex((v) => v.verdict !== "accepted");
@@ -174,6 +193,52 @@ export class Judge {
   }
 
   /**
+   * Assert tests: the converted ones as calls of the entry point in one batch (values checked
+   * in this process), the rest as scripts run by the sandbox's checker process, each calling
+   * into the program's process. Neither ever runs the dataset's checks where the program can
+   * reach them.
+   */
+  private async runAsserts(
+    spec: AssertSpec,
+    tests: TestCase[],
+    program: PreparedProgram,
+    limits: SandboxLimits,
+    stopEarly: boolean,
+    decide: (run: TestRun, index: number) => boolean,
+  ): Promise<void> {
+    const calls: number[] = [];
+    const scripts: number[] = [];
+    tests.forEach((t, i) => (t.kind === "assert" && t.call ? calls : scripts).push(i));
+    const entryPoint = spec.entryPoint ?? inferAssertEntry(tests);
+    if (calls.length > 0 && !entryPoint) {
+      throw new Error("converted assert tests need the assert spec's entryPoint");
+    }
+    let firstFailure = Number.POSITIVE_INFINITY;
+    const group = async (indices: number[], mode: "function" | "assert") => {
+      if (indices.length === 0) return;
+      if (stopEarly && indices[0]! > firstFailure) return;
+      await this.sandbox.run({
+        program,
+        mode,
+        entryPoint,
+        setup: mode === "assert" ? spec.setup : undefined,
+        context: mode === "assert" ? spec.context : undefined,
+        tests: indices.map((i) => jobTest(tests[i]!)),
+        limits,
+        onResult: (run, k) => {
+          const index = indices[k]!;
+          const go = decide(run, index);
+          if (!go) firstFailure = Math.min(firstFailure, index);
+          // Later tests of this group matter only if they come before a failure seen so far.
+          return go && !(stopEarly && indices[k + 1] !== undefined && indices[k + 1]! > firstFailure);
+        },
+      });
+    };
+    await group(calls, "function");
+    await group(scripts, "assert");
+  }
+
+  /**
    * Runs one test again with a line-level trace (the "trace" feedback kind): which lines ran
    * and the locals after each, first and last events kept. Python submissions only.
    */
@@ -184,11 +249,14 @@ export class Judge {
     opts: { limits: SandboxLimits; trace?: TraceOptions },
   ): Promise<SandboxTrace | undefined> {
     if (submission.language !== "python") return undefined;
+    // An assert script runs in the checker, out of the program's process: only its calls
+    // could be traced, one by one; a converted assert is one traced call.
+    if (test.kind === "assert" && !test.call) return undefined;
+    const asCall = test.kind === "assert" || spec.kind === "function";
     const [run] = await this.sandbox.run({
       program: { kind: "python", source: submission.code },
-      mode: spec.kind,
-      entryPoint: spec.kind === "function" ? spec.entryPoint : undefined,
-      setup: spec.kind === "assert" ? spec.setup : undefined,
+      mode: asCall ? "function" : "stdio",
+      entryPoint: spec.kind === "function" || spec.kind === "assert" ? spec.entryPoint : undefined,
       tests: [jobTest(test)],
       // Tracing slows a program down many times over: give it room to reach the failure.
       limits: {
@@ -249,6 +317,30 @@ export class Judge {
     tv.verdict = "sandbox_error";
     tv.message = `output validator failed (${rec.detail ?? `exit ${rec.exitCode}`}): ${clip(rec.stderr)}`;
   }
+}
+
+/**
+ * The function an assert script tests, for specs that do not name it: HumanEval's script ends
+ * with `check(<entry point>)`, MBPP's asserts call it first thing (`assert f(...)`,
+ * `assert not f(...)`, `assert math.isclose(f(...), ...)`, `assert set(f(...)) == ...`).
+ */
+export function inferAssertEntry(tests: readonly TestCase[]): string | undefined {
+  for (const t of tests) {
+    if (t.kind !== "assert") continue;
+    const check = /^check\(\s*([A-Za-z_]\w*)\s*\)\s*$/m.exec(t.script);
+    if (check) return check[1];
+    const call =
+      /^\s*assert\s+(?:not\s+)?\(?\s*(?:(?:math\.)?isclose\(|abs\(|set\(|frozenset\(|tuple\(|list\(|sorted\()?\s*([A-Za-z_]\w*)\s*\(/m.exec(
+        t.script,
+      );
+    if (call && call[1] !== "candidate") return call[1];
+  }
+  return undefined;
+}
+
+function firstLine(s: string): string {
+  const line = s.trim().split("\n")[0] ?? "";
+  return line.length > 200 ? `${line.slice(0, 197)}...` : line;
 }
 
 function clip(s: string, n = 300): string {

@@ -1,8 +1,9 @@
-export { Sandbox, COMPILE_LIMITS, CXX_FLAGS } from "./sandbox.js";
+export { Sandbox, COMPILE_LIMITS, CXX_FLAGS, EXECUTABLE_CAP_MB } from "./sandbox.js";
 export type { SandboxMode, SandboxOptions, SandboxStats, PrepareResult } from "./sandbox.js";
 export { DEFAULT_LIMITS } from "./types.js";
 export type {
   Job,
+  JobMode,
   JobTest,
   PreparedProgram,
   RunRecord,
@@ -10,7 +11,7 @@ export type {
   SandboxLimits,
   TestRun,
 } from "./types.js";
-export { detectIsolation, hostFacts, findExecutable } from "./isolation.js";
+export { detectIsolation, hostFacts, findExecutable, worldReadable } from "./isolation.js";
 export type { IsolationInfo, IsolationRequest, HostFacts } from "./isolation.js";
 export { resolvePython } from "./python.js";
 export type { PythonInfo } from "./python.js";

@@ -1,6 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { constants, accessSync, existsSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import {
+  constants,
+  accessSync,
+  existsSync,
+  lstatSync,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 
 /** What the user asked for: bubblewrap, no namespaces at all, or whatever works. */
@@ -122,52 +129,75 @@ export interface BwrapLayout {
   bwrapPath: string;
   isRoot: boolean;
   pythonPrefix: string;
-  /** Host directory holding runner.py, mounted read-only at /run/codeloop. */
-  runnerDir: string;
-  /** Host directory of compiled programs, mounted read-only at /run/codeloop-bin. */
-  artifactsDir: string;
+  /** The interpreter binary (outside the prefix for virtual environments). */
+  pythonExecutable: string;
+  /** runner.py on the host, mounted read-only at /run/codeloop/runner.py. */
+  runnerPath: string;
+  /** A private directory of this sandbox with the generated /etc/passwd and /etc/group. */
+  etcDir: string;
   tmpfsBytes: number;
 }
 
 export const SANDBOX_RUNNER_DIR = "/run/codeloop";
 /** Python settings of the sandbox: a fixed hash seed for reproducible outputs. */
 export const SANDBOX_PYTHON_ENV: Record<string, string> = { PYTHONHASHSEED: "0" };
-export const SANDBOX_BIN_DIR = "/run/codeloop-bin";
-
-/** Directories whose contents are private to users and must not be visible inside. */
-function privateDirs(): string[] {
-  const dirs = ["/home", "/root"];
-  const home = homedir();
-  if (home && home !== "/" && !dirs.some((d) => home === d || home.startsWith(`${d}/`))) dirs.push(home);
-  return dirs.filter((d) => existsSync(d));
-}
 
 /**
- * bubblewrap arguments: read-only root, fresh /dev, /proc and tmpfs /tmp, homes and /run
- * (where daemons keep their sockets) hidden, no network, new PID/IPC/UTS namespaces,
- * a new session, all capabilities dropped (root keeps only setuid/setgid until the runner
- * switches to its dedicated uid, which clears them), environment reduced to a fixed set.
+ * What the sandbox shows of /etc: the dynamic linker's configuration, time zone and the
+ * alternatives symlinks that compilers resolve through. Nothing else of the host's /etc.
+ */
+const ETC_ALLOW = ["ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime", "alternatives", "nsswitch.conf"];
+
+/** Top-level names that are usually links into /usr on merged-/usr systems (Debian 12). */
+const ROOT_LIB_DIRS = ["bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+
+/**
+ * bubblewrap arguments. The file system is an allow-list: /usr and the top-level links into it,
+ * a minimal /etc, the interpreter's own prefix, runner.py, a fresh read-only /dev and /proc, and
+ * a size-limited tmpfs /tmp. Nothing else of the host is there: no benchmark files, run folders,
+ * caches, homes, other submissions' binaries (a program's own binary travels in its request).
+ * No network (own network namespace), new PID/IPC/UTS namespaces, a new session, all
+ * capabilities dropped; as root the supervisor keeps only those it needs to start programs
+ * under their own uid and to kill and clean up after them.
  */
 export function bwrapArgs(layout: BwrapLayout): string[] {
   const args = [...unshareArgs(layout.isRoot), "--die-with-parent", "--new-session", "--cap-drop", "ALL"];
-  if (layout.isRoot) args.push("--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID");
-  args.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc");
-  const hidden = privateDirs();
-  for (const dir of hidden) args.push("--perms", "0755", "--tmpfs", dir);
-  args.push("--perms", "0755", "--tmpfs", "/run");
-  // The interpreter may live under a hidden home (pyenv, conda): bring it back, read-only,
-  // with world-traversable parents so the dedicated uid can reach it.
-  const prefix = layout.pythonPrefix;
-  const under = hidden.find((d) => prefix === d || prefix.startsWith(`${d}/`));
-  if (under) {
-    const parents: string[] = [];
-    for (let p = dirname(prefix); p.length > under.length; p = dirname(p)) parents.unshift(p);
-    for (const p of parents) args.push("--perms", "0755", "--dir", p);
-    args.push("--ro-bind", prefix, prefix);
+  if (layout.isRoot) {
+    for (const cap of ["CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"])
+      args.push("--cap-add", cap);
   }
-  args.push("--ro-bind", layout.runnerDir, SANDBOX_RUNNER_DIR);
-  args.push("--ro-bind", layout.artifactsDir, SANDBOX_BIN_DIR);
-  args.push("--perms", "1777", "--size", String(layout.tmpfsBytes), "--tmpfs", "/tmp");
+  args.push("--ro-bind", "/usr", "/usr");
+  for (const name of ROOT_LIB_DIRS) {
+    const path = `/${name}`;
+    let st: ReturnType<typeof lstatSync> | undefined;
+    try {
+      st = lstatSync(path);
+    } catch {
+      continue;
+    }
+    if (st.isSymbolicLink()) args.push("--symlink", readlinkSync(path), path);
+    else if (st.isDirectory()) args.push("--ro-bind", path, path);
+  }
+  args.push("--perms", "0755", "--dir", "/etc");
+  for (const name of ETC_ALLOW) args.push("--ro-bind-try", `/etc/${name}`, `/etc/${name}`);
+  args.push("--ro-bind", join(layout.etcDir, "passwd"), "/etc/passwd");
+  args.push("--ro-bind", join(layout.etcDir, "group"), "/etc/group");
+  args.push("--dev", "/dev", "--remount-ro", "/dev", "--proc", "/proc");
+  // The interpreter may live outside /usr (pyenv under a home, conda in /opt): bring back its
+  // prefix, and the directory of its binary, read-only, with traversable parents.
+  const bound = new Set<string>();
+  for (const dir of [layout.pythonPrefix, dirname(layout.pythonExecutable)]) {
+    if (dir === "/usr" || dir.startsWith("/usr/") || [...bound].some((b) => dir === b || dir.startsWith(`${b}/`)))
+      continue;
+    const parents: string[] = [];
+    for (let p = dirname(dir); p !== "/" && p !== "."; p = dirname(p)) parents.unshift(p);
+    for (const p of parents) args.push("--perms", "0755", "--dir", p);
+    args.push("--ro-bind", dir, dir);
+    bound.add(dir);
+  }
+  args.push("--perms", "0755", "--dir", SANDBOX_RUNNER_DIR);
+  args.push("--ro-bind", layout.runnerPath, `${SANDBOX_RUNNER_DIR}/runner.py`);
+  args.push("--perms", layout.isRoot ? "0711" : "0700", "--size", String(layout.tmpfsBytes), "--tmpfs", "/tmp");
   args.push(
     "--clearenv",
     "--setenv",
@@ -189,4 +219,34 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
     "/tmp",
   );
   return args;
+}
+
+/** /etc/passwd and /etc/group for the sandbox: root, the sandbox uids, nobody. */
+export function sandboxEtc(uids: number[]): { passwd: string; group: string } {
+  const me = process.getuid?.() ?? 0;
+  const users: [string, number][] = [["root", 0]];
+  if (me !== 0) users.push(["codeloop", me]);
+  uids.forEach((uid, i) => users.push([`sandbox${i}`, uid]));
+  users.push(["nobody", 65534]);
+  return {
+    passwd: users.map(([name, uid]) => `${name}:x:${uid}:${uid}:${name}:/tmp:/usr/sbin/nologin\n`).join(""),
+    group: users.map(([name, uid]) => `${name}:x:${uid}:\n`).join(""),
+  };
+}
+
+/**
+ * Whether every directory on the way to `path`, and `path` itself, can be traversed and read
+ * by any user: a program running under its own uid without namespaces must be able to import
+ * the interpreter's modules.
+ */
+export function worldReadable(path: string): boolean {
+  for (let p = path; ; p = dirname(p)) {
+    try {
+      const mode = statSync(p).mode;
+      if (p === path ? (mode & 0o005) !== 0o005 : (mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (p === "/" || dirname(p) === p) return true;
+  }
 }

@@ -6,16 +6,22 @@
 # "blobs". Replies: "ready" once, then per request one "result" per test and a final "done".
 # A "cancel" frame between tests ends the current request early.
 #
-# The supervisor itself never runs untrusted code: each test runs in a child that sets its own
-# limits, descriptors and seccomp filter before touching the program. Python programs run in
-# the forked (warm) interpreter; other programs (C++ binaries, g++, validators) are exec'd.
+# What this process must never do, and why (docs/sandbox.md has the threat model):
+# - run untrusted code: every program runs in a child that sets its limits, descriptors, uid
+#   and seccomp filter first;
+# - hold test data in its own heap: children are forked from it and can read their whole
+#   address space, so request blobs go straight from the pipe into memfds (splice) and results
+#   go from the children's memfds straight to the pipe (sendfile). A child sees its own inputs
+#   and nothing of other tests, of other submissions, or of what earlier programs printed;
+# - trust anything a program can write: its status records are forwarded raw and parsed in
+#   Node; only what this process measures (wait status, rusage, CPU clocks) and what the
+#   setup pipe says before the program starts is taken as fact.
 
 import errno
 import json
 import os
 import resource
 import select
-import shutil
 import signal
 import struct
 import sys
@@ -24,13 +30,13 @@ import time
 # Modules that solutions import all the time, loaded once so each child starts warm.
 # `random` is left out on purpose: a module imported here would share one seed across children.
 import bisect  # noqa: F401
-import collections  # noqa: F401
+import collections
 import functools  # noqa: F401
 import heapq  # noqa: F401
 import io
 import itertools  # noqa: F401
 import math  # noqa: F401
-import re  # noqa: F401
+import re
 import string  # noqa: F401
 import threading
 import traceback
@@ -42,14 +48,98 @@ import base64
 
 PROTO_IN = 0
 PROTO_OUT = 1
-STATUS_FD = 1000  # where a Python child keeps its status pipe (away from the low fds programs use)
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+# Descriptors of a child, away from the low numbers programs use.
+STATUS_FD = 1000  # program-writable status records (untrusted)
+SETUP_FD = 1001  # closed before the program starts: "R" = started, "S" = syntax error, "E" = setup failed
+CALL_FD = 1002  # call requests (function batches and checker calls)
+ARGS_FD = 1003  # function batches: the current call's arguments
+REPLY_FD = 1004  # function batches: one byte per finished call; checker calls: the reply records
+CHECK_FD = 1005  # checker: its input (entry name, context, setup, script)
+SOURCE_FD = 1006  # Python programs: the source
+BINARY_FD = 1007  # native programs: the executable, run with fexecve
 NCPU = max(1, os.cpu_count() or 1)
-STATUS_CAP = 64 << 20
+PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+POLL_S = 0.05
 SCRATCH = "/tmp"
+COLLECT_CAP = 64 << 20
+RANDOM = os.urandom
 
 # ---------------------------------------------------------------------------------------------
-# framing
+# descriptors and memfds: content moves between descriptors, never through Python objects
+
+
+def new_memfd(name="x"):
+    """An anonymous regular file. Falls back to an unnamed O_TMPFILE where memfd_create is
+    missing (old kernels, interpreters without os.memfd_create)."""
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create(name, os.MFD_CLOEXEC | getattr(os, "MFD_ALLOW_SEALING", 2))
+    return os.open(SERVER["private"], os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
+
+
+def seal(fd):
+    try:
+        import fcntl
+
+        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+    except (ImportError, AttributeError, OSError):
+        pass
+
+
+# One zeroed scratch buffer for the fallbacks: whatever passes through it is wiped afterwards.
+_BUF = bytearray(1 << 16)
+
+
+def _wipe(n):
+    _BUF[:n] = bytes(n)
+
+
+def copy_range(dst, src, offset, count):
+    """Appends src[offset:offset+count] to dst at dst's file position."""
+    while count > 0:
+        try:
+            n = os.sendfile(dst, src, offset, count)
+        except OSError as e:
+            if e.errno not in (errno.EINVAL, errno.ENOSYS):
+                raise
+            n = 0
+        if n == 0:
+            n = os.preadv(src, [memoryview(_BUF)[: min(count, len(_BUF))]], offset)
+            if n <= 0:
+                raise OSError(errno.EIO, "short read")
+            write_all(dst, memoryview(_BUF)[:n])
+            _wipe(n)
+        offset += n
+        count -= n
+
+
+def splice_in(dst, count):
+    """Moves count bytes from the request pipe to dst."""
+    while count > 0:
+        n = 0
+        if hasattr(os, "splice"):
+            try:
+                n = os.splice(PROTO_IN, dst, count)
+            except OSError as e:
+                if e.errno not in (errno.EINVAL, errno.ENOSYS):
+                    raise
+                n = -1
+            if n == 0:
+                raise EOFError
+        if n <= 0:
+            n = os.readv(PROTO_IN, [memoryview(_BUF)[: min(count, len(_BUF))]])
+            if n == 0:
+                raise EOFError
+            write_all(dst, memoryview(_BUF)[:n])
+            _wipe(n)
+        count -= n
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
 
 
 def read_exact(n):
@@ -63,27 +153,74 @@ def read_exact(n):
     return b"".join(chunks)
 
 
+class Request:
+    """A request's blobs, kept in one memfd; only offsets live in this process."""
+
+    def __init__(self, header):
+        self.header = header
+        self.fd = new_memfd("request")
+        self.spans = []
+        off = 0
+        for n in header.get("blobs", []):
+            n = int(n)
+            splice_in(self.fd, n)
+            self.spans.append((off, n))
+            off += n
+
+    def span(self, idx):
+        if idx is None:
+            return None
+        return self.spans[int(idx)]
+
+    def memfd_of(self, idx, sealed=True):
+        """A new memfd holding one blob (a program, a test's input)."""
+        off, n = self.spans[int(idx)]
+        fd = new_memfd("blob")
+        copy_range(fd, self.fd, off, n)
+        os.lseek(fd, 0, os.SEEK_SET)
+        if sealed:
+            seal(fd)
+        return fd
+
+    def close(self):
+        os.close(self.fd)
+
+
 def read_frame():
     head = read_exact(4)
     if head is None:
-        return None, None
+        return None
     (hlen,) = struct.unpack(">I", head)
-    header = json.loads(read_exact(hlen))
-    blobs = [read_exact(n) for n in header.get("blobs", [])]
-    return header, blobs
+    raw = read_exact(hlen)
+    if raw is None:
+        return None
+    return json.loads(raw)
 
 
-def write_all(fd, data):
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def send(header, blobs=()):
-    header["blobs"] = [len(b) for b in blobs]
+def send(header, parts=()):
+    """parts: (name, (fd, offset, length)) ranges of memfds; header["layout"] names them."""
+    header["layout"] = [name for name, _ in parts]
+    header["blobs"] = [p[2] for _, p in parts]
     h = json.dumps(header, separators=(",", ":")).encode()
-    write_all(PROTO_OUT, b"".join([struct.pack(">I", len(h)), h, *blobs]))
+    write_all(PROTO_OUT, struct.pack(">I", len(h)) + h)
+    for _, (fd, off, n) in parts:
+        copy_range(PROTO_OUT, fd, off, n)
+
+
+def fd_size(fd):
+    try:
+        return os.fstat(fd).st_size
+    except OSError:
+        return 0
+
+
+def head_tail_parts(fd, cap):
+    """stdout/stderr kept for display: the whole file if small, else its head and tail."""
+    size = fd_size(fd)
+    if size <= cap:
+        return [(fd, 0, size)], size
+    half = cap // 2
+    return [(fd, 0, half), (fd, size - half, half)], size
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,31 +228,45 @@ def send(header, blobs=()):
 
 
 SYS = {
-    "socket": 41, "clone": 56, "kill": 62, "ptrace": 101, "setpgid": 109, "setsid": 112,
-    "pivot_root": 155, "chroot": 161, "mount": 165, "umount2": 166, "tkill": 200,
-    "tgkill": 234, "add_key": 248, "request_key": 249, "keyctl": 250, "unshare": 272,
-    "perf_event_open": 298, "prlimit64": 302, "name_to_handle_at": 303,
-    "open_by_handle_at": 304, "setns": 308, "process_vm_readv": 310,
-    "process_vm_writev": 311, "bpf": 321, "userfaultfd": 323, "io_uring_setup": 425,
-    "io_uring_enter": 426, "io_uring_register": 427, "pidfd_open": 434, "clone3": 435,
+    "socket": 41, "clone": 56, "fork": 57, "vfork": 58, "kill": 62, "ptrace": 101, "setpgid": 109,
+    "setsid": 112, "getpriority": 140, "setpriority": 141, "sched_setparam": 142,
+    "sched_setscheduler": 144, "pivot_root": 155, "chroot": 161, "mount": 165, "umount2": 166,
+    "rt_sigqueueinfo": 129, "tkill": 200, "sched_setaffinity": 203, "tgkill": 234, "add_key": 248,
+    "request_key": 249, "keyctl": 250, "ioprio_set": 251, "migrate_pages": 256, "unshare": 272,
+    "move_pages": 279, "rt_tgsigqueueinfo": 297, "perf_event_open": 298, "prlimit64": 302,
+    "name_to_handle_at": 303, "open_by_handle_at": 304, "setns": 308, "process_vm_readv": 310,
+    "process_vm_writev": 311, "kcmp": 312, "sched_setattr": 314, "memfd_create": 319, "bpf": 321,
+    "userfaultfd": 323, "pidfd_send_signal": 424, "io_uring_setup": 425, "io_uring_enter": 426,
+    "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
+    "fsmount": 432, "fspick": 433, "pidfd_open": 434, "clone3": 435, "pidfd_getfd": 438,
+    "process_madvise": 440, "mount_setattr": 442,
 }
 DENY_ALWAYS = [
     "ptrace", "setpgid", "setsid", "pivot_root", "chroot", "mount", "umount2", "add_key",
     "request_key", "keyctl", "unshare", "perf_event_open", "name_to_handle_at",
     "open_by_handle_at", "setns", "process_vm_readv", "process_vm_writev", "bpf",
-    "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "kcmp",
+    "pidfd_send_signal", "pidfd_getfd", "process_madvise", "memfd_create", "open_tree",
+    "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
 ]
 # Syscalls whose first argument is a pid: allowed only for 0 (self), the child's own group
-# (negative pid <= -own) or later pids (its own descendants), never for the supervisor.
-PID_GUARDED = ["kill", "tkill", "tgkill", "pidfd_open", "prlimit64"]
+# (negative pid <= -own) or later pids (its own descendants), never for the supervisor or a
+# checker started before the program. With a dedicated uid the kernel refuses these anyway;
+# the filter is what protects the supervisor when codeloop does not run as root.
+PID_GUARDED = [
+    "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open", "prlimit64",
+    "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr",
+    "migrate_pages", "move_pages",
+]
+# setpriority/ioprio_set(which, who, ...): only the caller itself or its own process group
+# (who == 0), never a whole uid: PRIO_USER would slow down every process of a shared uid.
 AUDIT_ARCH_X86_64 = 0xC000003E
 RET_ALLOW = 0x7FFF0000
 RET_EPERM = 0x00050000 | errno.EPERM
 RET_ENOSYS = 0x00050000 | errno.ENOSYS
+CLONE_THREAD = 0x00010000
 CLONE_NEWUSER = 0x10000000
 AF_UNIX = 1
-
-_seccomp_state = {"checked": False, "ok": False, "why": ""}
 
 
 def assemble(prog):
@@ -152,7 +303,7 @@ JSET_K = 0x45
 RET_K = 0x06
 
 
-def build_filter(own_pid, allow_unix_sockets):
+def build_filter(own_pid, allow_unix_sockets, allow_subprocesses):
     p = [
         (LD_W_ABS, 0, 0, 4),
         (JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
@@ -162,21 +313,41 @@ def build_filter(own_pid, allow_unix_sockets):
     ]
     for name in DENY_ALWAYS:
         p.append((JEQ_K, "deny", 0, SYS[name]))
+    if not allow_subprocesses:
+        p.append((JEQ_K, "deny", 0, SYS["fork"]))
+        p.append((JEQ_K, "deny", 0, SYS["vfork"]))
     p.append((JEQ_K, "enosys", 0, SYS["clone3"]))  # glibc falls back to clone, which we can inspect
     p.append((JEQ_K, "clone", 0, SYS["clone"]))
     p.append((JEQ_K, "socket", 0, SYS["socket"]))
     for name in PID_GUARDED:
         p.append((JEQ_K, "pidarg", 0, SYS[name]))
+    p.append((JEQ_K, "prio", 0, SYS["setpriority"]))
+    p.append((JEQ_K, "ioprio", 0, SYS["ioprio_set"]))
     p.append((RET_K, 0, 0, RET_ALLOW))
     p += [
         ("label", "clone"),
         (LD_W_ABS, 0, 0, 16),
         (JSET_K, "deny", 0, CLONE_NEWUSER),
+    ]
+    if not allow_subprocesses:
+        # Threads (CLONE_THREAD) are fine: their CPU time and memory are the process's own.
+        p.append((JSET_K, "allow", "deny", CLONE_THREAD))
+    p += [
         (RET_K, 0, 0, RET_ALLOW),
         ("label", "socket"),
         (LD_W_ABS, 0, 0, 16),
         (JEQ_K, 0, "deny", AF_UNIX) if allow_unix_sockets else (RET_K, 0, 0, RET_EPERM),
         (RET_K, 0, 0, RET_ALLOW),
+        ("label", "prio"),
+        (LD_W_ABS, 0, 0, 16),
+        (JGT_K, "deny", "who", 1),  # PRIO_PROCESS 0, PRIO_PGRP 1; not PRIO_USER 2
+        ("label", "ioprio"),
+        (LD_W_ABS, 0, 0, 16),
+        (JEQ_K, "deny", 0, 0),
+        (JGT_K, "deny", "who", 2),  # IOPRIO_WHO_PROCESS 1, PGRP 2; not USER 3
+        ("label", "who"),
+        (LD_W_ABS, 0, 0, 24),
+        (JEQ_K, "allow", "deny", 0),
         ("label", "pidarg"),
         (LD_W_ABS, 0, 0, 16),
         (JEQ_K, "allow", 0, 0),
@@ -199,38 +370,40 @@ _seccomp = {}
 
 
 def prepare_seccomp(allow_unix_sockets):
-    """Builds the filter and the ctypes objects once, in the supervisor: doing it in every
+    """Builds the filters and the ctypes objects once, in the supervisor: doing it in every
     child costs milliseconds (copy-on-write faults in ctypes), patching the pid costs nothing."""
     import ctypes
 
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
-    code = build_filter(PID_PLACEHOLDER, allow_unix_sockets)
-    slots = []
-    for off in range(0, len(code), 8):
-        (k,) = struct.unpack_from("I", code, off + 4)
-        if k == PID_PLACEHOLDER:
-            slots.append((off + 4, False))
-        elif k == (1 << 32) - PID_PLACEHOLDER:
-            slots.append((off + 4, True))
-    buf = ctypes.create_string_buffer(code, len(code))
 
     class SockFprog(ctypes.Structure):
         _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
-    prog = SockFprog(len(code) // 8, ctypes.addressof(buf))
-    _seccomp.update(libc=libc, buf=buf, prog=prog, addr=ctypes.addressof(prog), slots=slots, ctypes=ctypes)
+    for subprocesses in (False, True):
+        code = build_filter(PID_PLACEHOLDER, allow_unix_sockets, subprocesses)
+        slots = []
+        for off in range(0, len(code), 8):
+            (k,) = struct.unpack_from("I", code, off + 4)
+            if k == PID_PLACEHOLDER:
+                slots.append((off + 4, False))
+            elif k == (1 << 32) - PID_PLACEHOLDER:
+                slots.append((off + 4, True))
+        buf = ctypes.create_string_buffer(code, len(code))
+        prog = SockFprog(len(code) // 8, ctypes.addressof(buf))
+        _seccomp[subprocesses] = dict(buf=buf, prog=prog, addr=ctypes.addressof(prog), slots=slots)
+    _seccomp.update(libc=libc, ctypes=ctypes)
 
 
-def install_seccomp(own_pid):
-    s = _seccomp
+def install_seccomp(own_pid, subprocesses):
+    s = _seccomp[bool(subprocesses)]
     for off, negative in s["slots"]:
         struct.pack_into("I", s["buf"], off, ((1 << 32) - own_pid) if negative else own_pid)
-    libc = s["libc"]
+    libc = _seccomp["libc"]
     if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        raise OSError(s["ctypes"].get_errno(), "PR_SET_NO_NEW_PRIVS")
+        raise OSError(_seccomp["ctypes"].get_errno(), "PR_SET_NO_NEW_PRIVS")
     if libc.prctl(22, 2, s["addr"], 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
-        raise OSError(s["ctypes"].get_errno(), "PR_SET_SECCOMP")
+        raise OSError(_seccomp["ctypes"].get_errno(), "PR_SET_SECCOMP")
 
 
 def probe_seccomp():
@@ -247,12 +420,17 @@ def probe_seccomp():
         try:
             os.close(r)
             prepare_seccomp(True)
-            install_seccomp(os.getpid())
+            install_seccomp(os.getpid(), False)
             try:
                 os.setsid()
                 ok = b"setsid-allowed"
             except PermissionError:
-                ok = b"ok"
+                try:
+                    if os.fork() == 0:
+                        os._exit(0)
+                    ok = b"fork-allowed"
+                except PermissionError:
+                    ok = b"ok"
             os.write(w, ok)
         except BaseException as e:
             os.write(w, repr(e).encode()[:200])
@@ -297,18 +475,46 @@ def float_part(x):
     return x
 
 
-def decode_value(v):
+class Opaque:
+    """A value the candidate returned that is not plain data: equal to nothing, true of nothing."""
+
+    __slots__ = ("type_name", "text")
+
+    def __init__(self, type_name, text):
+        self.type_name = type_name
+        self.text = text
+
+    def __eq__(self, other):
+        return False
+
+    def __ne__(self, other):
+        return True
+
+    __hash__ = object.__hash__
+
+    def __bool__(self):
+        raise TypeError("the candidate returned an object of type %s, which the judge cannot use" % self.type_name)
+
+    def __repr__(self):
+        return self.text
+
+
+def decode_value(v, depth=0):
+    if depth > 1000 or not isinstance(v, list) or not v:
+        raise ValueError("malformed value")
     tag = v[0]
     if tag == "c":
         return complex(float(v[1]), float(v[2]))
     if tag == "T":
-        inner = decode_value(v[2])
+        inner = decode_value(v[2], depth + 1)
         if v[1] == "collections.Counter":
             return collections.Counter(inner)
         if v[1] == "collections.OrderedDict":
             return collections.OrderedDict(inner)
         if v[1] == "collections.deque":
             return collections.deque(inner)
+        if v[1] == "collections.defaultdict":
+            return collections.defaultdict(None, inner)
         return inner
     if tag == "N":
         return None
@@ -317,27 +523,29 @@ def decode_value(v):
     if tag == "i":
         return int(v[1])
     if tag == "f":
-        x = v[1]
-        return float(x) if isinstance(x, str) else float(x)
+        return float(v[1])
     if tag == "s":
+        if not isinstance(v[1], str):
+            raise ValueError("malformed string")
         return v[1]
     if tag == "y":
         return base64.b64decode(v[1])
     if tag == "l":
-        return [decode_value(x) for x in v[1]]
+        return [decode_value(x, depth + 1) for x in v[1]]
     if tag == "t":
-        return tuple(decode_value(x) for x in v[1])
+        return tuple(decode_value(x, depth + 1) for x in v[1])
     if tag == "S":
-        return {decode_value(x) for x in v[1]}
+        return {decode_value(x, depth + 1) for x in v[1]}
     if tag == "F":
-        return frozenset(decode_value(x) for x in v[1])
+        return frozenset(decode_value(x, depth + 1) for x in v[1])
     if tag == "d":
-        return {decode_value(k): decode_value(x) for k, x in v[1]}
-    raise ValueError("cannot decode value tag %r" % tag)
+        return {decode_value(k, depth + 1): decode_value(x, depth + 1) for k, x in v[1]}
+    if tag == "o":
+        return Opaque(str(v[1])[:100], str(v[2])[:200])
+    raise ValueError("cannot decode value tag %r" % (tag,))
 
 
-# Standard-library types with value semantics, sent as their builtin form (exact type match:
-# a subclass is still an opaque object).
+# Standard-library types with value semantics, sent as their builtin form.
 VALUE_TYPES = {
     collections.Counter: ("collections.Counter", dict),
     collections.OrderedDict: ("collections.OrderedDict", dict),
@@ -352,7 +560,9 @@ class EncodeLimit(Exception):
 
 
 def encode_value(v, depth=0, budget=None):
-    # Exact type checks: a subclass (e.g. an int whose __eq__ lies) is reported as an object.
+    # Values are taken by their builtin base type's own data (int.__int__, dict.items, ...),
+    # never through methods a subclass overrides: an int subclass whose __eq__ lies is sent as
+    # the int it really holds, and the comparison in Node never asks the object anything.
     if budget is None:
         budget = [2_000_000]
     budget[0] -= 1
@@ -363,29 +573,31 @@ def encode_value(v, depth=0, budget=None):
         return ["N"]
     if t is bool:
         return ["b", v]
-    if t is int:
-        return ["i", str(v)]
-    if t is float:
-        return ["f", float_part(v)]
-    if t is complex:
-        return ["c", float_part(v.real), float_part(v.imag)]
     if t in VALUE_TYPES:
         name, as_builtin = VALUE_TYPES[t]
         return ["T", name, encode_value(as_builtin(v), depth + 1, budget)]
-    if t is str:
-        return ["s", v]
-    if t is bytes:
-        return ["y", base64.b64encode(v).decode()]
-    if t is list:
-        return ["l", [encode_value(x, depth + 1, budget) for x in v]]
-    if t is tuple:
-        return ["t", [encode_value(x, depth + 1, budget) for x in v]]
-    if t is set:
-        return ["S", [encode_value(x, depth + 1, budget) for x in v]]
-    if t is frozenset:
-        return ["F", [encode_value(x, depth + 1, budget) for x in v]]
-    if t is dict:
-        return ["d", [[encode_value(k, depth + 1, budget), encode_value(x, depth + 1, budget)] for k, x in v.items()]]
+    if isinstance(v, int):
+        return ["i", str(int.__int__(v))]
+    if isinstance(v, float):
+        return ["f", float_part(float.__float__(v))]
+    if isinstance(v, complex):
+        return ["c", float_part(complex.real.__get__(v)), float_part(complex.imag.__get__(v))]
+    if isinstance(v, str):
+        return ["s", str.__str__(v)]
+    if isinstance(v, (bytes, bytearray)):
+        return ["y", base64.b64encode(bytes(memoryview(v))).decode()]
+    if isinstance(v, list):
+        return ["l", [encode_value(x, depth + 1, budget) for x in list.__iter__(v)]]
+    if isinstance(v, tuple):
+        return ["t", [encode_value(x, depth + 1, budget) for x in tuple.__iter__(v)]]
+    if isinstance(v, frozenset):
+        return ["F", [encode_value(x, depth + 1, budget) for x in frozenset.__iter__(v)]]
+    if isinstance(v, set):
+        return ["S", [encode_value(x, depth + 1, budget) for x in set.__iter__(v)]]
+    if isinstance(v, dict):
+        return ["d", [[encode_value(k, depth + 1, budget), encode_value(x, depth + 1, budget)] for k, x in dict.items(v)]]
+    if t is Opaque:
+        return ["o", v.type_name, v.text]
     try:
         r = object.__repr__(v)
     except BaseException:
@@ -394,7 +606,13 @@ def encode_value(v, depth=0, budget=None):
 
 
 # ---------------------------------------------------------------------------------------------
-# the child
+# the child: limits, descriptors, uid, seccomp, then the program
+
+
+SERVER = {
+    "seccomp": False, "pidns": False, "dedicated_uid": False, "uid": None, "checker_uid": None,
+    "private": None, "fresh": False,
+}
 
 
 def set_limits(lim):
@@ -411,65 +629,76 @@ def set_limits(lim):
     cpu_s = int(lim["cpuMs"] / 1000) + 1
     setl(resource.RLIMIT_CPU, cpu_s, cpu_s + 1)
     if lim.get("addressSpaceKb"):
-        setl(resource.RLIMIT_AS, lim["addressSpaceKb"] * 1024)
+        setl(resource.RLIMIT_AS, int(lim["addressSpaceKb"]) * 1024)
     if lim.get("stackKb"):
-        setl(resource.RLIMIT_STACK, lim["stackKb"] * 1024)
-    setl(resource.RLIMIT_FSIZE, lim["fileSizeKb"] * 1024)
-    setl(resource.RLIMIT_NOFILE, lim["openFiles"])
+        setl(resource.RLIMIT_STACK, int(lim["stackKb"]) * 1024)
+    setl(resource.RLIMIT_FSIZE, int(lim["fileSizeKb"]) * 1024)
+    setl(resource.RLIMIT_NOFILE, int(lim["openFiles"]))
     setl(resource.RLIMIT_CORE, 0)
     if lim.get("processes") and SERVER["dedicated_uid"]:
-        setl(resource.RLIMIT_NPROC, lim["processes"])
+        setl(resource.RLIMIT_NPROC, int(lim["processes"]))
 
 
-def open_io(io_dir, has_stdin):
-    fd_in = os.open(os.path.join(io_dir, "stdin") if has_stdin else "/dev/null", os.O_RDONLY)
-    fd_out = os.open(os.path.join(io_dir, "stdout"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    fd_err = os.open(os.path.join(io_dir, "stderr"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    for src, dst in ((fd_in, 0), (fd_out, 1), (fd_err, 2)):
-        os.dup2(src, dst)
-        os.close(src)
+def enter_child(fdmap, work_dir, lim, uid, subprocesses, exec_after):
+    """In a fresh child: own process group, the given descriptors only, limits, uid, seccomp.
+    fdmap: target fd -> source fd. Raises on failure (the caller reports it on SETUP_FD)."""
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    if exec_after:
+        # exec keeps ignored signals ignored: a C++ program expects the defaults.
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # Move every source out of the way first, so that targets and sources may overlap.
+    staged = {}
+    for target, src in fdmap.items():
+        staged[target] = os.dup(src) if src is not None else None
+    for target, tmp in staged.items():
+        if tmp is None:
+            continue
+        os.dup2(tmp, target, inheritable=True)
+        os.close(tmp)
+    keep = sorted(fdmap)
+    last = 3
+    for fd in keep:
+        if fd >= last:
+            os.closerange(last, fd)
+            last = fd + 1
+    os.closerange(last, 1 << 16)
+    if exec_after:
+        for fd in (STATUS_FD, SETUP_FD, CALL_FD, ARGS_FD, REPLY_FD, CHECK_FD, SOURCE_FD, BINARY_FD):
+            if fd in fdmap:
+                os.set_inheritable(fd, False)
+    os.chdir(work_dir)
+    set_limits(lim)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+    libc = _seccomp.get("libc")
+    if libc is not None:
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG(SIGKILL): cleared by the uid change, so set it now
+    if SERVER["seccomp"]:
+        install_seccomp(os.getpid(), subprocesses)
 
 
-def child_main(req, test, io_dir, work_dir, status_w, blobs):
-    """Runs in the forked child. Never returns."""
-    sfd = status_w
+def child_env(work_dir, extra=None):
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work_dir, "TMPDIR": work_dir}
+    env.update(SANDBOX_ENV)
+    if extra:
+        env.update({str(k): str(v) for k, v in extra.items()})
+    return env
+
+
+SANDBOX_ENV = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED", "0")}
+
+
+def setup_failed(e):
     try:
-        os.setpgid(0, 0)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
-        prog = req["program"]
-        is_exec = prog["kind"] == "exec"
-        if is_exec:
-            # exec keeps ignored signals ignored: a C++ program expects the defaults.
-            signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-        open_io(io_dir, test.get("stdin") is not None)
-        os.chdir(work_dir)
-        os.dup2(status_w, STATUS_FD)
-        os.close(status_w)
-        sfd = STATUS_FD
-        os.closerange(3, STATUS_FD)
-        os.closerange(STATUS_FD + 1, 1 << 16)
-        if is_exec:
-            os.set_inheritable(STATUS_FD, False)
-        set_limits(req["limits"])
-        if SERVER["seccomp"]:
-            install_seccomp(os.getpid())
-        env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": work_dir, "TMPDIR": work_dir}
-    except BaseException as e:
-        try:
-            os.write(sfd, json.dumps({"k": "setup", "msg": repr(e)}).encode())
-        except BaseException:
-            pass
-        os._exit(121)
-    if is_exec:
-        try:
-            argv = test.get("argv") if test.get("argv") is not None else prog.get("argv") or []
-            env.update(prog.get("env") or {})
-            os.execve(prog["path"], [prog["path"]] + list(argv), env)
-        except BaseException as e:
-            os.write(STATUS_FD, json.dumps({"k": "exec", "msg": repr(e)}).encode())
-            os._exit(127)
-    run_python(req, test, blobs, env)
+        os.write(SETUP_FD, b"E" + repr(e).encode("utf-8", "replace")[:2000])
+    except BaseException:
+        pass
+    os._exit(121)
 
 
 def report(obj):
@@ -479,6 +708,36 @@ def report(obj):
         write_all(STATUS_FD, data)
     except OSError:
         pass
+
+
+def exec_child(prog, test, work_dir, lim, fds, subprocesses):  # noqa: C901
+    """Child for a native program (compiled binary, g++, a validator). Never returns."""
+    try:
+        enter_child(fds, work_dir, lim, SERVER["uid"], subprocesses, True)
+        argv = test.get("argv") if test.get("argv") is not None else prog.get("argv") or []
+        env = child_env(work_dir, prog.get("env"))
+        if prog["kind"] != "binary":
+            target = prog["path"]
+        elif os.execve in os.supports_fd:
+            target = BINARY_FD
+        else:
+            target = "/proc/self/fd/%d" % BINARY_FD
+        os.write(SETUP_FD, b"R")
+    except BaseException as e:
+        setup_failed(e)
+    try:
+        os.execve(target, [prog.get("name") or "prog"] + [str(a) for a in argv], env)
+    except BaseException as e:
+        try:
+            os.write(SETUP_FD, b"E" + ("cannot start the program: %r" % (e,)).encode()[:2000])
+        except BaseException:
+            pass
+        os._exit(127)
+
+
+
+# ---------------------------------------------------------------------------------------------
+# Python programs in the child
 
 
 class Tracer:
@@ -612,100 +871,81 @@ def warm_up():
     exec(compile(WARM_UP_SOURCE, "warmup.py", "exec", dont_inherit=True), {"out": io.StringIO()})
     with open(os.devnull, "r", encoding="utf-8", errors="surrogateescape") as f:
         f.read()
+    json.loads(json.dumps([["l", [["i", "1"], ["f", 1.5], ["s", "x"]]]]))
 
 
-def run_python(req, test, blobs, env):
-    # The supervisor's environment is already the sandbox's fixed minimal one.
+def read_fd_all(fd):
+    size = fd_size(fd)
+    chunks = []
+    off = 0
+    while off < size:
+        b = os.pread(fd, min(size - off, 1 << 20), off)
+        if not b:
+            break
+        chunks.append(b)
+        off += len(b)
+    return b"".join(chunks)
+
+
+def python_main(source_fd, work_dir, env, argv, trace):
+    """Prepares the interpreter for the program and compiles it. Returns (code object, module
+    globals, tracer); a syntax error is reported on the setup pipe (the program never ran)."""
+    os.environ.clear()
+    os.environ.update(env)
     sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", errors="surrogateescape", closefd=False)
     sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
     sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
     if "random" in sys.modules:
         sys.modules["random"].seed()
-    source = blobs[req["program"]["source"]].decode("utf-8", errors="surrogateescape")
+    source = read_fd_all(source_fd).decode("utf-8", errors="surrogateescape")
+    os.close(source_fd)
     filename = "solution.py"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     main = types.ModuleType("__main__")
     main.__dict__["__builtins__"] = builtins
     main.__file__ = filename
     sys.modules["__main__"] = main
-    sys.argv = [filename] + [str(a) for a in (test.get("argv") or [])]
-    g = main.__dict__
-    code = 0
-    mode = req.get("mode", "stdio")
-    tracer = None
-    outcome = "finished"
+    sys.argv = [filename] + [str(a) for a in (argv or [])]
     try:
-        try:
-            compiled = compile(source, filename, "exec", dont_inherit=True)
-        except (SyntaxError, ValueError, MemoryError, RecursionError) as e:
-            print_exc_to_stderr()
-            report({"k": "syntax", "type": type(e).__name__})
-            os._exit(1)
-        if req.get("trace") is not None:
-            tracer = Tracer(req["trace"], source.splitlines(True))
-            threading.settrace(tracer.global_)
-            sys.settrace(tracer.global_)
-        exec(compiled, g)
-        if mode == "function":
-            entry = req["entry"]
-            if "." in entry:
-                cls_name, meth = entry.split(".", 1)
-                if cls_name not in g:
-                    raise NameError("entry point class %r is not defined" % cls_name)
-                fn = getattr(g[cls_name](), meth)
-            else:
-                if entry not in g:
-                    raise NameError("entry point %r is not defined" % entry)
-                fn = g[entry]
-            args = unlimited_int_digits(lambda: [decode_value(a) for a in json.loads(test["args"])])
-            result = fn(*args)
-            outcome = "returned " + (tracer.repr(result) if tracer else "")
-            try:
-                encoded = unlimited_int_digits(encode_value, result)
-            except EncodeLimit as e:
-                report({"k": "exc", "type": "EncodeLimit", "msg": str(e)})
-                os._exit(1)
-            report({"k": "ret", "v": encoded})
-        elif mode == "assert":
-            if req.get("setup"):
-                exec(compile(req["setup"], "setup.py", "exec", dont_inherit=True), g)
-            script = test["script"]
-            linecache.cache["test.py"] = (len(script), None, script.splitlines(True), "test.py")
-            try:
-                exec(compile(script, "test.py", "exec", dont_inherit=True), g)
-            except AssertionError:
-                print_exc_to_stderr()
-                report({"k": "assert"})
-                code = 1
-    except SystemExit as e:
-        c = e.code
-        outcome = "exited with code %r" % (c,)
-        if c is None:
-            code = 0
-        elif isinstance(c, int):
-            code = c & 0xFF
-        else:
-            try:
-                print(c, file=sys.stderr)
-            except BaseException:
-                pass
-            code = 1
-    except BaseException as e:
-        outcome = "%s: %s" % (type(e).__name__, str(e)[:200])
-        if tracer:
-            report({"k": "trace", "trace": tracer.result(outcome)})
-            tracer = None
+        compiled = compile(source, filename, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError) as e:
         print_exc_to_stderr()
-        report({"k": "exc", "type": type(e).__name__})
-        code = 1
-    if tracer:
-        report({"k": "trace", "trace": tracer.result(outcome)})
+        try:
+            os.write(SETUP_FD, b"S" + type(e).__name__.encode())
+        except OSError:
+            pass
+        os._exit(1)
+    tracer = Tracer(trace, source.splitlines(True)) if trace is not None else None
+    return compiled, main.__dict__, tracer
+
+
+def program_started():
+    """The last word on the setup pipe: from here on everything is the program's doing."""
+    os.write(SETUP_FD, b"R")
+    os.close(SETUP_FD)
+
+
+def exit_code_of(e):
+    c = e.code
+    if c is None:
+        return 0
+    if isinstance(c, int) and not isinstance(c, bool):
+        return c & 0xFF
+    try:
+        print(c, file=sys.stderr)
+    except BaseException:
+        pass
+    return 1
+
+
+def finish_process(code):
+    """What the interpreter does at exit: join non-daemon threads, run atexit, flush."""
     try:
         if "threading" in sys.modules:
             threading._shutdown()
         atexit._run_exitfuncs()
     except SystemExit as e:
-        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        code = exit_code_of(e)
     except BaseException as e:
         print_exc_to_stderr()
         report({"k": "exc", "type": type(e).__name__})
@@ -720,34 +960,325 @@ def run_python(req, test, blobs, env):
     os._exit(code)
 
 
+def python_stdio_child(test, work_dir, lim, fds, trace, subprocesses):
+    """A whole-program test: the program reads stdin and writes stdout. Never returns."""
+    try:
+        enter_child(fds, work_dir, lim, SERVER["uid"], subprocesses, False)
+        env = child_env(work_dir)
+        compiled, g, tracer = python_main(SOURCE_FD, work_dir, env, test.get("argv"), trace)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        setup_failed(e)
+    program_started()
+    code = 0
+    outcome = "finished"
+    try:
+        if tracer:
+            threading.settrace(tracer.global_)
+            sys.settrace(tracer.global_)
+        exec(compiled, g)
+    except SystemExit as e:
+        outcome = "exited with code %r" % (e.code,)
+        code = exit_code_of(e)
+    except BaseException as e:
+        outcome = "%s: %s" % (type(e).__name__, str(e)[:200])
+        if tracer:
+            report({"k": "trace", "trace": tracer.result(outcome)})
+            tracer = None
+        print_exc_to_stderr()
+        report({"k": "exc", "type": type(e).__name__})
+        code = 1
+    if tracer:
+        report({"k": "trace", "trace": tracer.result(outcome)})
+    finish_process(code)
+
+
+def resolve_entry(g, entry):
+    if "." in entry:
+        cls_name, meth = entry.split(".", 1)
+        if cls_name not in g:
+            raise NameError("entry point class %r is not defined" % cls_name)
+        return getattr(g[cls_name](), meth)
+    if entry not in g:
+        raise NameError("entry point %r is not defined" % entry)
+    return g[entry]
+
+
+def read_fully(fd, n):
+    chunks = []
+    while n > 0:
+        b = os.read(fd, min(n, 1 << 20))
+        if not b:
+            return None
+        chunks.append(b)
+        n -= len(b)
+    return b"".join(chunks)
+
+
+def python_call_child(entry, work_dir, lim, fds, trace, transport, subprocesses):
+    """Serves calls of the entry point, one at a time, for as long as calls come.
+
+    transport "batch": the supervisor writes a call's arguments into ARGS_FD and its (offset,
+    length) into CALL_FD; the reply is a status record, then one byte on REPLY_FD. The process
+    never holds the arguments of a call before that call: later tests stay unknown to it.
+    transport "rpc": a checker process sends length-prefixed JSON calls on CALL_FD and reads
+    length-prefixed replies from REPLY_FD (the checker decides, this process only answers).
+    Never returns."""
+    try:
+        enter_child(fds, work_dir, lim, SERVER["uid"], subprocesses, False)
+        env = child_env(work_dir)
+        compiled, g, tracer = python_main(SOURCE_FD, work_dir, env, None, trace)
+    except SystemExit:
+        raise
+    except BaseException as e:
+        setup_failed(e)
+    program_started()
+
+    def reply(obj):
+        if transport == "batch":
+            report(obj)
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except BaseException:
+                    pass
+            os.write(REPLY_FD, b".")
+        else:
+            data = json.dumps(obj, separators=(",", ":")).encode()
+            write_all(REPLY_FD, struct.pack(">I", len(data)) + data)
+
+    outcome = "finished"
+    try:
+        if tracer:
+            threading.settrace(tracer.global_)
+            sys.settrace(tracer.global_)
+        exec(compiled, g)
+        # `Class.method`: a fresh instance per call, as LeetCode-style judges do, so that
+        # state kept on the instance does not leak from one test into the next.
+        fn = resolve_entry(g, entry) if "." not in entry else None
+    except SystemExit as e:
+        # Exiting while loading means no call can be answered.
+        if tracer:
+            report({"k": "trace", "trace": tracer.result("exited with code %r" % (e.code,))})
+        report({"k": "exit", "code": exit_code_of(e)})
+        finish_process(exit_code_of(e))
+    except BaseException as e:
+        outcome = "%s: %s" % (type(e).__name__, str(e)[:200])
+        if tracer:
+            report({"k": "trace", "trace": tracer.result(outcome)})
+        print_exc_to_stderr()
+        report({"k": "exc", "type": type(e).__name__})
+        finish_process(1)
+    while True:
+        try:
+            if transport == "batch":
+                msg = read_fully(CALL_FD, 16)
+                if msg is None:
+                    finish_process(0)
+                off, n = struct.unpack(">QQ", msg)
+                raw = os.pread(ARGS_FD, n, off)
+                call = json.loads(raw)
+            else:
+                head = read_fully(CALL_FD, 4)
+                if head is None:
+                    finish_process(0)
+                (n,) = struct.unpack(">I", head)
+                call = json.loads(read_fully(CALL_FD, n))
+            args = unlimited_int_digits(lambda: [decode_value(a) for a in call.get("a", [])])
+            kwargs = unlimited_int_digits(lambda: {str(k): decode_value(x) for k, x in call.get("k", [])})
+        except SystemExit:
+            raise
+        except BaseException as e:
+            report({"k": "judge", "msg": "bad call: %r" % (e,)})
+            os._exit(125)
+        try:
+            result = (fn or resolve_entry(g, entry))(*args, **kwargs)
+        except SystemExit as e:
+            code = exit_code_of(e)
+            if tracer:
+                report({"k": "trace", "trace": tracer.result("exited with code %r" % (e.code,))})
+            reply({"k": "exit", "code": code})
+            finish_process(code)
+        except BaseException as e:
+            outcome = "%s: %s" % (type(e).__name__, str(e)[:200])
+            if tracer:
+                report({"k": "trace", "trace": tracer.result(outcome)})
+                tracer = None
+            print_exc_to_stderr()
+            reply({"k": "exc", "type": type(e).__name__, "msg": str(e)[:500]})
+            continue
+        if tracer:
+            report({"k": "trace", "trace": tracer.result("returned " + tracer.repr(result))})
+            tracer = None
+        try:
+            encoded = unlimited_int_digits(encode_value, result)
+        except EncodeLimit as e:
+            reply({"k": "exc", "type": "EncodeLimit", "msg": str(e)})
+            continue
+        except BaseException as e:
+            reply({"k": "exc", "type": type(e).__name__, "msg": "the returned value cannot be read: %s" % str(e)[:200]})
+            continue
+        reply({"k": "ret", "v": encoded})
+
+
 # ---------------------------------------------------------------------------------------------
-# the supervisor side of one test
-
-SERVER = {"seccomp": False, "pidns": False, "dedicated_uid": False, "counter": 0}
+# the checker: runs a dataset's assert script in its own process; the candidate is a proxy
 
 
-PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
-POLL_S = 0.05
+class CandidateRaised(Exception):
+    pass
 
 
-def proc_usage(pid):
-    """CPU seconds (all threads) and resident KiB of a running process, from /proc."""
+class CandidateGone(Exception):
+    pass
+
+
+def checker_child(work_dir, lim, fds):
+    """Runs HumanEval's check(candidate) or an MBPP assert with real builtins, in a process the
+    candidate cannot reach: every call of the entry point goes to the candidate's process and
+    comes back as data. Reports {"k": "pass"} only after the whole script ran. Never returns."""
     try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            fields = f.read().rsplit(b")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / CLK_TCK, int(fields[21]) * PAGE_KB
+        enter_child(fds, work_dir, lim, SERVER["checker_uid"], False, False)
+        check_fd = CHECK_FD
+        os.environ.clear()
+        os.environ.update(child_env(work_dir))
+        sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", errors="replace", closefd=False)
+        sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False, buffering=1)
+        raw = read_fd_all(check_fd)
+        os.close(check_fd)
+        lens = struct.unpack(">IIII", raw[:16])
+        pos = 16
+        fields = []
+        for n in lens:
+            fields.append(raw[pos : pos + n].decode("utf-8", "replace"))
+            pos += n
+        spec = {"entry": fields[0], "context": fields[1], "setup": fields[2], "script": fields[3]}
+        del raw
+        os.write(SETUP_FD, b"R")
+        os.close(SETUP_FD)
+    except BaseException as e:
+        setup_failed(e)
+
+    def call(*args, **kwargs):
+        msg = json.dumps(
+            {"a": [encode_value(a) for a in args], "k": [[k, encode_value(v)] for k, v in kwargs.items()]},
+            separators=(",", ":"),
+        ).encode()
+        try:
+            write_all(CALL_FD, struct.pack(">I", len(msg)) + msg)
+            head = read_fully(REPLY_FD, 4)
+        except OSError:
+            head = None
+        if head is None:
+            raise CandidateGone("the program ended before answering")
+        (n,) = struct.unpack(">I", head)
+        body = read_fully(REPLY_FD, n)
+        if body is None:
+            raise CandidateGone("the program ended before answering")
+        rep = json.loads(body)
+        k = rep.get("k") if isinstance(rep, dict) else None
+        if k == "ret":
+            return unlimited_int_digits(decode_value, rep.get("v"))
+        if k == "exc":
+            raise CandidateRaised("%s: %s" % (str(rep.get("type"))[:100], str(rep.get("msg"))[:300]))
+        raise CandidateGone("the program exited instead of returning")
+
+    entry = spec.get("entry") or "candidate"
+    ns = {"__name__": "__main__", "__builtins__": builtins}
+    last_line = {"text": ""}
+    try:
+        for name, text in (("context.py", spec.get("context")), ("setup.py", spec.get("setup"))):
+            if text:
+                exec(compile(text, name, "exec", dont_inherit=True), ns)
+        ns[entry.split(".")[0]] = call
+        ns["candidate"] = call
+        script = spec.get("script") or ""
+        linecache.cache["test.py"] = (len(script), None, script.splitlines(True), "test.py")
+        unlimited_int_digits(exec, compile(script, "test.py", "exec", dont_inherit=True), ns)
+    except AssertionError:
+        tb = sys.exc_info()[2]
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "test.py":
+                last_line["text"] = linecache.getline("test.py", tb.tb_lineno).strip()
+            tb = tb.tb_next
+        report({"k": "fail", "line": last_line["text"][:500]})
+        os._exit(0)
+    except CandidateRaised as e:
+        report({"k": "raised", "msg": str(e)[:500]})
+        os._exit(0)
+    except CandidateGone as e:
+        report({"k": "gone", "msg": str(e)[:200]})
+        os._exit(0)
+    except BaseException as e:
+        report({"k": "error", "type": type(e).__name__, "msg": str(e)[:500]})
+        os._exit(0)
+    report({"k": "pass"})
+    os._exit(0)
+
+
+# ---------------------------------------------------------------------------------------------
+# supervision of one test
+
+
+def cpu_clock(pid):
+    """CPU seconds of every thread of a process, alive or exited, with nanosecond resolution."""
+    try:
+        return time.clock_gettime(((~pid) << 3) | 2)
+    except (OSError, OverflowError, ValueError, AttributeError):
+        try:
+            with open("/proc/%d/stat" % pid, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / CLK_TCK
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+
+def rss_kb(pid):
+    try:
+        with open("/proc/%d/statm" % pid, "rb") as f:
+            return int(f.read().split()[1]) * PAGE_KB
     except (OSError, IndexError, ValueError):
-        return 0.0, 0
+        return 0
 
 
-def kill_everything_else(child_pid):
-    """Kills the child's group and, inside our own PID namespace, every process but us and init."""
+def peak_rss_kb(pid):
     try:
-        os.killpg(child_pid, signal.SIGKILL)
-    except OSError:
+        with open("/proc/%d/status" % pid, "rb") as f:
+            for line in f:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, IndexError, ValueError):
         pass
+    return 0
+
+
+def group_members(pgid):
+    """Every process in a process group (programs cannot leave theirs: setpgid is refused)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name, "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+            if int(fields[2]) == pgid:
+                out.append(int(name))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+def kill_everything_else(child_pids):
+    """Kills every process of the test: its process groups, in our PID namespace every process
+    but us and init, and (without namespaces, as root) every process of the sandbox uids."""
+    for pid in child_pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    me = os.getpid()
     if SERVER["pidns"]:
-        me = os.getpid()
         for name in os.listdir("/proc"):
             if name.isdigit():
                 pid = int(name)
@@ -756,6 +1287,15 @@ def kill_everything_else(child_pid):
                         os.kill(pid, signal.SIGKILL)
                     except OSError:
                         pass
+    elif SERVER["dedicated_uid"]:
+        uids = {SERVER["uid"], SERVER["checker_uid"]}
+        for name in os.listdir("/proc"):
+            if name.isdigit() and int(name) != me:
+                try:
+                    if os.stat("/proc/" + name).st_uid in uids:
+                        os.kill(int(name), signal.SIGKILL)
+                except OSError:
+                    pass
     # We are a child subreaper: orphans come to us. Reap until nothing is left.
     deadline = time.monotonic() + 2.0
     while True:
@@ -769,162 +1309,561 @@ def kill_everything_else(child_pid):
             time.sleep(0.001)
 
 
-def read_capped(path, cap):
+def remove_tree(path):
+    """Removes what a test left, whatever modes the program set on it."""
+    import shutil
+
+    def retry(func, p, _exc):
+        try:
+            os.chmod(os.path.dirname(p), 0o700)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, 0o700)
+        except OSError:
+            pass
+        try:
+            func(p)
+        except OSError:
+            pass
+
     try:
-        with open(path, "rb") as f:
-            data = f.read(cap + 1)
-        return data, os.path.getsize(path)
-    except OSError:
-        return b"", 0
-
-
-def head_tail(data, cap):
-    if len(data) <= cap:
-        return data
-    half = cap // 2
-    return data[:half] + b"\n... [truncated] ...\n" + data[-half:]
-
-
-def run_one(req, test, blobs):
-    SERVER["counter"] += 1
-    n = SERVER["counter"]
-    io_dir = os.path.join(SCRATCH, ".io-%d" % n)
-    work_dir = os.path.join(SCRATCH, "w-%d" % n)
-    os.mkdir(io_dir, 0o700)
-    os.mkdir(work_dir, 0o700)
-    lim = req["limits"]
-    try:
-        if test.get("stdin") is not None:
-            with open(os.path.join(io_dir, "stdin"), "wb") as f:
-                f.write(blobs[test["stdin"]])
-        for name, idx in (test.get("files") or {}).items():
-            if "/" in name or name.startswith("."):
-                raise ValueError("bad file name %r" % name)
-            with open(os.path.join(work_dir, name), "wb") as f:
-                f.write(blobs[idx])
-        return supervise(req, test, blobs, io_dir, work_dir, lim)
-    finally:
-        shutil.rmtree(io_dir, ignore_errors=True)
-        shutil.rmtree(work_dir, ignore_errors=True)
-
-
-def supervise(req, test, blobs, io_dir, work_dir, lim):
-    status_r, status_w = os.pipe()
-    t0 = time.monotonic()
-    pid = os.fork()
-    if pid == 0:
-        os.close(status_r)
-        child_main(req, test, io_dir, work_dir, status_w, blobs)
-        os._exit(122)
-    os.close(status_w)
-    os.set_blocking(status_r, False)
-    status = bytearray()
-    cpu_limit = lim["cpuMs"] / 1000.0
-    wall_limit = lim["wallMs"] / 1000.0
-    killed = None
-    try:
-        pidfd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        pidfd = None
-    mem_limit_kb = lim.get("memoryKb") or 0
-    status_open = True
-    # Most tests end within the first poll interval; longer ones are checked every POLL_S for
-    # CPU time (all threads) and resident memory, so limits bite promptly, not at the rlimits.
-    while True:
-        elapsed = time.monotonic() - t0
-        if elapsed >= wall_limit:
-            killed = "wall"
-            break
-        wait = min(POLL_S, wall_limit - elapsed)
-        # An exec'd program closes the status pipe at exec (EOF): stop watching it then, or
-        # select would return at once, forever, and the supervisor would spin.
-        fds = ([status_r] if status_open else []) + ([pidfd] if pidfd is not None else [])
-        ready, _, _ = select.select(fds, [], [], wait if pidfd is not None else min(wait, 0.002))
-        if status_r in ready:
+        if os.path.isdir(path) and not os.path.islink(path):
             try:
-                chunk = os.read(status_r, 1 << 16)
-            except BlockingIOError:
-                chunk = None
-            if chunk == b"":
-                status_open = False
-            elif chunk:
-                status += chunk
-                if len(status) > STATUS_CAP:
-                    killed = "status"
-                    break
-        if pidfd is not None:
-            if pidfd in ready:
-                break
-        elif os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
-            break
-        if not ready or pidfd is None:
-            cpu, rss = proc_usage(pid)
-            if cpu >= cpu_limit:
-                killed = "cpu"
-                break
-            if mem_limit_kb and rss > mem_limit_kb:
-                killed = "memory"
-                break
-    if killed:
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    _, wstatus, ru = os.wait4(pid, 0)
-    wall_ms = (time.monotonic() - t0) * 1000.0
-    if pidfd is not None:
-        os.close(pidfd)
+                os.chmod(path, 0o700)
+            except OSError:
+                pass
+            shutil.rmtree(path, onerror=retry)
+        else:
+            os.unlink(path)
+    except OSError:
+        pass
+
+
+def clean_scratch():
+    """Nothing a test leaves reaches the next: empty the scratch space entirely (this process
+    keeps nothing there), and, without namespaces as root, what the sandbox uids left in the
+    host's world-writable directories."""
+    try:
+        names = os.listdir(SCRATCH)
+    except OSError:
+        names = []
+    for name in names:
+        remove_tree(os.path.join(SCRATCH, name))
+    if not SERVER["pidns"] and SERVER["dedicated_uid"]:
+        uids = {SERVER["uid"], SERVER["checker_uid"]}
+        for d in ("/tmp", "/var/tmp", "/dev/shm"):
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            for name in names:
+                p = os.path.join(d, name)
+                try:
+                    if os.lstat(p).st_uid in uids:
+                        remove_tree(p)
+                except OSError:
+                    pass
+
+
+def make_work_dir(uid="program"):
+    """A fresh directory whose name a program cannot predict, owned by the program's uid."""
+    path = os.path.join(SCRATCH, RANDOM(12).hex())
+    os.mkdir(path, 0o700)
+    owner = SERVER["uid"] if uid == "program" else SERVER["checker_uid"]
+    if owner is not None:
+        os.chown(path, owner, owner)
+    return path
+
+
+class Outputs:
+    """A test's stdout, stderr and status channel: memfds opened before the program starts,
+    read by descriptor afterwards (a path could be swapped for a FIFO). Append mode, so a
+    function batch can empty them between calls."""
+
+    def __init__(self):
+        import fcntl
+
+        self.stdout = new_memfd("stdout")
+        self.stderr = new_memfd("stderr")
+        self.status = new_memfd("status")
+        for fd in (self.stdout, self.stderr, self.status):
+            fcntl.fcntl(fd, fcntl.F_SETFL, os.O_APPEND)
+
+    def reset(self):
+        for fd in (self.stdout, self.stderr, self.status):
+            os.ftruncate(fd, 0)
+
+    def parts(self, lim):
+        """Named ranges for the reply: stdout up to the output limit, stderr's head and tail,
+        the status records (raw: Node parses them)."""
+        out_cap = int(lim["stdoutKb"]) * 1024
+        err_cap = max(int(lim["stderrKb"]) * 1024, 1)
+        size = fd_size(self.stdout)
+        err_parts, err_size = head_tail_parts(self.stderr, err_cap)
+        parts = [("stdout", (self.stdout, 0, min(size, out_cap)))]
+        parts += [("stderr", p) for p in err_parts]
+        parts.append(("status", (self.status, 0, min(fd_size(self.status), STATUS_CAP))))
+        return parts, {"stdoutBytes": size, "stderrBytes": err_size}
+
+    def close(self):
+        for fd in (self.stdout, self.stderr, self.status):
+            os.close(fd)
+
+
+STATUS_CAP = 64 << 20
+
+
+def setup_pipe():
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    return r, w
+
+
+def drain(fd, into, cap=4096):
+    """Reads what is there; False once the writer has closed its end."""
     while True:
         try:
-            chunk = os.read(status_r, 1 << 16)
+            chunk = os.read(fd, 4096)
         except BlockingIOError:
-            break
+            return True
+        except OSError:
+            return False
         if not chunk:
-            break
-        status += chunk
-    os.close(status_r)
-    clean = kill_everything_else(pid)
-    cpu_ms = (ru.ru_utime + ru.ru_stime) * 1000.0
-    out_cap = lim["stdoutKb"] * 1024
-    err_cap = lim["stderrKb"] * 1024
-    stdout, out_size = read_capped(os.path.join(io_dir, "stdout"), out_cap)
-    stderr, err_size = read_capped(os.path.join(io_dir, "stderr"), max(err_cap, 1))
-    res = {
-        "op": "result",
-        "cpuMs": round(cpu_ms, 3),
-        "wallMs": round(wall_ms, 3),
-        "memoryKb": ru.ru_maxrss,
+            return False
+        if len(into) < cap:
+            into += chunk[: cap - len(into)]
+
+
+class Watch:
+    """Waits for a process to end (or for a byte on `notify`) while enforcing CPU time over all
+    its threads, resident memory and the wall clock. Subprocesses, when allowed, count too."""
+
+    def __init__(self, pid, lim, subprocesses):
+        self.pid = pid
+        self.cpu_limit = lim["cpuMs"] / 1000.0
+        self.wall_limit = lim["wallMs"] / 1000.0
+        self.mem_limit_kb = lim.get("memoryKb") or 0
+        self.subprocesses = subprocesses
+        self.peak_kb = 0
+        self.group_cpu = 0.0
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+
+    def usage(self):
+        if not self.subprocesses:
+            return cpu_clock(self.pid), rss_kb(self.pid)
+        cpu = 0.0
+        rss = 0
+        for p in group_members(self.pid):
+            cpu += cpu_clock(p)
+            rss += rss_kb(p)
+        self.group_cpu = max(self.group_cpu, cpu)
+        return cpu, rss
+
+    def wait(self, t0, cpu0, other=None, notify=None, setup=None, setup_buf=None):
+        """Returns "exit", "notify", "other" (the descriptor `other` became readable), or a
+        limit: "cpu", "wall", "memory". cpu0: CPU seconds used before the watched part began
+        (a function batch answers many calls in one process)."""
+        setup_open = setup is not None
+        while True:
+            elapsed = time.monotonic() - t0
+            if elapsed >= self.wall_limit:
+                return "wall"
+            wait = min(POLL_S, self.wall_limit - elapsed)
+            fds = []
+            for fd in (other, notify, setup if setup_open else None, self.pidfd):
+                if fd is not None:
+                    fds.append(fd)
+            ready, _, _ = select.select(fds, [], [], wait if self.pidfd is not None else min(wait, 0.002))
+            if setup_open and setup in ready:
+                setup_open = drain(setup, setup_buf)
+            if notify is not None and notify in ready:
+                return "notify"
+            if self.pidfd is not None:
+                if self.pidfd in ready:
+                    return "exit"
+            else:
+                try:
+                    if os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None:
+                        return "exit"
+                except ChildProcessError:
+                    return "exit"
+            if other is not None and other in ready:
+                return "other"
+            if not ready or self.pidfd is None:
+                cpu, rss = self.usage()
+                self.peak_kb = max(self.peak_kb, rss)
+                if cpu - cpu0 >= self.cpu_limit:
+                    return "cpu"
+                if self.mem_limit_kb and rss > self.mem_limit_kb:
+                    return "memory"
+
+    def close(self):
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+            self.pidfd = None
+
+
+def reap(pid):
+    """Waits for the watched process and returns (wait status, rusage)."""
+    _, wstatus, ru = os.wait4(pid, 0)
+    return wstatus, ru
+
+
+def exit_fields(wstatus):
+    return {
         "exitCode": os.WEXITSTATUS(wstatus) if os.WIFEXITED(wstatus) else None,
         "signal": os.WTERMSIG(wstatus) if os.WIFSIGNALED(wstatus) else None,
-        "killed": killed,
-        "stdoutBytes": out_size,
-        "stderrBytes": err_size,
-        "leftovers": not clean,
     }
-    for line in bytes(status).splitlines():
+
+
+def kill_pid(pid):
+    for fn in (os.killpg, os.kill):
         try:
-            msg = json.loads(line.decode("utf-8", errors="replace"))
-        except ValueError:
-            msg = {"k": "garbled"}
-        if not isinstance(msg, dict):
-            msg = {"k": "garbled"}
-        if msg.get("k") == "trace":
-            res["trace"] = msg.get("trace")
-        elif "status" not in res:
-            res["status"] = msg
-    collected = []
-    names = []
-    for name in req.get("collect") or []:
-        data, size = read_capped(os.path.join(work_dir, name), 256 << 20)
-        if size:
-            names.append(name)
-            collected.append(data)
-    res["collected"] = names
-    return res, [stdout[:out_cap], head_tail(stderr, err_cap)] + collected
+            fn(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def stdin_fd(req, test):
+    if test.get("stdin") is None:
+        return os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    return req.memfd_of(test["stdin"])
+
+
+def place_files(req, test, work_dir):
+    for name, idx in (test.get("files") or {}).items():
+        if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or "\0" in name:
+            raise ValueError("bad file name %r" % (name,))
+        path = os.path.join(work_dir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            off, n = req.span(idx)
+            copy_range(fd, req.fd, off, n)
+        finally:
+            os.close(fd)
+        if SERVER["uid"] is not None:
+            os.chown(path, SERVER["uid"], SERVER["uid"])
+
+
+def collect_parts(req, work_dir, opened):
+    """Files asked back from the working directory (a compiled binary): regular files only,
+    opened without following links or blocking on FIFOs, capped."""
+    import stat as stat_mod
+
+    names, parts = [], []
+    for name in req.header.get("collect") or []:
+        if not isinstance(name, str) or "/" in name or name.startswith("."):
+            continue
+        try:
+            fd = os.open(os.path.join(work_dir, name), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        except OSError:
+            continue
+        opened.append(fd)
+        st = os.fstat(fd)
+        if not stat_mod.S_ISREG(st.st_mode) or st.st_size == 0:
+            continue
+        names.append({"name": name, "size": st.st_size})
+        if st.st_size <= COLLECT_CAP:
+            parts.append(("collect:" + name, (fd, 0, st.st_size)))
+    return names, parts
+
+
+def measured(w, wstatus, ru, killed, t0, setup_buf, cpu0=0.0):
+    """What this process measured about a finished child (never what the child said)."""
+    res = {
+        "op": "result",
+        "wallMs": round((time.monotonic() - t0) * 1000.0, 3),
+        "killed": killed,
+        "setup": setup_buf.decode("utf-8", "replace")[:2000],
+    }
+    res.update(exit_fields(wstatus))
+    cpu = ru.ru_utime + ru.ru_stime
+    if w.subprocesses:
+        cpu = max(cpu, w.group_cpu)
+    res["cpuMs"] = round(max(0.0, cpu - cpu0) * 1000.0, 3)
+    res["memoryKb"] = max(ru.ru_maxrss, w.peak_kb)
+    return res
+
+
+class Reply:
+    """A result and the descriptors it reads from, closed once it has been sent."""
+
+    def __init__(self):
+        self.parts = []
+        self.closers = []
+
+    def close(self):
+        for c in self.closers:
+            try:
+                c()
+            except OSError:
+                pass
+        self.closers = []
+
+
+def fork_child(target, *args):
+    pid = os.fork()
+    if pid == 0:
+        try:
+            target(*args)
+        finally:
+            os._exit(122)
+    return pid
+
+
+def run_single(req, test, source_fd, binary_fd, reply):
+    """One test in one fresh child: a native program or a whole Python program."""
+    lim = req.header["limits"]
+    prog = req.header["program"]
+    subprocesses = bool(req.header.get("subprocesses"))
+    work_dir = make_work_dir()
+    out = Outputs()
+    reply.closers.append(out.close)
+    setup_r, setup_w = setup_pipe()
+    fin = None
+    try:
+        place_files(req, test, work_dir)
+        fin = stdin_fd(req, test)
+        fds = {0: fin, 1: out.stdout, 2: out.stderr, SETUP_FD: setup_w}
+        if prog["kind"] == "python":
+            fds[STATUS_FD] = out.status
+            fds[SOURCE_FD] = source_fd
+        elif prog["kind"] == "binary":
+            fds[BINARY_FD] = binary_fd
+        t0 = time.monotonic()
+        if prog["kind"] == "python":
+            pid = fork_child(python_stdio_child, test, work_dir, lim, fds, req.header.get("trace"), subprocesses)
+        else:
+            pid = fork_child(exec_child, prog, test, work_dir, lim, fds, subprocesses)
+        os.close(setup_w)
+        setup_w = None
+        setup_buf = bytearray()
+        w = Watch(pid, lim, subprocesses)
+        ev = w.wait(t0, 0.0, setup=setup_r, setup_buf=setup_buf)
+        killed = None if ev == "exit" else ev
+        if killed:
+            kill_pid(pid)
+        wstatus, ru = reap(pid)
+        w.close()
+        drain(setup_r, setup_buf)
+        clean = kill_everything_else([pid])
+        res = measured(w, wstatus, ru, killed, t0, setup_buf)
+        res["leftovers"] = not clean
+        parts, sizes = out.parts(lim)
+        res.update(sizes)
+        opened = []
+        reply.closers.append(lambda: [os.close(fd) for fd in opened])
+        names, coll = collect_parts(req, work_dir, opened)
+        res["collected"] = names
+        reply.parts = parts + coll
+        return res
+    finally:
+        if fin is not None:
+            os.close(fin)
+        if setup_w is not None:
+            os.close(setup_w)
+        os.close(setup_r)
+        remove_tree(work_dir)
+
+
+def run_function_batch(req, tests, source_fd, req_id):
+    """Function tests of one submission in as few children as possible: each child loads the
+    program once and answers calls one at a time (every argument a fresh copy); a test that
+    hangs, crashes or exits ends that child, and the rest continue in a new one. Returns False
+    when the request was cancelled."""
+    lim = req.header["limits"]
+    entry = str(req.header.get("entry") or "")
+    subprocesses = bool(req.header.get("subprocesses"))
+    i = 0
+    while i < len(tests):
+        work_dir = make_work_dir()
+        out = Outputs()
+        args_fd = new_memfd("args")
+        call_r, call_w = os.pipe()
+        os.set_blocking(call_w, False)
+        note_r, note_w = os.pipe()
+        os.set_blocking(note_r, False)
+        setup_r, setup_w = setup_pipe()
+        devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+        fds = {
+            0: devnull, 1: out.stdout, 2: out.stderr, STATUS_FD: out.status, SETUP_FD: setup_w,
+            CALL_FD: call_r, ARGS_FD: args_fd, REPLY_FD: note_w, SOURCE_FD: source_fd,
+        }
+        t0 = time.monotonic()
+        pid = fork_child(python_call_child, entry, work_dir, lim, fds, req.header.get("trace"), "batch", subprocesses)
+        for fd in (call_r, note_w, setup_w, devnull):
+            os.close(fd)
+        w = Watch(pid, lim, subprocesses)
+        setup_buf = bytearray()
+        cpu0 = 0.0
+        alive = True
+        try:
+            while i < len(tests) and alive:
+                test = tests[i]
+                # The call's arguments enter the child's reach only now.
+                os.ftruncate(args_fd, 0)
+                os.lseek(args_fd, 0, os.SEEK_SET)
+                off, n = req.span(test.get("args"))
+                copy_range(args_fd, req.fd, off, n)
+                protocol = None
+                try:
+                    write_all(call_w, struct.pack(">QQ", 0, n))
+                    ev = w.wait(t0, cpu0, notify=note_r, setup=setup_r, setup_buf=setup_buf)
+                except BlockingIOError:
+                    # A well-behaved child reads each call before it answers; one that answers
+                    # without reading has filled the pipe: it is stopped, its test failed.
+                    ev = "protocol"
+                    protocol = "the program answered calls it had not read"
+                if ev == "notify":
+                    drain(note_r, bytearray())
+                    cpu1 = cpu_clock(pid)
+                    res = {
+                        "op": "result",
+                        "cpuMs": round(max(0.0, cpu1 - cpu0) * 1000.0, 3),
+                        "wallMs": round((time.monotonic() - t0) * 1000.0, 3),
+                        "memoryKb": peak_rss_kb(pid),
+                        "killed": None,
+                        "exitCode": None,
+                        "signal": None,
+                        "running": True,
+                        "setup": setup_buf.decode("utf-8", "replace")[:2000],
+                    }
+                    cpu0 = cpu1
+                else:
+                    killed = None if ev == "exit" else ev
+                    if killed:
+                        kill_pid(pid)
+                    wstatus, ru = reap(pid)
+                    alive = False
+                    drain(setup_r, setup_buf)
+                    res = measured(w, wstatus, ru, killed, t0, setup_buf, cpu0)
+                    if protocol:
+                        res["protocol"] = protocol
+                    kill_everything_else([pid])
+                parts, sizes = out.parts(lim)
+                res.update(sizes)
+                res["collected"] = []
+                res["id"] = req_id
+                res["index"] = i
+                send(res, parts)
+                out.reset()
+                i += 1
+                t0 = time.monotonic()
+                if cancelled(req_id):
+                    return False
+        finally:
+            if alive:
+                kill_pid(pid)
+                try:
+                    reap(pid)
+                except ChildProcessError:
+                    pass
+                kill_everything_else([pid])
+            w.close()
+            for fd in (call_w, note_r, setup_r, args_fd):
+                os.close(fd)
+            out.close()
+            remove_tree(work_dir)
+            clean_scratch()
+    return True
+
+
+def checker_limits(lim):
+    """The checker runs the dataset's own code: generous limits, but limits."""
+    out = dict(lim)
+    out["cpuMs"] = max(10_000, 10 * lim["cpuMs"])
+    out["wallMs"] = lim["wallMs"] + 2000
+    out["memoryKb"] = max(2 << 20, lim.get("memoryKb") or 0)
+    out["addressSpaceKb"] = out["memoryKb"] + (2 << 20)
+    out["fileSizeKb"] = 1 << 12
+    out["processes"] = 0
+    return out
+
+
+def run_checked(req, test, source_fd, reply):
+    """One assert script: a checker process runs it with real builtins, the candidate's process
+    only answers the calls of its entry point."""
+    lim = req.header["limits"]
+    entry = str(req.header.get("entry") or "candidate")
+    work_dir = make_work_dir()
+    check_dir = make_work_dir("checker")
+    cand = Outputs()
+    chk = Outputs()
+    reply.closers += [cand.close, chk.close]
+    # The checker's input goes from the request memfd to its own memfd by descriptor: the
+    # hidden script never enters this process's heap, from which later children are forked.
+    check_fd = new_memfd("check")
+    spans = [req.span(req.header.get("context")), req.span(req.header.get("setup")), req.span(test.get("script"))]
+    e = entry.encode()
+    write_all(check_fd, struct.pack(">IIII", len(e), *[(s[1] if s else 0) for s in spans]) + e)
+    for s in spans:
+        if s:
+            copy_range(check_fd, req.fd, s[0], s[1])
+    os.lseek(check_fd, 0, os.SEEK_SET)
+    call_r, call_w = os.pipe()
+    rep_r, rep_w = os.pipe()
+    c_setup_r, c_setup_w = setup_pipe()
+    k_setup_r, k_setup_w = setup_pipe()
+    devnull = os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+    k_lim = checker_limits(lim)
+    t0 = time.monotonic()
+    try:
+        # The checker is forked first: the candidate's filter refuses signals to lower pids.
+        k_fds = {0: devnull, 1: chk.stdout, 2: chk.stderr, STATUS_FD: chk.status, SETUP_FD: k_setup_w,
+                 CALL_FD: call_w, REPLY_FD: rep_r, CHECK_FD: check_fd}
+        kpid = fork_child(checker_child, check_dir, k_lim, k_fds)
+        c_fds = {0: devnull, 1: cand.stdout, 2: cand.stderr, STATUS_FD: cand.status, SETUP_FD: c_setup_w,
+                 CALL_FD: call_r, REPLY_FD: rep_w, SOURCE_FD: source_fd}
+        cpid = fork_child(python_call_child, entry, work_dir, lim, c_fds, None, "rpc", False)
+    finally:
+        for fd in (call_r, call_w, rep_r, rep_w, c_setup_w, k_setup_w, devnull, check_fd):
+            os.close(fd)
+    wc = Watch(cpid, lim, False)
+    wk = Watch(kpid, k_lim, False)
+    c_setup = bytearray()
+    k_setup = bytearray()
+    stopped = False
+    try:
+        ev = wc.wait(t0, 0.0, other=wk.pidfd, setup=c_setup_r, setup_buf=c_setup)
+        killed = ev if ev in ("cpu", "wall", "memory") else None
+        if ev == "other":
+            # The checker is done: the candidate has nothing left to answer.
+            stopped = True
+        if ev != "exit":
+            kill_pid(cpid)
+        cw, cru = reap(cpid)
+        wc.close()
+        checker_killed = None
+        if killed is None:
+            kev = wk.wait(t0, 0.0, setup=k_setup_r, setup_buf=k_setup)
+            if kev != "exit":
+                checker_killed = kev
+                kill_pid(kpid)
+        else:
+            kill_pid(kpid)
+        kw, _ = reap(kpid)
+        wk.close()
+        drain(c_setup_r, c_setup)
+        drain(k_setup_r, k_setup)
+        clean = kill_everything_else([cpid, kpid])
+        res = measured(wc, cw, cru, killed, t0, c_setup)
+        res["leftovers"] = not clean
+        res["stoppedByJudge"] = stopped
+        res["checker"] = dict(exit_fields(kw), killed=checker_killed, setup=k_setup.decode("utf-8", "replace")[:2000])
+        parts, sizes = cand.parts(lim)
+        res.update(sizes)
+        res["collected"] = []
+        parts.append(("checkerStatus", (chk.status, 0, min(fd_size(chk.status), 1 << 20))))
+        parts += [("checkerStderr", p) for p in head_tail_parts(chk.stderr, 16 << 10)[0]]
+        reply.parts = parts
+        return res
+    finally:
+        for fd in (c_setup_r, k_setup_r):
+            os.close(fd)
+        remove_tree(work_dir)
+        remove_tree(check_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -935,40 +1874,74 @@ def cancelled(req_id):
     r, _, _ = select.select([PROTO_IN], [], [], 0)
     if not r:
         return False
-    header, _ = read_frame()
+    header = read_frame()
     if header is None:
         sys.exit(0)
     return header.get("op") == "cancel" and header.get("id") == req_id
 
 
-def drop_privileges(uid):
-    os.setgroups([])
-    os.setgid(uid)
-    os.setuid(uid)
-
-
-def prefix_world_readable(path):
-    path = os.path.realpath(path)
-    while True:
-        try:
-            if not os.stat(path).st_mode & 0o005:
-                return False
-        except OSError:
-            return False
-        parent = os.path.dirname(path)
-        if parent == path:
-            return True
-        path = parent
+def handle(header):
+    req = Request(header)
+    req_id = header.get("id")
+    source_fd = None
+    binary_fd = None
+    try:
+        prog = header.get("program") or {}
+        kind = prog.get("kind")
+        if kind == "python":
+            source_fd = req.memfd_of(prog["source"])
+        elif kind == "binary":
+            binary_fd = req.memfd_of(prog["binary"])
+        elif kind != "exec":
+            raise ValueError("unknown program kind %r" % (kind,))
+        mode = header.get("mode", "stdio")
+        tests = header.get("tests") or []
+        if mode == "function":
+            if kind != "python":
+                raise ValueError("function tests need a Python program")
+            complete = run_function_batch(req, tests, source_fd, req_id)
+            send({"op": "done", "id": req_id, "reason": "complete" if complete else "cancelled"})
+            return
+        for i, test in enumerate(tests):
+            reply = Reply()
+            try:
+                if mode == "assert":
+                    if kind != "python":
+                        raise ValueError("assert tests need a Python program")
+                    res = run_checked(req, test, source_fd, reply)
+                else:
+                    res = run_single(req, test, source_fd, binary_fd, reply)
+            except Exception as e:  # noqa: BLE001 - any failure here is the sandbox's, reported as such
+                reply.close()
+                reply = Reply()
+                res = {"op": "result", "sandboxError": "supervisor: %r" % (e,)}
+            clean_scratch()
+            res["id"] = req_id
+            res["index"] = i
+            try:
+                send(res, reply.parts)
+            finally:
+                reply.close()
+            if cancelled(req_id):
+                send({"op": "done", "id": req_id, "reason": "cancelled"})
+                return
+        send({"op": "done", "id": req_id, "reason": "complete"})
+    finally:
+        for fd in (source_fd, binary_fd):
+            if fd is not None:
+                os.close(fd)
+        req.close()
 
 
 def main():
     global SCRATCH
     args = sys.argv[1:]
-    uid = None
     while args:
         a = args.pop(0)
         if a == "--uid":
-            uid = int(args.pop(0))
+            SERVER["uid"] = int(args.pop(0))
+        elif a == "--checker-uid":
+            SERVER["checker_uid"] = int(args.pop(0))
         elif a == "--scratch":
             SCRATCH = args.pop(0)
         elif a == "--pidns":
@@ -983,20 +1956,24 @@ def main():
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans of tests come back to us
         libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG(SIGKILL): die with our parent
+        libc.prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<us>/mem, fd or maps for children
     except (ImportError, OSError):
         pass
-    if uid is not None and os.getuid() == 0:
-        if SERVER["pidns"] or prefix_world_readable(sys.prefix):
-            if SCRATCH != "/tmp":
-                os.chown(SCRATCH, uid, uid)
-            drop_privileges(uid)
+    if SERVER["uid"] is not None:
+        if os.getuid() != 0:
+            SERVER["uid"] = None
+            SERVER["checker_uid"] = None
+        else:
+            # The supervisor stays root (with a few capabilities) and every program runs under
+            # a uid of its own: the kernel then refuses signals, priority and affinity changes,
+            # ptrace and /proc access aimed at us, whatever syscall is used.
             SERVER["dedicated_uid"] = True
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no /proc/<us>/mem for children
-    except (ImportError, OSError):
-        pass
+            if SERVER["checker_uid"] is None:
+                SERVER["checker_uid"] = SERVER["uid"]
+    # Scratch space: only this process creates entries in it; a program's own directory inside
+    # is its cwd, reachable without being able to list the scratch space.
+    os.chmod(SCRATCH, 0o711 if SERVER["dedicated_uid"] else 0o700)
+    SERVER["private"] = SCRATCH
     install_site_builtins()
     ok, why = probe_seccomp()
     if ok:
@@ -1004,9 +1981,10 @@ def main():
         # namespaces every socket() is refused.
         prepare_seccomp(SERVER["pidns"])
     SERVER["seccomp"] = ok
+    clean_scratch()
     # Objects that exist now are never collected: a collection in a child would otherwise
     # touch (and copy-on-write) every page of the warm interpreter.
-    if not SERVER.get("fresh"):
+    if not SERVER["fresh"]:
         # One test per process in fresh mode: warming up would only add start-up time.
         import gc
 
@@ -1016,14 +1994,17 @@ def main():
         "op": "ready",
         "pid": os.getpid(),
         "uid": os.getuid(),
+        "programUid": SERVER["uid"],
+        "checkerUid": SERVER["checker_uid"],
         "seccomp": ok,
         "seccompWhy": why,
         "pidns": SERVER["pidns"],
         "dedicatedUid": SERVER["dedicated_uid"],
         "python": sys.version.split()[0],
+        "memfd": hasattr(os, "memfd_create"),
     })
     while True:
-        header, blobs = read_frame()
+        header = read_frame()
         if header is None:
             return
         op = header.get("op")
@@ -1032,20 +2013,7 @@ def main():
         if op != "run":
             send({"op": "error", "id": header.get("id"), "msg": "unknown op %r" % op})
             continue
-        req_id = header.get("id")
-        done_reason = "complete"
-        for i, test in enumerate(header["tests"]):
-            try:
-                res, out_blobs = run_one(header, test, blobs)
-            except OSError as e:
-                res, out_blobs = {"op": "result", "sandboxError": "supervisor: %r" % e}, []
-            res["id"] = req_id
-            res["index"] = i
-            send(res, out_blobs)
-            if cancelled(req_id):
-                done_reason = "cancelled"
-                break
-        send({"op": "done", "id": req_id, "reason": done_reason})
+        handle(header)
 
 
 if __name__ == "__main__":

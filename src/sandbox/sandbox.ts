@@ -1,23 +1,34 @@
 import { createHash } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RawResult, classify, defaultWallMs } from "./classify.js";
 import type { Frame } from "./frame.js";
 import {
   type IsolationInfo,
   type IsolationRequest,
-  SANDBOX_BIN_DIR,
   SANDBOX_PYTHON_ENV,
   SANDBOX_RUNNER_DIR,
   bwrapArgs,
   detectIsolation,
   findExecutable,
+  sandboxEtc,
+  worldReadable,
 } from "./isolation.js";
 import { type PythonInfo, resolvePython } from "./python.js";
 import type { Job, PreparedProgram, RunRecord, SandboxLimits, TestRun } from "./types.js";
-import { type ReadyInfo, type SpawnSpec, Worker } from "./worker.js";
+import { UidLease } from "./uids.js";
+import { type ReadyInfo, type SpawnSpec, Worker, WorkerStalled } from "./worker.js";
 
 export type SandboxMode = "forkserver" | "fresh";
 
@@ -32,27 +43,39 @@ export interface SandboxOptions {
   python?: string;
   /** Size of each sandbox's /tmp, MiB. */
   tmpfsMb?: number;
-  /** First uid used for sandboxed code when running as root (one uid per worker slot). */
+  /**
+   * Lowest uid leased for sandboxed code when running as root (two per worker: one for
+   * programs, one for assert checkers; each held exclusively while this sandbox is open).
+   */
   uidBase?: number;
   /** g++ binary for C++; default g++ on PATH. */
   cxx?: string;
+  /** Let programs start subprocesses (default false; see Job.subprocesses). */
+  subprocesses?: boolean;
 }
 
 const RUNNER_PATH = fileURLToPath(new URL("./runner.py", import.meta.url));
 
+/** Largest executable a compile may produce; a bigger one is a compile error of its own. */
+export const EXECUTABLE_CAP_MB = 64;
+
 export const COMPILE_LIMITS: SandboxLimits = {
-  timeMs: 60_000,
-  wallMs: 120_000,
+  timeMs: 30_000,
+  wallMs: 90_000,
   memoryMb: 4096,
   addressSpaceHeadroomMb: 4096,
   stackMb: 64,
   processes: 64,
-  outputKb: 512 * 1024,
+  // Every file the compiler writes (objects, the executable) is capped by this size.
+  outputKb: EXECUTABLE_CAP_MB * 1024,
   stderrKeepKb: 32,
   openFiles: 256,
 };
 
 export const CXX_FLAGS = ["-std=c++17", "-O2", "-pipe"];
+
+/** Failed compiles remembered per sandbox (by source hash), so a failing source costs once. */
+const COMPILE_FAILURES_KEPT = 4096;
 
 export interface SandboxStats {
   requests: number;
@@ -60,31 +83,79 @@ export interface SandboxStats {
   workerStarts: number;
   workerDeaths: number;
   retries: number;
+  /** Requests the watchdog ended because the supervisor stopped answering. */
+  stalls: number;
+  compiles: number;
+  compileCacheHits: number;
 }
 
 export type PrepareResult = { ok: true; program: PreparedProgram } | { ok: false; record: RunRecord };
 
+/** Why a run stopped before all its tests: the sandbox failed (retry), or the caller stopped. */
+type Interrupt =
+  | { kind: "done" }
+  | { kind: "stop" }
+  | { kind: "infra"; reason: string }
+  | { kind: "program"; reason: string; stalled: boolean };
+
+function emptyRecord(verdict: RunRecord["verdict"], detail: string, retried: boolean): TestRun {
+  return {
+    record: {
+      verdict,
+      cpuMs: 0,
+      wallMs: 0,
+      memoryKb: 0,
+      exitCode: null,
+      signal: null,
+      stdout: "",
+      stderr: "",
+      stdoutBytes: 0,
+      stderrBytes: 0,
+      detail,
+      retried,
+    },
+    stdout: Buffer.alloc(0),
+    collected: {},
+  };
+}
+
 /**
  * Runs untrusted programs: a pool of sandboxed supervisors (warm Python fork servers by
- * default), each running one whole test set per request, a child per test.
+ * default), each running one whole test set per request, a child per test (per submission
+ * for function tests).
  */
 export class Sandbox {
   readonly isolation: IsolationInfo;
   readonly python: PythonInfo;
   readonly mode: SandboxMode;
   readonly size: number;
-  readonly stats: SandboxStats = { requests: 0, tests: 0, workerStarts: 0, workerDeaths: 0, retries: 0 };
+  readonly stats: SandboxStats = {
+    requests: 0,
+    tests: 0,
+    workerStarts: 0,
+    workerDeaths: 0,
+    retries: 0,
+    stalls: 0,
+    compiles: 0,
+    compileCacheHits: 0,
+  };
   /** Facts reported by the most recently started supervisor (seccomp, uid, PID namespace). */
   lastReady?: ReadyInfo;
-  private readonly artifactsDir: string;
-  private readonly scratchDirs = new Set<string>();
+  /** Private to this process (0700): generated /etc files, compiled binaries, scratch. */
+  private readonly runtimeDir: string;
+  private readonly binDir: string;
   private readonly slots: (Worker | undefined)[];
   private readonly freeSlots: number[];
   private readonly waiting: ((slot: number) => void)[] = [];
   private readonly compiling = new Map<string, Promise<PrepareResult>>();
+  private readonly compileFailures = new Map<string, RunRecord>();
   private readonly tmpfsBytes: number;
   private readonly uidBase: number;
   private readonly cxx?: string;
+  private readonly subprocesses: boolean;
+  private readonly isRoot = process.getuid?.() === 0;
+  private lease?: Promise<UidLease>;
+  private leased?: UidLease;
   private nextId = 1;
   private closed = false;
 
@@ -98,15 +169,26 @@ export class Sandbox {
     }
     this.isolation = detectIsolation(request);
     this.python = resolvePython(options.python);
+    if (this.isolation.kind !== "bwrap" && this.isRoot && !worldReadable(this.python.prefix)) {
+      // Without namespaces the interpreter is used from where it is installed, and as root
+      // programs must run under a uid of their own: a uid that could not import the standard
+      // library would fail correct programs. Refuse rather than run them as root.
+      throw new Error(
+        `codeloop runs as root without bubblewrap, so sandboxed programs run under a dedicated uid, which cannot read the Python installation at ${this.python.prefix}. Install bubblewrap (apt-get install bubblewrap), or set CODELOOP_PYTHON to an interpreter installed where every user can read it (for example /usr/bin/python3).`,
+      );
+    }
     this.mode = options.mode ?? "forkserver";
     this.size = Math.max(1, options.workers ?? cpus().length);
     this.tmpfsBytes = (options.tmpfsMb ?? 1024) * 1024 * 1024;
     this.uidBase = options.uidBase ?? 64000;
     this.cxx = options.cxx;
+    this.subprocesses = options.subprocesses ?? false;
     this.slots = new Array(this.size).fill(undefined);
     this.freeSlots = Array.from({ length: this.size }, (_, i) => i);
-    this.artifactsDir = mkdtempSync(join(tmpdir(), "codeloop-bin-"));
-    chmodSync(this.artifactsDir, 0o755);
+    this.runtimeDir = mkdtempSync(join(tmpdir(), "codeloop-sandbox-"));
+    chmodSync(this.runtimeDir, 0o700);
+    this.binDir = join(this.runtimeDir, "bin");
+    mkdirSync(this.binDir, { mode: 0o700 });
   }
 
   /** Creates a sandbox and starts (and checks) its first supervisor. */
@@ -121,33 +203,59 @@ export class Sandbox {
     return sb;
   }
 
+  /** The uids this sandbox's programs and checkers run under (root only), leased once. */
+  private uids(): Promise<UidLease | undefined> {
+    if (!this.isRoot) return Promise.resolve(undefined);
+    this.lease ??= UidLease.acquire(this.size * 2, this.uidBase).then((l) => {
+      this.leased = l;
+      const etc = sandboxEtc(l.uids);
+      writeFileSync(join(this.runtimeDir, "passwd"), etc.passwd, { mode: 0o644 });
+      writeFileSync(join(this.runtimeDir, "group"), etc.group, { mode: 0o644 });
+      return l;
+    });
+    return this.lease;
+  }
+
+  private async ensureEtc(): Promise<UidLease | undefined> {
+    const lease = await this.uids();
+    if (!lease && !existsSync(join(this.runtimeDir, "passwd"))) {
+      const etc = sandboxEtc([]);
+      writeFileSync(join(this.runtimeDir, "passwd"), etc.passwd, { mode: 0o644 });
+      writeFileSync(join(this.runtimeDir, "group"), etc.group, { mode: 0o644 });
+    }
+    return lease;
+  }
+
   /** Starts every fork server now (instead of at first use), so start-up is not timed later. */
   async warmUp(): Promise<void> {
+    const lease = await this.ensureEtc();
     if (this.mode !== "forkserver") {
-      const w = this.spawnWorker(0);
+      const w = this.spawnWorker(0, lease);
       this.lastReady = await w.ready;
       await w.close();
       return;
     }
     await Promise.all(
       this.slots.map(async (_, i) => {
-        this.slots[i] ??= this.spawnWorker(i);
+        this.slots[i] ??= this.spawnWorker(i, lease);
         this.lastReady = await this.slots[i]!.ready;
       }),
     );
   }
 
-  private spawnSpec(slot: number): SpawnSpec {
-    const isRoot = process.getuid?.() === 0;
-    const runnerArgs = isRoot ? ["--uid", String(this.uidBase + slot)] : [];
+  private spawnSpec(slot: number, lease: UidLease | undefined): SpawnSpec {
+    const runnerArgs = lease
+      ? ["--uid", String(lease.uids[slot * 2]), "--checker-uid", String(lease.uids[slot * 2 + 1])]
+      : [];
     if (this.mode === "fresh") runnerArgs.push("--fresh");
     if (this.isolation.kind === "bwrap") {
       const args = bwrapArgs({
         bwrapPath: this.isolation.bwrapPath!,
-        isRoot,
+        isRoot: this.isRoot,
         pythonPrefix: this.python.prefix,
-        runnerDir: dirname(RUNNER_PATH),
-        artifactsDir: this.artifactsDir,
+        pythonExecutable: this.python.executable,
+        runnerPath: RUNNER_PATH,
+        etcDir: this.runtimeDir,
         tmpfsBytes: this.tmpfsBytes,
       });
       return {
@@ -163,8 +271,7 @@ export class Sandbox {
         env: {},
       };
     }
-    const scratch = mkdtempSync(join(tmpdir(), "codeloop-run-"));
-    this.scratchDirs.add(scratch);
+    const scratch = mkdtempSync(join(this.runtimeDir, "scratch-"));
     return {
       command: this.python.executable,
       args: [...this.pythonFlags(), RUNNER_PATH, "--scratch", scratch, ...runnerArgs],
@@ -191,9 +298,9 @@ export class Sandbox {
     return ["-s", "-S", ...(hasP ? ["-P"] : [])];
   }
 
-  private spawnWorker(slot: number): Worker {
+  private spawnWorker(slot: number, lease: UidLease | undefined): Worker {
     this.stats.workerStarts++;
-    const w = new Worker(this.spawnSpec(slot));
+    const w = new Worker(this.spawnSpec(slot, lease));
     w.proc.once("close", () => {
       // Fork servers end only when the pool closes; any other end is a death. Fresh-mode
       // workers are not in slots and end by design after their one test.
@@ -219,23 +326,17 @@ export class Sandbox {
   private async serverFor(slot: number): Promise<Worker> {
     let w = this.slots[slot];
     if (!w || w.dead) {
-      w = this.spawnWorker(slot);
+      w = this.spawnWorker(slot, await this.ensureEtc());
       this.slots[slot] = w;
     }
     this.lastReady = await w.ready;
     return w;
   }
 
-  /** Where a binary in the artifacts directory appears to sandboxed code. */
-  private sandboxPath(hostPath: string): string {
-    return this.isolation.kind === "bwrap"
-      ? `${SANDBOX_BIN_DIR}/${hostPath.slice(this.artifactsDir.length + 1)}`
-      : hostPath;
-  }
-
   /**
    * Turns source code into a runnable program: Python as is, C++ compiled once with g++
-   * inside the sandbox (cached by source hash). A compile failure comes back as a record.
+   * inside the sandbox (cached by source hash, failures included). A compile failure comes
+   * back as a record.
    */
   async prepare(
     language: string,
@@ -250,13 +351,19 @@ export class Sandbox {
     const h = createHash("sha256").update(CXX_FLAGS.join(" ")).update("\0").update(source);
     for (const name of Object.keys(extraFiles).sort()) h.update(`\0${name}\0`).update(extraFiles[name]!);
     const hash = h.digest("hex");
-    const hostPath = join(this.artifactsDir, hash.slice(0, 32));
+    const hostPath = join(this.binDir, hash.slice(0, 32));
     if (existsSync(hostPath)) {
-      return { ok: true, program: { kind: "exec", path: this.sandboxPath(hostPath), language: "cpp" } };
+      this.stats.compileCacheHits++;
+      return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" } };
+    }
+    const failed = this.compileFailures.get(hash);
+    if (failed) {
+      this.stats.compileCacheHits++;
+      return { ok: false, record: failed };
     }
     let pending = this.compiling.get(hash);
     if (!pending) {
-      pending = this.compileCpp(source, extraFiles, hostPath);
+      pending = this.compileCpp(source, extraFiles, hostPath, hash);
       this.compiling.set(hash, pending);
       pending.finally(() => this.compiling.delete(hash)).catch(() => {});
     }
@@ -267,9 +374,11 @@ export class Sandbox {
     source: string,
     extraFiles: Record<string, string>,
     hostPath: string,
+    hash: string,
   ): Promise<PrepareResult> {
     const cxx = this.cxx ?? findExecutable("g++");
     if (!cxx) throw new Error("g++ not found on PATH: install g++ to judge C++ programs");
+    this.stats.compiles++;
     const [run] = await this.run({
       // LC_ALL=C: plain ASCII quotes in diagnostics, which are shown to models.
       program: { kind: "exec", path: cxx, language: "g++", env: { LC_ALL: "C" } },
@@ -278,56 +387,67 @@ export class Sandbox {
       ],
       limits: COMPILE_LIMITS,
       collect: ["prog"],
+      subprocesses: true,
     });
     const record = run!.record;
     const binary = run!.collected.prog;
     if (record.verdict !== "ok" || !binary) {
       if (record.verdict === "sandbox_error") throw new Error(`compiler could not run: ${record.detail}`);
-      return {
-        ok: false,
-        record: { ...record, verdict: "compile_error", detail: record.detail ?? "g++ reported errors" },
+      const tooBig =
+        record.verdict === "output_limit" || record.signal === "SIGXFSZ" || /File too large/.test(record.stderr);
+      const failed: RunRecord = {
+        ...record,
+        verdict: "compile_error",
+        detail: tooBig
+          ? `the executable would exceed ${EXECUTABLE_CAP_MB} MiB`
+          : record.verdict === "time_limit"
+            ? `compilation took longer than ${COMPILE_LIMITS.timeMs / 1000} s of CPU time`
+            : record.signal
+              ? `the compiler was killed by ${record.signal}`
+              : "g++ reported errors",
       };
+      if (this.compileFailures.size >= COMPILE_FAILURES_KEPT) {
+        this.compileFailures.delete(this.compileFailures.keys().next().value!);
+      }
+      this.compileFailures.set(hash, failed);
+      return { ok: false, record: failed };
     }
     const tmp = `${hostPath}.tmp-${process.pid}`;
-    writeFileSync(tmp, binary, { mode: 0o755 });
+    writeFileSync(tmp, binary, { mode: 0o600 });
     renameSync(tmp, hostPath);
-    return { ok: true, program: { kind: "exec", path: this.sandboxPath(hostPath), language: "cpp" } };
+    return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" } };
   }
 
   /**
    * Runs a job's tests in order and returns one TestRun per test that ran (fewer when
-   * onResult stopped early). A sandbox failure is retried once on a fresh supervisor; a
-   * second failure is recorded as sandbox_error for that test, never as the program's fault.
+   * onResult stopped early). A sandbox failure is retried once on a fresh supervisor. A test
+   * during which the supervisor died (or stopped answering) twice is the program's doing and
+   * gets a runtime error (time limit when it stalled); a supervisor that cannot start at all
+   * gives sandbox_error, an infrastructure failure, never the program's fault.
    */
   async run(job: Job): Promise<TestRun[]> {
     const out: TestRun[] = [];
     let retried = false;
     while (out.length < job.tests.length) {
-      const failure = await this.runFrom(job, out);
-      if (failure === undefined) break;
+      const at = out.length;
+      const why = await this.runFrom(job, out);
+      if (why.kind === "stop" || why.kind === "done") break;
+      if (out.length > at) retried = false;
       if (!retried) {
         retried = true;
         this.stats.retries++;
         continue;
       }
-      const run: TestRun = {
-        record: {
-          verdict: "sandbox_error",
-          cpuMs: 0,
-          wallMs: 0,
-          memoryKb: 0,
-          exitCode: null,
-          signal: null,
-          stdout: "",
-          stderr: "",
-          stdoutBytes: 0,
-          stderrBytes: 0,
-          detail: `infrastructure failure (after one retry): ${failure}`,
-          retried: true,
-        },
-        stdout: Buffer.alloc(0),
-        collected: {},
-      };
+      const run =
+        why.kind === "infra"
+          ? emptyRecord("sandbox_error", `infrastructure failure (after one retry): ${why.reason}`, true)
+          : why.stalled
+            ? emptyRecord("time_limit", `the sandbox stopped answering while this test ran, twice (${why.reason})`, true)
+            : emptyRecord(
+                "runtime_error",
+                `the sandbox supervisor died while this test ran, twice (${why.reason})`,
+                true,
+              );
       out.push(run);
       if (job.onResult && !job.onResult(run, out.length - 1)) break;
       retried = false;
@@ -335,69 +455,70 @@ export class Sandbox {
     return out;
   }
 
-  /**
-   * Runs tests from out.length on, appending to out. Returns undefined when finished or
-   * stopped by onResult, or the reason when the sandbox failed at test out.length.
-   */
-  private async runFrom(job: Job, out: TestRun[]): Promise<string | undefined> {
+  /** Runs tests from out.length on, appending to out, until done, stopped or failed. */
+  private async runFrom(job: Job, out: TestRun[]): Promise<Interrupt> {
     if (this.mode === "fresh") {
       while (out.length < job.tests.length) {
         const slot = await this.acquireSlot();
-        const w = this.spawnWorker(slot);
+        let w: Worker;
         try {
+          w = this.spawnWorker(slot, await this.ensureEtc());
           await w.ready;
-          const r = await this.request(w, job, out.length, out.length + 1, out);
-          if (r !== "continue") return r === "stop" ? undefined : r;
         } catch (err) {
-          return (err as Error).message;
+          this.releaseSlot(slot);
+          return { kind: "infra", reason: (err as Error).message };
+        }
+        try {
+          const r = await this.request(w, job, out.length, out.length + 1, out);
+          if (r.kind !== "done") return r;
         } finally {
           w.kill();
           this.releaseSlot(slot);
         }
       }
-      return undefined;
+      return { kind: "done" };
     }
     const slot = await this.acquireSlot();
     try {
-      const w = await this.serverFor(slot);
-      const r = await this.request(w, job, out.length, job.tests.length, out);
-      return r === "continue" || r === "stop" ? undefined : r;
-    } catch (err) {
-      return (err as Error).message;
+      let w: Worker;
+      try {
+        w = await this.serverFor(slot);
+      } catch (err) {
+        return { kind: "infra", reason: (err as Error).message };
+      }
+      return await this.request(w, job, out.length, job.tests.length, out);
     } finally {
       this.releaseSlot(slot);
     }
   }
 
   /** One request for tests [from, to). */
-  private async request(
-    w: Worker,
-    job: Job,
-    from: number,
-    to: number,
-    out: TestRun[],
-  ): Promise<"continue" | "stop" | string> {
+  private async request(w: Worker, job: Job, from: number, to: number, out: TestRun[]): Promise<Interrupt> {
     const id = this.nextId++;
     const blobs: Buffer[] = [];
     const blob = (data: string | Buffer): number => {
       blobs.push(typeof data === "string" ? Buffer.from(data, "utf8") : data);
       return blobs.length - 1;
     };
+    const p = job.program;
     const program =
-      job.program.kind === "python"
-        ? { kind: "python", source: blob(job.program.source) }
-        : { kind: "exec", path: job.program.path, argv: job.program.argv ?? [], env: job.program.env };
+      p.kind === "python"
+        ? { kind: "python", source: blob(p.source) }
+        : p.kind === "binary"
+          ? { kind: "binary", binary: blob(readFileSync(p.path)), argv: p.argv ?? [] }
+          : { kind: "exec", path: p.path, argv: p.argv ?? [], env: p.env, name: p.path.split("/").pop() };
     const tests = job.tests.slice(from, to).map((t) => ({
       stdin: t.stdin === undefined ? null : blob(t.stdin),
-      args: t.args ? JSON.stringify(t.args) : undefined,
-      script: t.script,
+      args: t.args ? blob(JSON.stringify({ a: t.args, k: t.kwargs ?? [] })) : undefined,
+      script: t.script === undefined ? undefined : blob(t.script),
       argv: t.argv,
       files: t.files ? Object.fromEntries(Object.entries(t.files).map(([k, v]) => [k, blob(v)])) : undefined,
     }));
     const L = job.limits;
+    const wallMs = L.wallMs ?? defaultWallMs(L);
     const limits = {
       cpuMs: L.timeMs,
-      wallMs: L.wallMs ?? defaultWallMs(L),
+      wallMs,
       memoryKb: L.memoryMb * 1024,
       addressSpaceKb: (L.memoryMb + (L.addressSpaceHeadroomMb ?? 1024)) * 1024,
       stackKb: (L.stackMb ?? L.memoryMb) * 1024,
@@ -407,39 +528,57 @@ export class Sandbox {
       openFiles: L.openFiles,
       processes: L.processes,
     };
-    let outcome: "continue" | "stop" | string = "continue";
+    const mode = job.mode ?? "stdio";
+    let outcome: Interrupt | undefined;
     this.stats.requests++;
-    await w.request(
-      {
-        id,
-        program,
-        mode: job.mode ?? "stdio",
-        entry: job.entryPoint,
-        setup: job.setup,
-        tests,
-        limits,
-        collect: job.collect,
-        trace: job.trace,
-      },
-      blobs,
-      (frame: Frame) => {
-        if (frame.header.op !== "result" || outcome !== "continue") return;
-        const raw = frame.header as unknown as RawResult;
-        const run = classify(raw, frame.blobs, L);
-        if (run.record.verdict === "sandbox_error") {
-          outcome = run.record.detail ?? "sandbox error";
-          w.cancel(id);
-          return;
-        }
-        this.stats.tests++;
-        out.push(run);
-        if (job.onResult && !job.onResult(run, out.length - 1)) {
-          outcome = "stop";
-          w.cancel(id);
-        }
-      },
-    );
-    return outcome;
+    // Every test answers within its wall-clock limit (the checker of an assert script within
+    // two seconds more); a supervisor silent for much longer than that is stuck.
+    const silenceMs = wallMs + 2000 + 15_000;
+    try {
+      await w.request(
+        {
+          id,
+          program,
+          mode,
+          entry: job.entryPoint,
+          setup: job.setup === undefined ? undefined : blob(job.setup),
+          context: job.context === undefined ? undefined : blob(job.context),
+          tests,
+          limits,
+          collect: job.collect,
+          trace: job.trace,
+          subprocesses: job.subprocesses ?? this.subprocesses,
+        },
+        blobs,
+        (frame: Frame) => {
+          if (frame.header.op !== "result" || outcome !== undefined) return;
+          const run = classify(frame.header as RawResult, frame.blobs, L, mode);
+          if (run.record.verdict === "sandbox_error") {
+            outcome = { kind: "infra", reason: run.record.detail ?? "sandbox error" };
+            w.cancel(id);
+            return;
+          }
+          this.stats.tests++;
+          out.push(run);
+          if (job.onResult && !job.onResult(run, out.length - 1)) {
+            outcome = { kind: "stop" };
+            w.cancel(id);
+          }
+        },
+        silenceMs,
+      );
+    } catch (err) {
+      if (outcome !== undefined) return outcome;
+      if (err instanceof WorkerStalled) {
+        this.stats.stalls++;
+        return { kind: "program", reason: err.message, stalled: true };
+      }
+      const msg = (err as Error).message;
+      // A request the supervisor refused is codeloop's fault, not the program's.
+      if (/rejected the request/.test(msg)) return { kind: "infra", reason: msg };
+      return { kind: "program", reason: msg, stalled: false };
+    }
+    return outcome ?? { kind: "done" };
   }
 
   /** Runs one program on one input: the `codeloop sandbox run` path. */
@@ -459,7 +598,8 @@ export class Sandbox {
     if (this.closed) return;
     this.closed = true;
     await Promise.all(this.slots.map((w) => w?.close()));
-    rmSync(this.artifactsDir, { recursive: true, force: true });
-    for (const dir of this.scratchDirs) rmSync(dir, { recursive: true, force: true });
+    this.leased?.release();
+    if (this.lease && !this.leased) this.lease.then((l) => l.release()).catch(() => {});
+    rmSync(this.runtimeDir, { recursive: true, force: true });
   }
 }

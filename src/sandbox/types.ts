@@ -59,7 +59,7 @@ export interface RunRecord {
   exception?: string;
   /** Function-call mode: the value the entry point returned. */
   returnValue?: PyValue;
-  /** Assert mode: an assertion of the test script failed. */
+  /** Assert mode: an assertion of the test script failed (the checker said so). */
   assertionFailed?: boolean;
   /** The run needed a second attempt after a sandbox failure. */
   retried?: boolean;
@@ -91,16 +91,30 @@ export interface TraceOptions {
   maxValueChars?: number;
 }
 
-/** A program ready to run: Python source, or a compiled binary. */
+/**
+ * A program ready to run: Python source; a compiled binary (kept in the sandbox's private
+ * cache on the host and sent with each request, so no other program's binary is ever visible
+ * inside); or a tool installed in the sandbox's file system (g++, by its path there).
+ */
 export type PreparedProgram =
   | { kind: "python"; source: string }
+  | { kind: "binary"; path: string; argv?: string[]; language: string }
   | { kind: "exec"; path: string; argv?: string[]; language: string; env?: Record<string, string> };
+
+/**
+ * How a job's tests run. stdio: one process per test, stdin to stdout. function: the program
+ * is loaded once per child and its entry point called per test (arguments in, return value
+ * out). assert: per test, a checker process runs the test script and calls the entry point in
+ * the program's process.
+ */
+export type JobMode = "stdio" | "function" | "assert";
 
 export interface JobTest {
   stdin?: string | Buffer;
   /** Function-call mode: the arguments. */
   args?: PyValue[];
-  /** Assert mode: the script run after the program. */
+  kwargs?: [string, PyValue][];
+  /** Assert mode: the test script, run by the checker. */
   script?: string;
   /** Files placed in the program's working directory. */
   files?: Record<string, string | Buffer>;
@@ -110,9 +124,18 @@ export interface JobTest {
 
 export interface Job {
   program: PreparedProgram;
-  mode?: "stdio" | "function" | "assert";
+  mode?: JobMode;
   entryPoint?: string;
+  /** Assert mode: dataset code the checker runs before each script (imports, test setup). */
   setup?: string;
+  /** Assert mode: dataset code defining helpers the scripts use (HumanEval's prompt). */
+  context?: string;
+  /**
+   * Let the program start processes (compilers need to). Off for programs: judges of
+   * competitive programming allow none, and with none allowed every limit covers all the
+   * test did (see docs/sandbox.md).
+   */
+  subprocesses?: boolean;
   tests: JobTest[];
   limits: SandboxLimits;
   /** Files to bring back from the working directory after each test (e.g. a compiled binary). */

@@ -12,14 +12,21 @@ export interface SpawnSpec {
 export interface ReadyInfo {
   pid: number;
   uid: number;
+  /** The uid programs run under (null when codeloop is not root: one uid for everything). */
+  programUid: number | null;
+  checkerUid: number | null;
   seccomp: boolean;
   seccompWhy: string;
   pidns: boolean;
   dedicatedUid: boolean;
   python: string;
+  memfd: boolean;
 }
 
 export class WorkerDied extends Error {}
+
+/** The supervisor stopped answering: it is stuck (or was stopped), not merely busy. */
+export class WorkerStalled extends WorkerDied {}
 
 /** One sandboxed supervisor process and the request it is serving, if any. */
 export class Worker {
@@ -32,6 +39,7 @@ export class Worker {
   private stderrTail = "";
   private resolveReady!: (info: ReadyInfo) => void;
   private rejectReady!: (err: Error) => void;
+  private watchdog?: NodeJS.Timeout;
 
   constructor(spec: SpawnSpec, readyTimeoutMs = 30_000) {
     this.ready = new Promise((resolve, reject) => {
@@ -91,6 +99,7 @@ export class Worker {
   private die(err: Error): void {
     if (this.dead) return;
     this.dead = true;
+    this.clearWatchdog();
     this.rejectReady(err);
     const cb = this.onDeath;
     this.onFrame = undefined;
@@ -99,19 +108,41 @@ export class Worker {
     this.kill();
   }
 
+  private clearWatchdog(): void {
+    if (this.watchdog) clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
   /**
    * Sends one request and feeds its reply frames to `onFrame` until the "done" frame.
-   * Rejects with WorkerDied if the supervisor dies first.
+   * Rejects with WorkerDied if the supervisor dies first, and with WorkerStalled (after killing
+   * it) if no frame arrives within `silenceMs`: every test ends within its own wall-clock limit,
+   * so a longer silence means the supervisor itself is stuck, and nothing may wait forever.
    */
-  request(header: Record<string, unknown>, blobs: Buffer[], onFrame: (frame: Frame) => void): Promise<void> {
+  request(
+    header: Record<string, unknown>,
+    blobs: Buffer[],
+    onFrame: (frame: Frame) => void,
+    silenceMs = 0,
+  ): Promise<void> {
     if (this.dead) return Promise.reject(new WorkerDied("sandbox supervisor is not running"));
     return new Promise((resolve, reject) => {
+      const arm = () => {
+        if (silenceMs <= 0) return;
+        this.clearWatchdog();
+        this.watchdog = setTimeout(() => {
+          this.die(new WorkerStalled(`the sandbox did not answer for ${silenceMs} ms`));
+        }, silenceMs);
+      };
       this.onFrame = (frame) => {
+        arm();
         if (frame.header.op === "done") {
+          this.clearWatchdog();
           this.onFrame = undefined;
           this.onDeath = undefined;
           resolve();
         } else if (frame.header.op === "error") {
+          this.clearWatchdog();
           this.onFrame = undefined;
           this.onDeath = undefined;
           reject(new WorkerDied(`sandbox rejected the request: ${String(frame.header.msg)}`));
@@ -120,6 +151,7 @@ export class Worker {
         }
       };
       this.onDeath = reject;
+      arm();
       this.proc.stdin!.write(encodeFrame({ op: "run", ...header }, blobs));
     });
   }

@@ -1,0 +1,159 @@
+import type { PyValue } from "../judge/pyvalue.js";
+import type { SandboxTrace, SandboxTraceEvent } from "./types.js";
+
+/**
+ * Parsing what a program could have written. The status channel and everything on it (return
+ * values, exception names, traces) is the program's own output: a program can write any bytes
+ * there. Nothing here throws on bad input; a record that does not have the expected shape is
+ * reported as such and becomes the test's runtime error, never a crash of codeloop.
+ */
+
+/** Returned values nest at most this deep (runner.py refuses deeper ones when it encodes). */
+export const MAX_VALUE_DEPTH = 1000;
+/** Nodes in one returned value (runner.py's encoding budget is 2,000,000). */
+export const MAX_VALUE_NODES = 4_000_000;
+
+const SCALAR_TAGS = new Set(["N", "b", "i", "f", "s", "y"]);
+const FLOAT_WORDS = new Set(["nan", "inf", "-inf"]);
+
+function isFloatPart(x: unknown): boolean {
+  return (typeof x === "number" && Number.isFinite(x)) || (typeof x === "string" && FLOAT_WORDS.has(x));
+}
+
+/**
+ * Checks that `v` is a well-formed PyValue, iteratively (a 100,000-deep value must not blow the
+ * stack), and returns why not. Big integers must be decimal digit strings.
+ */
+export function pyValueProblem(v: unknown): string | undefined {
+  const stack: [unknown, number][] = [[v, 0]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!;
+    if (++nodes > MAX_VALUE_NODES) return "value too large";
+    if (depth > MAX_VALUE_DEPTH) return "value nested too deeply";
+    if (!Array.isArray(x) || x.length === 0 || typeof x[0] !== "string") return "not a tagged value";
+    const tag = x[0] as string;
+    if (SCALAR_TAGS.has(tag)) {
+      if (tag === "N") {
+        if (x.length !== 1) return "malformed None";
+      } else if (x.length !== 2) return `malformed '${tag}' value`;
+      else if (tag === "b" && typeof x[1] !== "boolean") return "malformed bool";
+      else if (tag === "i" && (typeof x[1] !== "string" || !/^-?\d+$/.test(x[1]))) return "malformed int";
+      else if (tag === "f" && !isFloatPart(x[1])) return "malformed float";
+      else if (tag === "s" && typeof x[1] !== "string") return "malformed str";
+      else if (tag === "y" && (typeof x[1] !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(x[1])))
+        return "malformed bytes";
+      continue;
+    }
+    switch (tag) {
+      case "c":
+        if (x.length !== 3 || !isFloatPart(x[1]) || !isFloatPart(x[2])) return "malformed complex";
+        break;
+      case "l":
+      case "t":
+      case "S":
+      case "F":
+        if (x.length !== 2 || !Array.isArray(x[1])) return `malformed '${tag}' value`;
+        for (const item of x[1] as unknown[]) stack.push([item, depth + 1]);
+        break;
+      case "d":
+        if (x.length !== 2 || !Array.isArray(x[1])) return "malformed dict";
+        for (const pair of x[1] as unknown[]) {
+          if (!Array.isArray(pair) || pair.length !== 2) return "malformed dict entry";
+          stack.push([pair[0], depth + 1], [pair[1], depth + 1]);
+        }
+        break;
+      case "T":
+        if (x.length !== 3 || typeof x[1] !== "string") return "malformed typed value";
+        stack.push([x[2], depth + 1]);
+        break;
+      case "o":
+        if (x.length !== 3 || typeof x[1] !== "string" || typeof x[2] !== "string") return "malformed object";
+        break;
+      default:
+        return `unknown value tag '${tag.slice(0, 20)}'`;
+    }
+  }
+  return undefined;
+}
+
+/** One parsed status record: an object with a string `k`, or the reason it is not one. */
+export type StatusRecord = { k: string; [field: string]: unknown };
+
+export interface StatusLines {
+  records: StatusRecord[];
+  /** Set when some line was not a record (the program wrote into the channel). */
+  garbled?: string;
+}
+
+/** Splits the raw status channel into records; never throws. */
+export function parseStatus(raw: Buffer | undefined): StatusLines {
+  const out: StatusLines = { records: [] };
+  if (!raw || raw.length === 0) return out;
+  let start = 0;
+  while (start < raw.length) {
+    let end = raw.indexOf(10, start);
+    if (end < 0) end = raw.length;
+    if (end > start) {
+      let rec: unknown;
+      try {
+        rec = JSON.parse(raw.toString("utf8", start, end));
+      } catch {
+        rec = undefined;
+      }
+      if (
+        typeof rec === "object" &&
+        rec !== null &&
+        !Array.isArray(rec) &&
+        typeof (rec as { k?: unknown }).k === "string"
+      ) {
+        out.records.push(rec as StatusRecord);
+      } else {
+        out.garbled ??= "a line of the status channel is not a record";
+      }
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+function str(x: unknown, max = 500): string | undefined {
+  return typeof x === "string" ? x.slice(0, max) : undefined;
+}
+
+/** A trace record's payload, checked field by field and capped; undefined if it is not one. */
+export function parseTrace(x: unknown): SandboxTrace | undefined {
+  if (typeof x !== "object" || x === null) return undefined;
+  const t = x as { events?: unknown; omitted?: unknown; outcome?: unknown };
+  if (!Array.isArray(t.events)) return undefined;
+  const events: SandboxTraceEvent[] = [];
+  for (const e of t.events.slice(0, 2000)) {
+    if (typeof e !== "object" || e === null) return undefined;
+    const ev = e as { line?: unknown; func?: unknown; source?: unknown; vars?: unknown };
+    if (!Number.isSafeInteger(ev.line) || typeof ev.func !== "string" || typeof ev.source !== "string")
+      return undefined;
+    const vars: Record<string, string> = {};
+    if (typeof ev.vars === "object" && ev.vars !== null && !Array.isArray(ev.vars)) {
+      for (const [k, v] of Object.entries(ev.vars).slice(0, 100)) {
+        if (typeof v === "string") vars[k.slice(0, 100)] = v.slice(0, 1000);
+      }
+    }
+    events.push({ line: ev.line as number, func: ev.func.slice(0, 200), source: ev.source.slice(0, 1000), vars });
+  }
+  const trace: SandboxTrace = { events };
+  const om = t.omitted as { after?: unknown; count?: unknown } | undefined;
+  if (om && Number.isSafeInteger(om.after) && Number.isSafeInteger(om.count)) {
+    trace.omitted = { after: om.after as number, count: om.count as number };
+  }
+  const outcome = str(t.outcome, 300);
+  if (outcome !== undefined) trace.outcome = outcome;
+  return trace;
+}
+
+/** A returned value from a "ret" record, validated; or why it cannot be used. */
+export function returnedValue(rec: StatusRecord): { value?: PyValue; problem?: string } {
+  const problem = pyValueProblem(rec.v);
+  return problem ? { problem } : { value: rec.v as PyValue };
+}
+
+export { str as recordString };
