@@ -13,6 +13,10 @@ import { registerSandbox } from "./sandbox.js";
 import { registerSweep } from "./sweep.js";
 import { registerValidate } from "./validate.js";
 
+// Run folders, caches and reports hold hidden tests, reference solutions and model answers:
+// everything codeloop writes is private to its user (directories 0700, files 0600).
+process.umask(0o077);
+
 const program = new Command();
 program
   .name("codeloop")

@@ -323,7 +323,7 @@ export async function normalizePythonCodes(
       if (opts.cacheFile !== undefined && fresh.length > 0) {
         try {
           // Leading newline: an interrupted earlier append may have left a torn line without one.
-          appendFileSync(opts.cacheFile, `\n${fresh.join("")}`);
+          appendFileSync(opts.cacheFile, `\n${fresh.join("")}`, { mode: 0o600 });
         } catch (err) {
           if (!READ_ONLY.has((err as NodeJS.ErrnoException).code ?? "")) throw err;
           opts.onCacheNotWritten?.(err as Error);
@@ -406,7 +406,9 @@ export class BackgroundNormaliser {
     this.pending = [];
     const job = this.slot.normalise(batch).then(
       (out) => {
-        appendFileSync(this.file, `\n${batch.map((c, i) => cacheLine(this.version, c, out[i]!)).join("")}`);
+        appendFileSync(this.file, `\n${batch.map((c, i) => cacheLine(this.version, c, out[i]!)).join("")}`, {
+          mode: 0o600,
+        });
         this.written += batch.length;
       },
       (err: Error) => {

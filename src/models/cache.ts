@@ -85,12 +85,12 @@ export class ResponseCache {
     const sub = join(this.dir, key.slice(0, 2));
     try {
       if (!this.madeDirs.has(sub)) {
-        await mkdir(sub, { recursive: true });
+        await mkdir(sub, { recursive: true, mode: 0o700 });
         this.madeDirs.add(sub);
       }
       const { cached: _cached, ...stored } = completion;
       const tmp = `${path}.${process.pid}.${this.tmpCounter++}.tmp`;
-      await writeFile(tmp, JSON.stringify({ completion: stored }));
+      await writeFile(tmp, JSON.stringify({ completion: stored }), { mode: 0o600 });
       await rename(tmp, path);
       this.stats.writes++;
     } catch {

@@ -80,7 +80,7 @@ export async function downloadHubFile(ref: HubFileRef, options: DownloadOptions 
   const target = hubFilePath(ref, options);
   const part = `${target}.part`;
   if ((await sizeOf(target)) !== undefined && (await sizeOf(part)) === undefined) return target;
-  await mkdir(dirname(target), { recursive: true });
+  await mkdir(dirname(target), { recursive: true, mode: 0o700 });
 
   const url = hubUrl(ref, env);
   const maxAttempts = options.maxAttempts ?? 5;

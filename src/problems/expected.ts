@@ -89,9 +89,9 @@ export async function computeExpectedOutputs(
         private: outputs.slice(0, pe.privateArgs.length),
         generated: outputs.slice(pe.privateArgs.length),
       };
-      await mkdir(join(file, ".."), { recursive: true });
+      await mkdir(join(file, ".."), { recursive: true, mode: 0o700 });
       const tmp = `${file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify(entry));
+      await writeFile(tmp, JSON.stringify(entry), { mode: 0o600 });
       await rename(tmp, file);
     }
     let dropped = 0;

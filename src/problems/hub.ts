@@ -196,7 +196,7 @@ export async function downloadFile(
   let expectedSize = listedSize;
   const have = await sizeOf(dest);
   if (have !== undefined && (expectedSize === undefined || have === expectedSize)) return;
-  await mkdir(dirname(dest), { recursive: true });
+  await mkdir(dirname(dest), { recursive: true, mode: 0o700 });
   const part = `${dest}.part`;
   let start = (await sizeOf(part)) ?? 0;
   if (expectedSize !== undefined && start > expectedSize) {
@@ -285,8 +285,8 @@ export async function resolveHubSource(
         })),
       };
       if (listing.files.length === 0) listing = await parquetListing(src, endpoint, headers, filters);
-      await mkdir(root, { recursive: true });
-      await writeFile(listingPath, JSON.stringify(listing));
+      await mkdir(root, { recursive: true, mode: 0o700 });
+      await writeFile(listingPath, JSON.stringify(listing), { mode: 0o600 });
     } catch (err) {
       if (!(err instanceof NetworkError)) throw err;
       networkProblem = err.message;

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import {
   appendFileSync,
+  chmodSync,
   existsSync,
   linkSync,
   mkdirSync,
@@ -384,13 +385,16 @@ export class RunStore {
 
   /** Creates a run folder (which must not hold a run yet) and returns its store. */
   static create(dir: string, config: RunConfig, opts: CreateRunOptions = {}): RunStore {
-    mkdirSync(dir, { recursive: true });
+    // Private: hidden tests, grades and model answers must not be readable by other users,
+    // nor by sandboxed programs running under their own uid without namespaces.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    chmodSync(dir, 0o700);
     const target = join(dir, RUN_FILES.config);
     if (existsSync(target)) throw new RunStoreError(`${dir} already holds a run (resume it instead)`);
     // Written to a temporary name and linked into place: the config is complete or absent,
     // and of two processes creating the same run only one succeeds.
     const tmp = join(dir, `.${RUN_FILES.config}.${process.pid}.tmp`);
-    writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`);
+    writeFileSync(tmp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
     try {
       linkSync(tmp, target);
     } catch (err) {
@@ -487,7 +491,7 @@ export class RunStore {
 
   /** Appends a timestamped line to run.log (synchronously, so it survives a kill right after). */
   log(message: string): void {
-    appendFileSync(join(this.dir, RUN_FILES.log), `${nowIso()} ${message}\n`);
+    appendFileSync(join(this.dir, RUN_FILES.log), `${nowIso()} ${message}\n`, { mode: 0o600 });
   }
 
   /**
