@@ -6,13 +6,15 @@ export interface SandboxCliOptions {
   mode: string;
   isolation?: string;
   workers?: string;
+  subprocesses?: boolean;
 }
 
 /** The sandbox flags shared by every command that runs programs. */
 export function withSandboxOptions(cmd: Command, workers = false): Command {
   cmd
     .option("--mode <mode>", "forkserver or fresh", "forkserver")
-    .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)");
+    .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)")
+    .option("--subprocesses", "let programs start processes (off: judges of contests allow none)");
   return workers ? cmd.option("--workers <n>", "sandbox workers (default: one per core)") : cmd;
 }
 
@@ -44,6 +46,7 @@ export async function startSandbox(opts: SandboxCliOptions, fixedWorkers?: numbe
       workers,
       mode: opts.mode as SandboxMode,
       isolation: opts.isolation as IsolationRequest | undefined,
+      subprocesses: opts.subprocesses === true,
     });
   } catch (err) {
     throw new CliError(`cannot start the sandbox: ${(err as Error).message} (run 'codeloop doctor')`);

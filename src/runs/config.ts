@@ -252,6 +252,11 @@ export const runConfigSchema = z
         mode: z.enum(["forkserver", "fresh"]).default("forkserver"),
         /** Default: $CODELOOP_SANDBOX or auto. */
         isolation: z.enum(["auto", "bwrap", "none"]).optional(),
+        /**
+         * Let programs start subprocesses. Off by default: competitive-programming judges
+         * allow none, and without them every limit covers all a test did.
+         */
+        subprocesses: bool().default(false),
       })
       .strict()
       .default({}),

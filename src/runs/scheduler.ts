@@ -131,6 +131,7 @@ function sandboxFor(config: RunConfig): Promise<Sandbox> {
     ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
     mode: config.sandbox.mode,
     ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
+    subprocesses: config.sandbox.subprocesses,
   });
 }
 

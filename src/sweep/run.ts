@@ -252,6 +252,7 @@ export async function runSweep(
       ...(cfg.sandbox.workers !== undefined ? { workers: cfg.sandbox.workers } : {}),
       mode: cfg.sandbox.mode,
       ...(cfg.sandbox.isolation !== undefined ? { isolation: cfg.sandbox.isolation } : {}),
+      subprocesses: cfg.sandbox.subprocesses,
     });
   }
   let stopped = false;

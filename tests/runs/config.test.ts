@@ -68,7 +68,7 @@ describe("run config", () => {
       trajectoriesPerProblem: 1,
       seed: 0,
       concurrency: { model: 8 },
-      sandbox: { timeLimitScale: 1, mode: "forkserver" },
+      sandbox: { timeLimitScale: 1, mode: "forkserver", subprocesses: false },
       grading: { gradeEveryTurn: false },
       cache: { enabled: true },
     });
