@@ -394,7 +394,9 @@ export class Sandbox {
     if (record.verdict !== "ok" || !binary) {
       if (record.verdict === "sandbox_error") throw new Error(`compiler could not run: ${record.detail}`);
       const tooBig =
-        record.verdict === "output_limit" || record.signal === "SIGXFSZ" || /File too large/.test(record.stderr);
+        record.verdict === "output_limit" ||
+        record.signal === "SIGXFSZ" ||
+        /File too large|File size limit exceeded/.test(record.stderr);
       const failed: RunRecord = {
         ...record,
         verdict: "compile_error",
@@ -442,7 +444,11 @@ export class Sandbox {
         why.kind === "infra"
           ? emptyRecord("sandbox_error", `infrastructure failure (after one retry): ${why.reason}`, true)
           : why.stalled
-            ? emptyRecord("time_limit", `the sandbox stopped answering while this test ran, twice (${why.reason})`, true)
+            ? emptyRecord(
+                "time_limit",
+                `the sandbox stopped answering while this test ran, twice (${why.reason})`,
+                true,
+              )
             : emptyRecord(
                 "runtime_error",
                 `the sandbox supervisor died while this test ran, twice (${why.reason})`,
