@@ -96,7 +96,12 @@ function checkerOf(x: unknown): Checker | undefined {
  * that exited 0; a function call whose answer arrived while its process was alive; an assert
  * script whose checker reported, after its last line, that every check passed.
  */
-export function classify(raw: RawResult, blobs: Buffer[], limits: SandboxLimits, mode: JobMode = "stdio"): TestRun {
+export function classify(
+  raw: RawResult,
+  blobs: Buffer[],
+  limits: SandboxLimits,
+  mode: JobMode = "stdio",
+): TestRun {
   const named = byName(raw.layout, blobs);
   const stdout = named.get("stdout")?.[0] ?? Buffer.alloc(0);
   const keep = (limits.stderrKeepKb ?? 64) * 1024;
@@ -225,7 +230,11 @@ function classifyCall(
     if (record.signal !== null) set("runtime_error", `killed by ${record.signal}`);
     else if (exit) set("runtime_error", "the program exited (sys.exit) instead of returning");
     else if (record.exception) set("runtime_error", `${record.exception} raised`);
-    else set("runtime_error", `the program ended (exit code ${record.exitCode}) before the entry point returned`);
+    else
+      set(
+        "runtime_error",
+        `the program ended (exit code ${record.exitCode}) before the entry point returned`,
+      );
     return result();
   }
   if (garbled || answers.length !== 1) {
@@ -243,7 +252,10 @@ function classifyCall(
   }
   const { value, problem } = returnedValue(answer);
   if (!value) {
-    set("runtime_error", `the program wrote an invalid return value into the judge's status channel (${problem})`);
+    set(
+      "runtime_error",
+      `the program wrote an invalid return value into the judge's status channel (${problem})`,
+    );
     return result();
   }
   record.returnValue = value;
@@ -269,7 +281,9 @@ function classifyChecked(
     return result();
   }
   if (!checker || !rec) {
-    const how = checker?.signal ? `killed by ${signalName(checker.signal)}` : `exit ${checker?.exitCode ?? "?"}`;
+    const how = checker?.signal
+      ? `killed by ${signalName(checker.signal)}`
+      : `exit ${checker?.exitCode ?? "?"}`;
     set("runtime_error", `the checks ended without a verdict (${how})`);
     return result();
   }

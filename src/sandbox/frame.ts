@@ -85,14 +85,15 @@ export class FrameDecoder {
       } catch (err) {
         throw new FrameError(`malformed frame header: ${(err as Error).message}`);
       }
-      if (typeof header !== "object" || header === null || typeof (header as { op?: unknown }).op !== "string") {
+      if (
+        typeof header !== "object" ||
+        header === null ||
+        typeof (header as { op?: unknown }).op !== "string"
+      ) {
         throw new FrameError("frame header is not an object with an op");
       }
       const lengths = (header as { blobs?: unknown }).blobs ?? [];
-      if (
-        !Array.isArray(lengths) ||
-        !lengths.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)
-      ) {
+      if (!Array.isArray(lengths) || !lengths.every((n) => Number.isSafeInteger(n) && (n as number) >= 0)) {
         throw new FrameError("frame blob lengths are not non-negative integers");
       }
       const total = (lengths as number[]).reduce((a, b) => a + b, 0);

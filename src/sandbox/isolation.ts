@@ -1,13 +1,5 @@
 import { spawnSync } from "node:child_process";
-import {
-  constants,
-  accessSync,
-  existsSync,
-  lstatSync,
-  readFileSync,
-  readlinkSync,
-  statSync,
-} from "node:fs";
+import { constants, accessSync, existsSync, lstatSync, readFileSync, readlinkSync, statSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 
 /** What the user asked for: bubblewrap, no namespaces at all, or whatever works. */
@@ -187,7 +179,11 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
   // prefix, and the directory of its binary, read-only, with traversable parents.
   const bound = new Set<string>();
   for (const dir of [layout.pythonPrefix, dirname(layout.pythonExecutable)]) {
-    if (dir === "/usr" || dir.startsWith("/usr/") || [...bound].some((b) => dir === b || dir.startsWith(`${b}/`)))
+    if (
+      dir === "/usr" ||
+      dir.startsWith("/usr/") ||
+      [...bound].some((b) => dir === b || dir.startsWith(`${b}/`))
+    )
       continue;
     const parents: string[] = [];
     for (let p = dirname(dir); p !== "/" && p !== "."; p = dirname(p)) parents.unshift(p);
@@ -197,7 +193,14 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
   }
   args.push("--perms", "0755", "--dir", SANDBOX_RUNNER_DIR);
   args.push("--ro-bind", layout.runnerPath, `${SANDBOX_RUNNER_DIR}/runner.py`);
-  args.push("--perms", layout.isRoot ? "0711" : "0700", "--size", String(layout.tmpfsBytes), "--tmpfs", "/tmp");
+  args.push(
+    "--perms",
+    layout.isRoot ? "0711" : "0700",
+    "--size",
+    String(layout.tmpfsBytes),
+    "--tmpfs",
+    "/tmp",
+  );
   args.push(
     "--clearenv",
     "--setenv",

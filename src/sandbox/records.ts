@@ -138,7 +138,12 @@ export function parseTrace(x: unknown): SandboxTrace | undefined {
         if (typeof v === "string") vars[k.slice(0, 100)] = v.slice(0, 1000);
       }
     }
-    events.push({ line: ev.line as number, func: ev.func.slice(0, 200), source: ev.source.slice(0, 1000), vars });
+    events.push({
+      line: ev.line as number,
+      func: ev.func.slice(0, 200),
+      source: ev.source.slice(0, 1000),
+      vars,
+    });
   }
   const trace: SandboxTrace = { events };
   const om = t.omitted as { after?: unknown; count?: unknown } | undefined;

@@ -1,8 +1,8 @@
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Judge } from "../../src/judge/judge.js";
 import { py, pyFromJs } from "../../src/judge/pyvalue.js";
 import type { JudgeSpec, TestCase } from "../../src/judge/types.js";
-import { existsSync } from "node:fs";
 import {
   DEFAULT_LIMITS,
   Sandbox,
