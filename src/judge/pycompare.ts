@@ -1,4 +1,4 @@
-import { type PyValue, pyRepr } from "./pyvalue.js";
+import { PY_INT_HEX_BITS, type PyValue, pyIntValue, pyRepr } from "./pyvalue.js";
 import type { AssertCheck } from "./types.js";
 
 /**
@@ -238,7 +238,7 @@ function numOf(v: PyValue): Num | undefined {
     case "b":
       return { int: v[1] ? 1n : 0n };
     case "i":
-      return { int: BigInt(v[1]) };
+      return { int: pyIntValue(v[1]) };
     case "f":
       return { float: floatOf(v[1]) };
     case "c":
@@ -296,7 +296,11 @@ function numKey(n: Num): string | undefined {
     const im = numKey({ float: n.im });
     return re === undefined || im === undefined ? undefined : `c(${re},${im})`;
   }
-  if ("int" in n) return `n${n.int}`;
+  if ("int" in n) {
+    // Wide ints by their hexadecimal digits: no float equals them, and decimal is quadratic.
+    const mag = n.int < 0n ? -n.int : n.int;
+    return mag >> BigInt(PY_INT_HEX_BITS) > 0n ? `nx${n.int.toString(16)}` : `n${n.int}`;
+  }
   const f = n.float;
   if (Number.isNaN(f)) return undefined;
   if (!Number.isFinite(f)) return f > 0 ? "ninf" : "n-inf";
@@ -496,7 +500,7 @@ export function pyTruthy(v: PyValue): boolean | undefined {
     case "b":
       return v[1];
     case "i":
-      return BigInt(v[1]) !== 0n;
+      return pyIntValue(v[1]) !== 0n;
     case "f":
       return floatOf(v[1]) !== 0;
     case "c":

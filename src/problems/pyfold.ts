@@ -7,7 +7,7 @@ import {
   pyIsHashable,
   pyTruthy,
 } from "../judge/pycompare.js";
-import { type PyValue, py } from "../judge/pyvalue.js";
+import { type PyValue, py, pyIntValue } from "../judge/pyvalue.js";
 import { type BinaryOp, type CompareOp, DIGITS, MAX_INT_DIGITS, type PyExpr } from "./pyexpr.js";
 
 /**
@@ -25,7 +25,7 @@ type Real = { int: bigint } | { float: number };
 
 function realOf(v: PyValue): Real | undefined {
   if (v[0] === "b") return { int: v[1] ? 1n : 0n };
-  if (v[0] === "i") return { int: BigInt(v[1]) };
+  if (v[0] === "i") return { int: pyIntValue(v[1]) };
   if (v[0] === "f") return { float: floatOf(v[1]) };
   return undefined;
 }

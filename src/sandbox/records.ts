@@ -1,4 +1,4 @@
-import type { PyValue } from "../judge/pyvalue.js";
+import { type PyValue, pyFromJsonText } from "../judge/pyvalue.js";
 import type { SandboxTrace, SandboxTraceEvent } from "./types.js";
 
 /**
@@ -38,7 +38,8 @@ export function pyValueProblem(v: unknown): string | undefined {
         if (x.length !== 1) return "malformed None";
       } else if (x.length !== 2) return `malformed '${tag}' value`;
       else if (tag === "b" && typeof x[1] !== "boolean") return "malformed bool";
-      else if (tag === "i" && (typeof x[1] !== "string" || !/^-?\d+$/.test(x[1]))) return "malformed int";
+      else if (tag === "i" && (typeof x[1] !== "string" || !/^-?(?:\d+|0x[0-9a-f]+)$/.test(x[1])))
+        return "malformed int";
       else if (tag === "f" && !isFloatPart(x[1])) return "malformed float";
       else if (tag === "s" && typeof x[1] !== "string") return "malformed str";
       else if (tag === "y" && (typeof x[1] !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(x[1])))
@@ -155,9 +156,71 @@ export function parseTrace(x: unknown): SandboxTrace | undefined {
   return trace;
 }
 
+/**
+ * Expands runner.py's packed lists (["J", "l"|"t", <JSON text of scalars>], its fast form for
+ * long lists) into ordinary PyValues, in place; returns why it cannot, if it cannot.
+ */
+function unpack(v: unknown): string | undefined {
+  const stack: unknown[] = [v];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (++nodes > MAX_VALUE_NODES) return "value too large";
+    if (!Array.isArray(x) || x.length === 0) continue;
+    if (x[0] === "Jd" || x[0] === "Jq") {
+      if (x.length !== 3 || (x[1] !== "l" && x[1] !== "t") || typeof x[2] !== "string")
+        return "malformed packed list";
+      const bytes = Buffer.from(x[2], "base64");
+      if (bytes.length % 8 !== 0) return "malformed packed list";
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+      const items: PyValue[] = new Array(bytes.length / 8);
+      for (let k = 0; k < items.length; k++) {
+        if (x[0] === "Jd") {
+          const f = view.getFloat64(8 * k, true);
+          items[k] = [
+            "f",
+            Number.isNaN(f)
+              ? "nan"
+              : f === Number.POSITIVE_INFINITY
+                ? "inf"
+                : f === Number.NEGATIVE_INFINITY
+                  ? "-inf"
+                  : f,
+          ];
+        } else items[k] = ["i", view.getBigInt64(8 * k, true).toString()];
+      }
+      const kind = x[1];
+      x.length = 0;
+      x.push(kind, items);
+      continue;
+    }
+    if (x[0] === "J") {
+      if (x.length !== 3 || (x[1] !== "l" && x[1] !== "t") || typeof x[2] !== "string")
+        return "malformed packed list";
+      let items: PyValue;
+      try {
+        items = pyFromJsonText(x[2]);
+      } catch {
+        return "malformed packed list";
+      }
+      if (items[0] !== "l" || !items[1].every((e) => PACKED_TAGS.has(e[0]))) return "malformed packed list";
+      const kind = x[1];
+      x.length = 0;
+      x.push(kind, items[1]);
+      continue;
+    }
+    // A tagged node's children start at 1; a list of items or of dict pairs is all children.
+    for (let i = typeof x[0] === "string" ? 1 : 0; i < x.length; i++)
+      if (Array.isArray(x[i])) stack.push(x[i]);
+  }
+  return undefined;
+}
+
+const PACKED_TAGS = new Set(["N", "b", "i", "f", "s"]);
+
 /** A returned value from a "ret" record, validated; or why it cannot be used. */
 export function returnedValue(rec: StatusRecord): { value?: PyValue; problem?: string } {
-  const problem = pyValueProblem(rec.v);
+  const problem = unpack(rec.v) ?? pyValueProblem(rec.v);
   return problem ? { problem } : { value: rec.v as PyValue };
 }
 

@@ -18,7 +18,7 @@ const pyValue: z.ZodType<PyValue> = z.lazy(() =>
   z.union([
     z.tuple([z.literal("N")]),
     z.tuple([z.literal("b"), z.boolean()]),
-    z.tuple([z.literal("i"), z.string().regex(/^-?\d+$/)]),
+    z.tuple([z.literal("i"), z.string().regex(/^-?(?:\d+|0x[0-9a-f]+)$/)]),
     z.tuple([z.literal("f"), floatValue]),
     z.tuple([z.literal("s"), z.string()]),
     z.tuple([z.literal("y"), z.string()]),
