@@ -18,6 +18,8 @@ const LIMITS: SandboxLimits = {
   memoryMb: 256,
   outputKb: 16 * 1024,
 };
+/** For memory bombs: time enough that memory, not CPU, is the limit reached first. */
+const MEMORY_LIMITS: SandboxLimits = { ...LIMITS, timeMs: 10_000, wallMs: 20_000 };
 const SECRET = `codeloop-secret-${process.pid}-${Date.now()}`;
 const SECRET_FILE = join(homedir(), `.codeloop-test-secret-${process.pid}`);
 const isRoot = process.getuid?.() === 0;
@@ -125,7 +127,8 @@ describe.skipIf(!bwrapWorks)("hostile programs are contained (fork-server pool)"
   });
 
   it("memory bomb: memory limit verdict", async () => {
-    const r = await run("a = []\nwhile True:\n    a.append('x' * 10**7)\n");
+    // CPU time to spare: touching memory is slow on some VMs (17 us a page fault seen here).
+    const r = await run("a = []\nwhile True:\n    a.append('x' * 10**7)\n", "", MEMORY_LIMITS);
     expect(r.record.verdict).toBe("memory_limit");
     await expectPoolHealthy();
   });
@@ -295,7 +298,7 @@ describe.skipIf(!bwrapWorks)("hostile programs are contained (fork-server pool)"
       "#include <vector>\n#include <cstdio>\nint main(){ std::vector<std::vector<char>> v; while(1) v.emplace_back(1<<24, 'x'); }\n",
     );
     if (!hog.ok) throw new Error(hog.record.stderr);
-    const [m] = await sb.run({ program: hog.program, tests: [{ stdin: "" }], limits: LIMITS });
+    const [m] = await sb.run({ program: hog.program, tests: [{ stdin: "" }], limits: MEMORY_LIMITS });
     expect(m!.record.verdict).toBe("memory_limit");
     await expectPoolHealthy();
   });
