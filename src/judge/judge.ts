@@ -10,7 +10,7 @@ import type {
 } from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
 import { checkAssertCall } from "./pycompare.js";
-import { pyEqual, pyRepr } from "./pyvalue.js";
+import { pyEqual, pyReprClipped } from "./pyvalue.js";
 import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
 
 export interface Submission {
@@ -109,7 +109,19 @@ export class Judge {
     // Validators run asynchronously after the program's own run; their results are applied
     // in order once the whole set is done.
     const pendingChecks: Promise<void>[] = [];
+    // What each decision keeps: the verdict and a clipped repr of a returned value, not the
+    // value, nor the full stdout (a program can return 60 MB or print it on every test).
     const decide = (run: TestRun, index: number): boolean => {
+      const go = decideTest(run, index);
+      const rec = run.record;
+      if (rec.returnValue) {
+        rec.returnRepr = pyReprClipped(rec.returnValue, RETURN_REPR_CHARS);
+        rec.returnValue = undefined;
+      }
+      run.stdout = NO_OUTPUT;
+      return go;
+    };
+    const decideTest = (run: TestRun, index: number): boolean => {
       const test = tests[index]!;
       const tv: TestVerdict = { index, name: test.name, verdict: "accepted", record: run.record };
       verdicts.push(tv);
@@ -146,7 +158,7 @@ export class Judge {
           })
         ) {
           tv.verdict = "wrong_answer";
-          tv.message = `expected ${clip(pyRepr(test.expected))}, got ${clip(pyRepr(rec.returnValue))}`;
+          tv.message = `expected ${pyReprClipped(test.expected, 300)}, got ${pyReprClipped(rec.returnValue, 300)}`;
         }
       } else if (test.kind === "assert" && test.call) {
         // A converted assert: the entry point's value is checked here, never in its process.
@@ -314,8 +326,17 @@ export class Judge {
       tv.message = feedback ? `validator: ${clip(feedback)}` : "rejected by the output validator";
       return;
     }
-    tv.verdict = "sandbox_error";
-    tv.message = `output validator failed (${rec.detail ?? `exit ${rec.exitCode}`}): ${clip(rec.stderr)}`;
+    if (rec.verdict === "sandbox_error") {
+      tv.verdict = "sandbox_error";
+      tv.message = `output validator could not run: ${rec.detail}`;
+      return;
+    }
+    // The validator ran and neither accepted nor rejected (it crashed on this output, or ran
+    // out of time). Kattis calls that a judge error; counting it as infrastructure would let a
+    // program escape the score by printing what breaks a fragile validator, so it is the
+    // program's wrong answer, and says why.
+    tv.verdict = "wrong_answer";
+    tv.message = `judge error: the output validator failed on this output (${rec.detail ?? `exit ${rec.exitCode}`}): ${clip(rec.stderr)}`;
   }
 }
 
@@ -337,6 +358,10 @@ export function inferAssertEntry(tests: readonly TestCase[]): string | undefined
   }
   return undefined;
 }
+
+/** Longest repr of a returned value a verdict keeps (feedback shows it, clipped again). */
+const RETURN_REPR_CHARS = 4000;
+const NO_OUTPUT = Buffer.alloc(0);
 
 function firstLine(s: string): string {
   const line = s.trim().split("\n")[0] ?? "";

@@ -1,4 +1,13 @@
-import { PY_INT_HEX_BITS, type PyValue, pyIntValue, pyRepr } from "./pyvalue.js";
+import {
+  type PyValue,
+  pyIntEqual,
+  pyIntIsSmall,
+  pyIntIsZero,
+  pyIntParts,
+  pyIntValue,
+  pyRepr,
+  pyReprClipped,
+} from "./pyvalue.js";
 import type { AssertCheck } from "./types.js";
 
 /**
@@ -83,44 +92,8 @@ export function checkAssertCall(check: AssertCheck, got: PyValue): AssertOutcome
   }
 }
 
-/** repr() of a value, clipped: only the part that can show is rendered, so huge values cost little. */
 function clipRepr(v: PyValue): string {
-  // Every node renders as at least one character, so the first nodes in order cover the clip.
-  const budget = { nodes: 2 * REPR_CLIP };
-  const s = pyRepr(shrink(v, budget));
-  return s.length > REPR_CLIP ? `${s.slice(0, REPR_CLIP - 3)}...` : s;
-}
-
-function shrink(v: PyValue, budget: { nodes: number }): PyValue {
-  budget.nodes--;
-  const take = <X>(xs: X[], one: (x: X) => X): X[] => {
-    const out: X[] = [];
-    for (const x of xs) {
-      if (budget.nodes <= 0) break;
-      out.push(one(x));
-    }
-    return out;
-  };
-  switch (v[0]) {
-    case "s":
-      return v[1].length > 4 * REPR_CLIP ? ["s", v[1].slice(0, 4 * REPR_CLIP)] : v;
-    case "y": {
-      const b = Buffer.from(v[1], "base64");
-      return b.length > 4 * REPR_CLIP ? ["y", b.subarray(0, 4 * REPR_CLIP).toString("base64")] : v;
-    }
-    case "l":
-    case "t":
-    case "S":
-    case "F":
-      return [v[0], take(v[1], (x) => shrink(x, budget))];
-    case "d":
-      return ["d", take(v[1], ([k, x]) => [shrink(k, budget), shrink(x, budget)])];
-    case "T":
-      // A match renders from its whole (span, text) pair.
-      return v[1] === "re.Match" ? v : ["T", v[1], shrink(v[2], budget)];
-    default:
-      return v;
-  }
+  return pyReprClipped(v, REPR_CLIP);
 }
 
 /** The standard-library types the encoding carries by value (runner.py VALUE_TYPES). */
@@ -219,7 +192,11 @@ export function pyTypeName(v: PyValue): string {
 // ---------------------------------------------------------------------------------------------
 // numbers
 
-type Real = { int: bigint } | { float: number };
+/**
+ * `big`: an int of 2^1096 or more, kept as its string: it exceeds every float, and a BigInt of
+ * it could cost seconds (a program can return millions of digits).
+ */
+type Real = { int: bigint } | { float: number } | { big: string };
 type Num = Real | { re: number; im: number };
 
 export function floatOf(x: number | "nan" | "inf" | "-inf"): number {
@@ -238,7 +215,7 @@ function numOf(v: PyValue): Num | undefined {
     case "b":
       return { int: v[1] ? 1n : 0n };
     case "i":
-      return { int: pyIntValue(v[1]) };
+      return pyIntIsSmall(v[1]) ? { int: pyIntValue(v[1]) } : { big: v[1] };
     case "f":
       return { float: floatOf(v[1]) };
     case "c":
@@ -275,8 +252,14 @@ function quickNumEq(a: PyValue, b: PyValue): boolean | undefined {
 }
 
 function realEq(a: Real, b: Real): boolean {
-  if ("int" in a) return "int" in b ? a.int === b.int : compareIntFloat(a.int, b.float) === 0;
-  return "int" in b ? compareIntFloat(b.int, a.float) === 0 : a.float === b.float;
+  if ("big" in a || "big" in b) {
+    const [x, y] = "big" in a ? [a.big, b] : [(b as { big: string }).big, a];
+    if ("big" in y) return pyIntEqual(x, y.big);
+    return "int" in y ? pyIntEqual(x, y.int.toString()) : false;
+  }
+  if ("int" in a)
+    return "int" in b ? a.int === b.int : compareIntFloat(a.int, (b as { float: number }).float) === 0;
+  return "int" in b ? compareIntFloat(b.int, a.float) === 0 : a.float === (b as { float: number }).float;
 }
 
 function numEq(a: Num, b: Num): boolean {
@@ -296,10 +279,12 @@ function numKey(n: Num): string | undefined {
     const im = numKey({ float: n.im });
     return re === undefined || im === undefined ? undefined : `c(${re},${im})`;
   }
-  if ("int" in n) {
-    // Wide ints by their hexadecimal digits: no float equals them, and decimal is quadratic.
-    const mag = n.int < 0n ? -n.int : n.int;
-    return mag >> BigInt(PY_INT_HEX_BITS) > 0n ? `nx${n.int.toString(16)}` : `n${n.int}`;
+  if ("int" in n) return `n${n.int}`;
+  if ("big" in n) {
+    // No float equals these; the same value written in the other base would get another key,
+    // which only a dataset's own 330-digit-plus decimal next to the sandbox's hex could meet.
+    const p = pyIntParts(n.big);
+    return `n${p.negative ? "-" : ""}${p.hex ? "x" : "d"}${p.digits}`;
   }
   const f = n.float;
   if (Number.isNaN(f)) return undefined;
@@ -345,7 +330,7 @@ export function pyHashKey(v: PyValue): string | undefined {
     case "N":
       return "N";
     case "i":
-      return /^-?[1-9]\d*$|^0$/.test(v[1]) ? `n${v[1]}` : numKey(numOf(v)!);
+      return numKey(numOf(v)!);
     case "f":
       return typeof v[1] === "number" && Number.isSafeInteger(v[1])
         ? `n${v[1] === 0 ? 0 : v[1]}`
@@ -500,7 +485,7 @@ export function pyTruthy(v: PyValue): boolean | undefined {
     case "b":
       return v[1];
     case "i":
-      return pyIntValue(v[1]) !== 0n;
+      return !pyIntIsZero(v[1]);
     case "f":
       return floatOf(v[1]) !== 0;
     case "c":
@@ -593,6 +578,7 @@ function realAsFloat(v: PyValue): number | string {
   const n = numOf(v);
   if (!n || "re" in n) return `TypeError: must be real number, not ${pyTypeName(v)}`;
   if ("float" in n) return n.float;
+  if ("big" in n) return "OverflowError: int too large to convert to float";
   const f = Number(n.int);
   return Number.isFinite(f) ? f : "OverflowError: int too large to convert to float";
 }
@@ -619,9 +605,17 @@ function subtract(got: PyValue, expected: PyValue): Num | string {
   if (!a || !b) {
     return `TypeError: unsupported operand type(s) for -: '${pyTypeName(got)}' and '${pyTypeName(expected)}'`;
   }
-  if ("int" in a && "int" in b) return { int: a.int - b.int };
+  if (("int" in a || "big" in a) && ("int" in b || "big" in b)) {
+    // Exact, as Python's int subtraction; equal values first, so two huge equal ints cost no
+    // BigInt at all.
+    const as = "big" in a ? a.big : a.int.toString();
+    const bs = "big" in b ? b.big : b.int.toString();
+    if (pyIntEqual(as, bs)) return { int: 0n };
+    return { int: ("big" in a ? pyIntValue(a.big) : a.int) - ("big" in b ? pyIntValue(b.big) : b.int) };
+  }
   const toFloat = (n: Real): number | string => {
     if ("float" in n) return n.float;
+    if ("big" in n) return "OverflowError: int too large to convert to float";
     const f = Number(n.int);
     return Number.isFinite(f) ? f : "OverflowError: int too large to convert to float";
   };
@@ -656,7 +650,7 @@ function absdiff(got: PyValue, expected: PyValue, tol: number, inclusive: boolea
       if (!Number.isFinite(m) && Number.isFinite(d.re) && Number.isFinite(d.im)) {
         return { ok: false, message: `${shown}: OverflowError: absolute value too large` };
       }
-    } else m = Math.abs(d.float);
+    } else m = "float" in d ? Math.abs(d.float) : Number.POSITIVE_INFINITY;
     ok = inclusive ? m <= tol : m < tol;
   }
   return ok ? { ok: true } : { ok: false, message: shown };

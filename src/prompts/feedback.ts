@@ -1,5 +1,5 @@
 import type { JudgeResult, TestVerdict } from "../judge/judge.js";
-import { pyRepr } from "../judge/pyvalue.js";
+import { pyRepr, pyReprClipped } from "../judge/pyvalue.js";
 import type { TestCase } from "../judge/types.js";
 import type { Problem } from "../problems/types.js";
 import type { RunRecord } from "../sandbox/types.js";
@@ -126,7 +126,7 @@ function renderTest(ctx: Ctx, index: number): string {
         fields.push(render("feedback.field.note", { value: v.message }, o));
       }
       break;
-    case "function":
+    case "function": {
       fields.push(
         render(
           "feedback.field.call",
@@ -135,12 +135,14 @@ function renderTest(ctx: Ctx, index: number): string {
         ),
       );
       fields.push(render("feedback.field.expected-value", { value: clip(ctx, pyRepr(test.expected)) }, o));
-      if (v && failed && v.record.returnValue) {
-        fields.push(
-          render("feedback.field.actual-value", { value: clip(ctx, pyRepr(v.record.returnValue)) }, o),
-        );
+      // The judge keeps a clipped repr of what was returned, not the value itself.
+      const returned =
+        v?.record.returnRepr ?? (v?.record.returnValue && pyReprClipped(v.record.returnValue, 4000));
+      if (v && failed && returned) {
+        fields.push(render("feedback.field.actual-value", { value: clip(ctx, returned) }, o));
       }
       break;
+    }
     case "assert":
       fields.push(render("feedback.field.test-code", { value: clip(ctx, test.script) }, o));
       break;

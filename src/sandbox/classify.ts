@@ -152,13 +152,18 @@ export function classify(
     return result();
   }
   // The setup pipe's grammar: "E<why>" (setup failed before the program), "R" (the program
-  // started), "RE<why>" (the program could not be exec'd), "S<type>" (syntax error).
+  // started), "RE<why>" (a tool could not be exec'd), "RB<why>" (the program's own executable
+  // could not be: its fault), "S<type>" (syntax error).
   if (setup.startsWith("E")) {
     set("sandbox_error", `sandbox setup failed in the child: ${setup.slice(1, 500)}`);
     return result();
   }
   if (setup.startsWith("RE")) {
     set("sandbox_error", `could not start the program: ${setup.slice(2, 500)}`);
+    return result();
+  }
+  if (setup.startsWith("RB")) {
+    set("runtime_error", `the program's executable could not be started: ${setup.slice(2, 500)}`);
     return result();
   }
   if (setup.startsWith("S")) {

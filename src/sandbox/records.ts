@@ -10,8 +10,18 @@ import type { SandboxTrace, SandboxTraceEvent } from "./types.js";
 
 /** Returned values nest at most this deep (runner.py refuses deeper ones when it encodes). */
 export const MAX_VALUE_DEPTH = 1000;
-/** Nodes in one returned value (runner.py's encoding budget is 2,000,000). */
-export const MAX_VALUE_NODES = 4_000_000;
+/**
+ * Nodes in one returned value, packed list items included (runner.py's encoding budget is
+ * 2,000,000): about 150 MB of heap at most, for one test.
+ */
+export const MAX_VALUE_NODES = 2_100_000;
+/** Records read from one test's status channel; a program writing millions is not read. */
+export const MAX_STATUS_RECORDS = 64;
+/**
+ * Ints as runner.py writes them: decimal up to 16384 bits (4933 digits) without leading zeros,
+ * else hexadecimal. A longer decimal would cost Node seconds to convert, and is forged.
+ */
+const INT_TEXT = /^-?(?:0|[1-9]\d{0,4939}|0x[1-9a-f][0-9a-f]*)$/;
 
 const SCALAR_TAGS = new Set(["N", "b", "i", "f", "s", "y"]);
 const FLOAT_WORDS = new Set(["nan", "inf", "-inf"]);
@@ -38,8 +48,7 @@ export function pyValueProblem(v: unknown): string | undefined {
         if (x.length !== 1) return "malformed None";
       } else if (x.length !== 2) return `malformed '${tag}' value`;
       else if (tag === "b" && typeof x[1] !== "boolean") return "malformed bool";
-      else if (tag === "i" && (typeof x[1] !== "string" || !/^-?(?:\d+|0x[0-9a-f]+)$/.test(x[1])))
-        return "malformed int";
+      else if (tag === "i" && (typeof x[1] !== "string" || !INT_TEXT.test(x[1]))) return "malformed int";
       else if (tag === "f" && !isFloatPart(x[1])) return "malformed float";
       else if (tag === "s" && typeof x[1] !== "string") return "malformed str";
       else if (tag === "y" && (typeof x[1] !== "string" || !/^[A-Za-z0-9+/]*={0,2}$/.test(x[1])))
@@ -87,12 +96,17 @@ export interface StatusLines {
   garbled?: string;
 }
 
-/** Splits the raw status channel into records; never throws. */
+/** Splits the raw status channel into records (the first MAX_STATUS_RECORDS); never throws. */
 export function parseStatus(raw: Buffer | undefined): StatusLines {
   const out: StatusLines = { records: [] };
   if (!raw || raw.length === 0) return out;
   let start = 0;
+  let lines = 0;
   while (start < raw.length) {
+    if (++lines > MAX_STATUS_RECORDS) {
+      out.garbled ??= `more than ${MAX_STATUS_RECORDS} records in the status channel`;
+      break;
+    }
     let end = raw.indexOf(10, start);
     if (end < 0) end = raw.length;
     if (end > start) {
@@ -170,6 +184,9 @@ function unpack(v: unknown): string | undefined {
     if (x[0] === "Jd" || x[0] === "Jq") {
       if (x.length !== 3 || (x[1] !== "l" && x[1] !== "t") || typeof x[2] !== "string")
         return "malformed packed list";
+      // Counted before anything is allocated: 8 bytes an item, 4 base64 characters per 3 bytes.
+      nodes += Math.floor((x[2].length * 3) / 32);
+      if (nodes > MAX_VALUE_NODES) return "value too large";
       const bytes = Buffer.from(x[2], "base64");
       if (bytes.length % 8 !== 0) return "malformed packed list";
       const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -197,6 +214,11 @@ function unpack(v: unknown): string | undefined {
     if (x[0] === "J") {
       if (x.length !== 3 || (x[1] !== "l" && x[1] !== "t") || typeof x[2] !== "string")
         return "malformed packed list";
+      // Items are counted (by their separators) before any is parsed.
+      const text = x[2] as string;
+      for (let at = text.indexOf(","); at >= 0; at = text.indexOf(",", at + 1)) {
+        if (++nodes > MAX_VALUE_NODES) return "value too large";
+      }
       let items: PyValue;
       try {
         items = pyFromJsonText(x[2]);

@@ -71,11 +71,14 @@ RANDOM = os.urandom
 # descriptors and memfds: content moves between descriptors, never through Python objects
 
 
-def new_memfd(name="x"):
-    """An anonymous regular file. Falls back to an unnamed O_TMPFILE where memfd_create is
-    missing (old kernels, interpreters without os.memfd_create)."""
+def new_memfd(name="x", sealable=False):
+    """An anonymous regular file. Only files this process seals itself (a program's input and
+    binary) allow seals: a program that sealed its own stdout against shrinking would make the
+    supervisor's truncation between calls fail. Falls back to an unnamed O_TMPFILE where
+    memfd_create is missing (old kernels, interpreters without os.memfd_create)."""
     if hasattr(os, "memfd_create"):
-        return os.memfd_create(name, os.MFD_CLOEXEC | getattr(os, "MFD_ALLOW_SEALING", 2))
+        flags = os.MFD_CLOEXEC | (getattr(os, "MFD_ALLOW_SEALING", 2) if sealable else 0)
+        return os.memfd_create(name, flags)
     return os.open(SERVER["private"], os.O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o600)
 
 
@@ -195,7 +198,7 @@ class Request:
     def memfd_of(self, idx, sealed=True):
         """A new memfd holding one blob (a program, a test's input)."""
         off, n = self.spans[int(idx)]
-        fd = new_memfd("blob")
+        fd = new_memfd("blob", sealable=sealed)
         copy_range(fd, self.fd, off, n)
         os.lseek(fd, 0, os.SEEK_SET)
         if sealed:
@@ -260,6 +263,10 @@ SYS = {
     "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431,
     "fsmount": 432, "fspick": 433, "pidfd_open": 434, "clone3": 435, "pidfd_getfd": 438,
     "process_madvise": 440, "mount_setattr": 442,
+    "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "shmdt": 67,
+    "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240,
+    "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
+    "mq_getsetattr": 245,
 }
 DENY_ALWAYS = [
     "ptrace", "setpgid", "setsid", "pivot_root", "chroot", "mount", "umount2", "add_key",
@@ -268,6 +275,12 @@ DENY_ALWAYS = [
     "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "kcmp",
     "pidfd_send_signal", "pidfd_getfd", "process_madvise", "memfd_create", "open_tree",
     "move_mount", "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    # SysV and POSIX IPC objects outlive the process that made them (the sandbox has one IPC
+    # namespace for all its tests): one submission could leave its input for the next, and
+    # memory outside every limit. No judged program needs them.
+    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop",
+    "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
+    "mq_timedreceive", "mq_notify", "mq_getsetattr",
 ]
 # Syscalls whose first argument is a pid: allowed only for 0 (self), the child's own group
 # (negative pid <= -own) or later pids (its own descendants), never for the supervisor or a
@@ -700,7 +713,10 @@ def set_limits(lim):
             cur = resource.getrlimit(res)
             resource.setrlimit(res, (min(soft, cur[1]) if cur[1] != resource.RLIM_INFINITY else soft, cur[1]))
 
-    cpu_s = int(lim["cpuMs"] / 1000) + 1
+    # RLIMIT_CPU is a backstop (the supervisor enforces CPU time itself, per test or per call);
+    # a function batch's covers all the calls its child may answer, since the rlimit counts
+    # the process's whole life.
+    cpu_s = int(lim.get("cpuBackstopMs", lim["cpuMs"]) / 1000) + 1
     setl(resource.RLIMIT_CPU, cpu_s, cpu_s + 1)
     if lim.get("addressSpaceKb"):
         setl(resource.RLIMIT_AS, int(lim["addressSpaceKb"]) * 1024)
@@ -805,8 +821,13 @@ def exec_child(prog, test, work_dir, lim, fds, subprocesses):  # noqa: C901
     try:
         os.execve(target, [prog.get("name") or "prog"] + [str(a) for a in argv], env)
     except BaseException as e:
+        # A program's own executable that the kernel will not start (a bad format, a program
+        # interpreter path padded past PATH_MAX) is the program's failure ("B"); a tool of the
+        # sandbox that cannot start, or a refusal by policy, is the sandbox's ("E").
+        code = getattr(e, "errno", None)
+        own = prog["kind"] == "binary" and code not in (errno.EACCES, errno.EPERM, errno.ENOENT)
         try:
-            os.write(SETUP_FD, b"E" + ("cannot start the program: %r" % (e,)).encode()[:2000])
+            os.write(SETUP_FD, (b"B" if own else b"E") + ("cannot start the program: %r" % (e,)).encode()[:2000])
         except BaseException:
             pass
         os._exit(127)
@@ -1394,38 +1415,81 @@ def kill_everything_else(child_pids):
 
 
 def remove_tree(path):
-    """Removes what a test left, whatever modes the program set on it."""
-    import shutil
-
-    def retry(func, p, _exc):
-        try:
-            os.chmod(os.path.dirname(p), 0o700)
-            if os.path.isdir(p) and not os.path.islink(p):
-                os.chmod(p, 0o700)
-        except OSError:
-            pass
-        try:
-            func(p)
-        except OSError:
-            pass
-
+    """Removes what a test left, however deep and whatever modes the program set on it. A
+    directory's subdirectories are moved up beside it before it is removed: no recursion, and
+    two open descriptors whatever the depth (3000 nested directories broke shutil.rmtree)."""
+    parent = os.path.dirname(path) or "."
     try:
-        if os.path.isdir(path) and not os.path.islink(path):
+        pfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        todo = [os.path.basename(path)]
+        while todo:
+            name = todo.pop()
             try:
-                os.chmod(path, 0o700)
+                dfd = open_dir_for_removal(name, pfd)
+            except OSError:
+                dfd = None
+            if dfd is None:
+                try:
+                    os.unlink(name, dir_fd=pfd)
+                except OSError:
+                    pass
+                continue
+            try:
+                for entry in os.scandir(dfd):
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            hoisted = RANDOM(12).hex()
+                            os.rename(entry.name, hoisted, src_dir_fd=dfd, dst_dir_fd=pfd)
+                            todo.append(hoisted)
+                        else:
+                            os.unlink(entry.name, dir_fd=dfd)
+                    except OSError:
+                        pass
+            finally:
+                os.close(dfd)
+            try:
+                os.rmdir(name, dir_fd=pfd)
             except OSError:
                 pass
-            shutil.rmtree(path, onerror=retry)
-        else:
-            os.unlink(path)
-    except OSError:
-        pass
+    finally:
+        os.close(pfd)
+
+
+def open_dir_for_removal(name, pfd):
+    """A directory (never a link's target) opened for listing, made listable first if the
+    program took its permissions away; None if `name` is not a directory."""
+    import stat as stat_mod
+
+    path_fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+    try:
+        if not stat_mod.S_ISDIR(os.fstat(path_fd).st_mode):
+            return None
+        try:
+            return os.open("/proc/self/fd/%d" % path_fd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except PermissionError:
+            os.chmod("/proc/self/fd/%d" % path_fd, 0o700)
+            return os.open("/proc/self/fd/%d" % path_fd, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    finally:
+        os.close(path_fd)
 
 
 def clean_scratch():
     """Nothing a test leaves reaches the next: empty the scratch space entirely (this process
     keeps nothing there), and, without namespaces as root, what the sandbox uids left in the
-    host's world-writable directories."""
+    host's world-writable directories. Never raises: what a program left must not end us."""
+    try:
+        empty_scratch()
+    except Exception as e:  # noqa: BLE001
+        try:
+            os.write(2, ("codeloop supervisor: cleanup failed: %r\n" % (e,)).encode())
+        except OSError:
+            pass
+
+
+def empty_scratch():
     try:
         names = os.listdir(SCRATCH)
     except OSError:
@@ -1473,11 +1537,12 @@ class Outputs:
             fcntl.fcntl(fd, fcntl.F_SETFL, os.O_APPEND)
 
     def reset(self, sizes=None):
-        if sizes is not None and not sizes["stdoutBytes"] and not sizes["stderrBytes"]:
-            os.ftruncate(self.status, 0)
-            return
-        for fd in (self.stdout, self.stderr, self.status):
-            os.ftruncate(fd, 0)
+        fds = (self.status,) if sizes is not None and not sizes["stdoutBytes"] and not sizes["stderrBytes"] else (self.stdout, self.stderr, self.status)
+        for fd in fds:
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass  # the program's own files: whatever it did to them, not our failure
 
     def parts(self, lim):
         """Named ranges for the reply: stdout up to the output limit, stderr's head and tail,
@@ -1532,21 +1597,26 @@ class Watch:
         self.subprocesses = subprocesses
         self.peak_kb = 0
         self.group_cpu = 0.0
+        self.files_base = scratch_used_kb()
         try:
             self.pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):
             self.pidfd = None
 
+    def files_kb(self):
+        """What the test keeps in files: the scratch space is a tmpfs, i.e. memory."""
+        return max(0, scratch_used_kb() - self.files_base)
+
     def usage(self):
         if not self.subprocesses:
-            return cpu_clock(self.pid), rss_kb(self.pid)
+            return cpu_clock(self.pid), rss_kb(self.pid) + self.files_kb()
         cpu = 0.0
         rss = 0
         for p in group_members(self.pid):
             cpu += cpu_clock(p)
             rss += rss_kb(p)
         self.group_cpu = max(self.group_cpu, cpu)
-        return cpu, rss
+        return cpu, rss + self.files_kb()
 
     def wait(self, t0, cpu0, other=None, notify=None, setup=None, setup_buf=None):
         """Returns "exit", "notify", "other" (the descriptor `other` became readable), or a
@@ -1599,6 +1669,18 @@ class Watch:
         if self.pidfd is not None:
             os.close(self.pidfd)
             self.pidfd = None
+
+
+def scratch_used_kb():
+    """Bytes in use on the sandbox's /tmp tmpfs (one test at a time per supervisor); 0 without
+    namespaces, where the scratch directory is on a file system shared with the host."""
+    if not SERVER["pidns"]:
+        return 0
+    try:
+        st = os.statvfs(SCRATCH)
+        return (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
+    except OSError:
+        return 0
 
 
 def reap(pid):
@@ -1679,7 +1761,8 @@ def measured(w, wstatus, ru, killed, t0, setup_buf, cpu0=0.0):
     if w.subprocesses:
         cpu = max(cpu, w.group_cpu)
     res["cpuMs"] = round(max(0.0, cpu - cpu0) * 1000.0, 3)
-    res["memoryKb"] = max(ru.ru_maxrss, w.peak_kb)
+    # Files left in the scratch space at the end are memory the test still holds.
+    res["memoryKb"] = max(ru.ru_maxrss + w.files_kb(), w.peak_kb)
     res["minorFaults"] = ru.ru_minflt
     return res
 
@@ -1789,7 +1872,8 @@ def run_function_batch(req, tests, source_fd, req_id):
             CALL_FD: call_r, ARGS_FD: args_fd, REPLY_FD: note_w, SOURCE_FD: source_fd,
         }
         t0 = time.monotonic()
-        pid = fork_child(python_call_child, entry, work_dir, lim, fds, req.header.get("trace"), "batch", subprocesses)
+        child_lim = dict(lim, cpuBackstopMs=lim["cpuMs"] * (len(tests) - i) + 1000)
+        pid = fork_child(python_call_child, entry, work_dir, child_lim, fds, req.header.get("trace"), "batch", subprocesses)
         for fd in (call_r, note_w, setup_w, devnull):
             os.close(fd)
         w = Watch(pid, lim, subprocesses)

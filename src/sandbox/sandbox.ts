@@ -76,6 +76,8 @@ export const CXX_FLAGS = ["-std=c++17", "-O2", "-pipe"];
 
 /** Failed compiles remembered per sandbox (by source hash), so a failing source costs once. */
 const COMPILE_FAILURES_KEPT = 4096;
+/** Compiled binaries kept per sandbox (least recently used dropped first), in bytes. */
+const BINARY_CACHE_BYTES = 2 * 1024 ** 3;
 
 export interface SandboxStats {
   requests: number;
@@ -149,6 +151,9 @@ export class Sandbox {
   private readonly waiting: ((slot: number) => void)[] = [];
   private readonly compiling = new Map<string, Promise<PrepareResult>>();
   private readonly compileFailures = new Map<string, RunRecord>();
+  /** Binaries on disk in least-recently-used order, with their sizes. */
+  private readonly binaries = new Map<string, number>();
+  private binaryBytes = 0;
   private readonly tmpfsBytes: number;
   private readonly uidBase: number;
   private readonly cxx?: string;
@@ -352,8 +357,11 @@ export class Sandbox {
     for (const name of Object.keys(extraFiles).sort()) h.update(`\0${name}\0`).update(extraFiles[name]!);
     const hash = h.digest("hex");
     const hostPath = join(this.binDir, hash.slice(0, 32));
-    if (existsSync(hostPath)) {
+    const size = this.binaries.get(hostPath);
+    if (size !== undefined && existsSync(hostPath)) {
       this.stats.compileCacheHits++;
+      this.binaries.delete(hostPath);
+      this.binaries.set(hostPath, size);
       return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" } };
     }
     const failed = this.compileFailures.get(hash);
@@ -417,6 +425,14 @@ export class Sandbox {
     const tmp = `${hostPath}.tmp-${process.pid}`;
     writeFileSync(tmp, binary, { mode: 0o600 });
     renameSync(tmp, hostPath);
+    this.binaries.set(hostPath, binary.length);
+    this.binaryBytes += binary.length;
+    for (const [path, bytes] of this.binaries) {
+      if (this.binaryBytes <= BINARY_CACHE_BYTES || path === hostPath) break;
+      rmSync(path, { force: true });
+      this.binaries.delete(path);
+      this.binaryBytes -= bytes;
+    }
     return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" } };
   }
 

@@ -59,6 +59,11 @@ export interface RunRecord {
   exception?: string;
   /** Function-call mode: the value the entry point returned. */
   returnValue?: PyValue;
+  /**
+   * Its repr, clipped: what the judge keeps once it has decided the test (the value itself
+   * can be a program's 60 MB answer).
+   */
+  returnRepr?: string;
   /** Assert mode: an assertion of the test script failed (the checker said so). */
   assertionFailed?: boolean;
   /** The run needed a second attempt after a sandbox failure. */

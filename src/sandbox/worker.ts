@@ -40,6 +40,8 @@ export class Worker {
   private resolveReady!: (info: ReadyInfo) => void;
   private rejectReady!: (err: Error) => void;
   private watchdog?: NodeJS.Timeout;
+  /** Frames received: the watchdog looks whether any came while its timer waited. */
+  private framesSeen = 0;
 
   constructor(spec: SpawnSpec, readyTimeoutMs = 30_000) {
     this.ready = new Promise((resolve, reject) => {
@@ -72,6 +74,7 @@ export class Worker {
         return;
       }
       for (const frame of frames) {
+        this.framesSeen++;
         if (frame.header.op === "ready") this.resolveReady(frame.header as unknown as ReadyInfo);
         else this.onFrame?.(frame);
       }
@@ -130,8 +133,20 @@ export class Worker {
       const arm = () => {
         if (silenceMs <= 0) return;
         this.clearWatchdog();
+        const armedAt = performance.now();
+        const seen = this.framesSeen;
         this.watchdog = setTimeout(() => {
-          this.die(new WorkerStalled(`the sandbox did not answer for ${silenceMs} ms`));
+          // The timer fires late when this process was busy; input that came meanwhile is read
+          // before setImmediate callbacks run. Only true silence, measured on a loop that was
+          // free to listen, is the supervisor's fault.
+          setImmediate(() => {
+            if (this.dead || this.framesSeen !== seen) return;
+            if (performance.now() - armedAt - silenceMs > 1000) {
+              arm();
+              return;
+            }
+            this.die(new WorkerStalled(`the sandbox did not answer for ${silenceMs} ms`));
+          });
         }, silenceMs);
       };
       this.onFrame = (frame) => {
