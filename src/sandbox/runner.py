@@ -1226,6 +1226,27 @@ def python_call_child(entry, work_dir, lim, fds, trace, transport, subprocesses)
 # the checker: runs a dataset's assert script in its own process; the candidate is a proxy
 
 
+# Dataset asserts were written to run in the solution's namespace, so they use the modules the
+# solution imported (MBPP+'s `== sys.getsizeof(...)`, `math.isclose`): the checker imports these
+# standard modules for a script that names them without defining them.
+CHECK_MODULES = frozenset((
+    "math", "sys", "re", "collections", "itertools", "functools", "heapq", "bisect", "string",
+    "operator", "copy", "random", "statistics", "fractions", "decimal", "cmath", "datetime",
+))
+
+
+def import_what_checks_use(code, ns):
+    names = set()
+    todo = [code]
+    while todo:
+        c = todo.pop()
+        names.update(c.co_names)
+        todo.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    for name in names & CHECK_MODULES:
+        if name not in ns:
+            ns[name] = __import__(name)
+
+
 class CandidateRaised(Exception):
     pass
 
@@ -1295,7 +1316,9 @@ def checker_child(work_dir, lim, fds):
         ns["candidate"] = call
         script = spec.get("script") or ""
         linecache.cache["test.py"] = (len(script), None, script.splitlines(True), "test.py")
-        unlimited_int_digits(exec, compile(script, "test.py", "exec", dont_inherit=True), ns)
+        code = compile(script, "test.py", "exec", dont_inherit=True)
+        import_what_checks_use(code, ns)
+        unlimited_int_digits(exec, code, ns)
     except AssertionError:
         tb = sys.exc_info()[2]
         while tb is not None:
