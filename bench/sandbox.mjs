@@ -1,7 +1,10 @@
 // Sandbox overhead benchmark: a trivial program (read a line, print it) run N times through
-// the warm fork-server pool and through a fresh sandboxed process per test, in one run.
-// Prints one JSON object per mode and a summary. Usage: node bench/sandbox.mjs [N] [testsPerJob]
+// the warm fork-server pool and through a fresh sandboxed process per test, in one run; the
+// per-call overhead of function tests (one child per submission); and the time to judge a
+// 60 MB one-line output end to end (run, transfer, compare). Prints one JSON object per
+// measurement and a summary. Usage: node bench/sandbox.mjs [N] [testsPerJob]
 import { performance } from "node:perf_hooks";
+import { Judge } from "../dist/judge/index.js";
 import { DEFAULT_LIMITS, Sandbox } from "../dist/sandbox/index.js";
 
 const N = Number(process.argv[2] ?? 1000);
@@ -70,10 +73,87 @@ async function measure(mode) {
   }
 }
 
+/** Function tests: a trivial entry point called N times in one submission's child. */
+async function functionCalls() {
+  const sb = await Sandbox.create({});
+  try {
+    const calls = Math.max(N, 2000);
+    const tests = Array.from({ length: calls }, (_, i) => ({ args: [["i", String(i)]] }));
+    const t0 = performance.now();
+    const runs = await sb.run({
+      program: { kind: "python", source: "def f(x):\n    return x + 1\n" },
+      mode: "function",
+      entryPoint: "f",
+      tests,
+      limits: DEFAULT_LIMITS,
+    });
+    const elapsed = performance.now() - t0;
+    const wrong = runs.filter((r, i) => r.record.returnValue?.[1] !== String(i + 1)).length;
+    return {
+      bench: "sandbox-function-calls",
+      workers: 1,
+      calls,
+      wrong,
+      perCallMs: Number((elapsed / calls).toFixed(4)),
+      callsPerSecond: Number(((calls / elapsed) * 1000).toFixed(0)),
+      childCpuPerCallMs: Number((runs.reduce((a, r) => a + r.record.cpuMs, 0) / calls).toFixed(4)),
+    };
+  } finally {
+    await sb.close();
+  }
+}
+
+/** A 60 MB one-line output judged against a short answer and against an equal one. */
+async function largeOutput() {
+  const sb = await Sandbox.create({ workers: 1 });
+  const judge = new Judge(sb);
+  const spec = {
+    kind: "stdio",
+    compare: { caseSensitive: false, spaceChangeSensitive: false, floatAbsTol: 1e-6, floatRelTol: 1e-6 },
+  };
+  const limits = { ...DEFAULT_LIMITS, outputKb: 64 * 1024, timeMs: 10_000, wallMs: 30_000 };
+  const out = [];
+  try {
+    for (const [name, expected] of [
+      ["60MB-token-vs-short-answer", "1000000007\n"],
+      ["60MB-token-equal", `${"7".repeat(60 << 20)}\n`],
+    ]) {
+      const t0 = performance.now();
+      const r = await judge.judge(
+        spec,
+        [{ kind: "stdio", input: "", output: expected }],
+        {
+          language: "python",
+          code: "import sys\nsys.stdout.write('7' * (60 << 20) + '\\n')\n",
+        },
+        { limits },
+      );
+      const wall = performance.now() - t0;
+      const t = r.tests[0].record;
+      out.push({
+        bench: "sandbox-large-output",
+        case: name,
+        verdict: r.verdict,
+        programCpuMs: t.cpuMs,
+        programWallMs: t.wallMs,
+        judgeWallMs: Number(wall.toFixed(1)),
+        overheadMs: Number((wall - t.wallMs).toFixed(1)),
+        targetMs: 2000,
+        targetMet: wall <= 2000,
+      });
+    }
+  } finally {
+    await sb.close();
+  }
+  return out;
+}
+
 const fork = await measure("forkserver");
 console.log(JSON.stringify(fork));
 const fresh = await measure("fresh");
 console.log(JSON.stringify(fresh));
+console.log(JSON.stringify(await functionCalls()));
+for (const line of await largeOutput()) console.log(JSON.stringify(line));
 console.log(
   JSON.stringify({
     bench: "sandbox-overhead-summary",
