@@ -220,6 +220,11 @@ export function bwrapArgs(layout: BwrapLayout): string[] {
     "sandbox",
     "--chdir",
     "/tmp",
+    // The root is a tmpfs bwrap made: without root its directories (/etc, /run, ...) belong to
+    // the user programs run as, and a file left there would reach the next program. Only /tmp,
+    // emptied after every test, stays writable.
+    "--remount-ro",
+    "/",
   );
   return args;
 }

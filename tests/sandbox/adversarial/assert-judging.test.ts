@@ -9,7 +9,7 @@ import { type Problem, allTests, judgeFor, loadProblems } from "../../../src/pro
 import { Sandbox } from "../../../src/sandbox/index.js";
 import { sandboxComputeExpected } from "../../../src/validate/index.js";
 import { dataPath, hasData } from "../../problems/data.js";
-import { LIMITS, bwrapWorks, expectRejected, memoryScanner } from "./helpers.js";
+import { LIMITS, SCAN_LIMITS, bwrapWorks, expectRejected, memoryScanner } from "./helpers.js";
 
 /**
  * Hole 1: assert-script judging accepted on the exit status. HumanEval's check(candidate) and
@@ -135,7 +135,13 @@ describe.skipIf(!bwrapWorks)("hole 1: assert judging accepts only on evidence th
     // The marker is in the check script (run by the checker) and in a later converted test's
     // argument: neither may be anywhere in the candidate's process while it runs.
     const code = `${memoryScanner(SECRET)}\ndef add(a, b):\n    import sys\n    sys.stderr.write(repr(a) + "\\n")\n    return a + b\n`;
-    const script = await judge.judge(SPEC, scriptTests(), { language: "python", code }, { limits: LIMITS });
+    const scanLimits = SCAN_LIMITS;
+    const script = await judge.judge(
+      SPEC,
+      scriptTests(),
+      { language: "python", code },
+      { limits: scanLimits },
+    );
     const out = script.tests[0]!.record.stdout;
     expect(out, out).toMatch(/^clean/);
     const later: TestCase[] = [

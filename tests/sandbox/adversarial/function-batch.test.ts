@@ -3,7 +3,7 @@ import { Judge } from "../../../src/judge/judge.js";
 import { type PyValue, py } from "../../../src/judge/pyvalue.js";
 import type { JudgeSpec, TestCase } from "../../../src/judge/types.js";
 import { Sandbox } from "../../../src/sandbox/index.js";
-import { LIMITS, bwrapWorks, expectRejected, memoryScanner } from "./helpers.js";
+import { LIMITS, SCAN_LIMITS, bwrapWorks, expectRejected, memoryScanner } from "./helpers.js";
 
 /**
  * Hole 11: function tests cost a fork each. They now run in one child per submission, one call
@@ -82,7 +82,12 @@ describe.skipIf(!bwrapWorks)("hole 11: one child per submission, judged like a c
     const scanner = memoryScanner(marker).replace(/\n/g, "\n    ");
     const code = `def f(x):\n    ${scanner}\n    return x\n`;
     const tests = [call([py.str("first")], py.str("first")), call([py.str(marker)], py.str(marker))];
-    const r = await judgeAll(code, tests);
+    const r = await judge.judge(
+      SPEC,
+      tests,
+      { language: "python", code },
+      { limits: SCAN_LIMITS, stopOnFirstFailure: false },
+    );
     // The first call scanned the process while the second call's argument was still unsent.
     expect(r.tests[0]!.record.stdout).toMatch(/^clean/);
     expect(r.tests[1]!.record.stdout).toMatch(/^FOUND/);

@@ -25,6 +25,9 @@ export const LIMITS: SandboxLimits = {
   outputKb: 16 * 1024,
 };
 
+/** For programs that scan their own memory (memoryScanner): reading every page takes a while. */
+export const SCAN_LIMITS: SandboxLimits = { ...LIMITS, timeMs: 10_000, wallMs: 30_000 };
+
 /** A verdict that is the program's failure: not accepted, and not blamed on the sandbox. */
 export function expectRejected(r: JudgeResult, why = ""): void {
   expect(r.verdict, `${why}: ${JSON.stringify(r.tests.map((t) => [t.verdict, t.message]))}`).not.toBe(

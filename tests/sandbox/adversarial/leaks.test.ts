@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Judge } from "../../../src/judge/judge.js";
 import { Sandbox, type TestRun } from "../../../src/sandbox/index.js";
-import { LIMITS, bwrapWorks, isRoot, memoryScanner } from "./helpers.js";
+import { LIMITS, SCAN_LIMITS, bwrapWorks, isRoot, memoryScanner } from "./helpers.js";
 
 /**
  * Hole 6: state leaked between tests and submissions. Files left in the sandbox's /tmp were read
@@ -22,8 +22,8 @@ describe.skipIf(!bwrapWorks)("hole 6: nothing a program leaves reaches a later t
     await sb?.close();
   });
 
-  const run = async (source: string, stdin = ""): Promise<TestRun> => {
-    const [r] = await sb.run({ program: { kind: "python", source }, tests: [{ stdin }], limits: LIMITS });
+  const run = async (source: string, stdin = "", limits = LIMITS): Promise<TestRun> => {
+    const [r] = await sb.run({ program: { kind: "python", source }, tests: [{ stdin }], limits });
     return r!;
   };
 
@@ -105,7 +105,7 @@ print("made", made)
     );
     await run(`print(${JSON.stringify(marker)} * 3)\nprint(input())\n`, `${marker}\n`);
     // Later, in the same supervisor: scan everything reachable.
-    const r = await run(memoryScanner(marker));
+    const r = await run(memoryScanner(marker), "", SCAN_LIMITS);
     expect(r.stdout.toString(), r.stdout.toString()).toMatch(/^clean/);
   });
 
@@ -115,7 +115,7 @@ print("made", made)
     const runs = await sb.run({
       program: { kind: "python", source: scanner },
       tests: [{ stdin: "first\n" }, { stdin: `${marker}\n` }, { stdin: "third\n" }],
-      limits: LIMITS,
+      limits: SCAN_LIMITS,
     });
     // The first and third tests ran with the marker in another test of the same request.
     expect(runs[0]!.stdout.toString()).toMatch(/^clean/);
