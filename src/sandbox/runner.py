@@ -1136,13 +1136,14 @@ def python_call_child(entry, work_dir, lim, fds, trace, transport, subprocesses)
     program_started()
 
     def reply(obj):
+        # What the call printed belongs to it: flushed before its answer.
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
         if transport == "batch":
             report(obj)
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except BaseException:
-                    pass
             os.write(REPLY_FD, b".")
         else:
             data = json.dumps(obj, separators=(",", ":")).encode()
@@ -2042,8 +2043,12 @@ def run_checked(req, test, source_fd, reply):
         ev = wc.wait(t0, 0.0, other=wk.pidfd, setup=c_setup_r, setup_buf=c_setup)
         killed = ev if ev in ("cpu", "wall", "memory") else None
         if ev == "other":
-            # The checker is done: the candidate has nothing left to answer.
-            stopped = True
+            # The checker is done: the candidate has nothing left to answer. It sees the end
+            # of its input and exits (flushing what it printed); a moment, then it is stopped.
+            wc.wall_limit = min(wc.wall_limit, time.monotonic() - t0 + 0.25)
+            if wc.wait(t0, 0.0) == "exit":
+                ev = "exit"
+            stopped = ev != "exit"
         if ev != "exit":
             kill_pid(cpid)
         cw, cru = reap(cpid)
