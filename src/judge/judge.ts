@@ -9,8 +9,8 @@ import type {
   TraceOptions,
 } from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
-import { checkAssertCall } from "./pycompare.js";
-import { pyEqual, pyReprClipped } from "./pyvalue.js";
+import { checkAssertCall, pyEquals } from "./pycompare.js";
+import { type PyValue, pyEqual, pyHasFloat, pyReprClipped } from "./pyvalue.js";
 import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
 
 export interface Submission {
@@ -150,13 +150,7 @@ export class Judge {
         if (!rec.returnValue) {
           tv.verdict = "runtime_error";
           tv.message = "the entry point did not return (the program exited first)";
-        } else if (
-          !pyEqual(test.expected, rec.returnValue, {
-            absTol: spec.floatAbsTol,
-            relTol: spec.floatRelTol,
-            loose: spec.looseSequences,
-          })
-        ) {
+        } else if (!functionEqual(spec, test.expected, rec.returnValue)) {
           tv.verdict = "wrong_answer";
           tv.message = `expected ${pyReprClipped(test.expected, 300)}, got ${pyReprClipped(rec.returnValue, 300)}`;
         }
@@ -287,8 +281,9 @@ export class Judge {
     let p = this.validators.get(v);
     if (!p) {
       p = (async () => {
-        const [main, ...rest] = v.sources;
+        const main = validatorMain(v);
         if (!main) throw new Error("output validator has no source files");
+        const rest = v.sources.filter((s) => s !== main);
         const extra = Object.fromEntries(rest.map((s) => [s.path.split("/").pop()!, s.content]));
         const prepared = await this.sandbox.prepare(v.language, main.content, extra);
         if (!prepared.ok) {
@@ -357,6 +352,34 @@ export function inferAssertEntry(tests: readonly TestCase[]): string | undefined
     if (call && call[1] !== "candidate") return call[1];
   }
   return undefined;
+}
+
+/** A function test's comparison, as the benchmark's own harness makes it. */
+function functionEqual(spec: Extract<JudgeSpec, { kind: "function" }>, want: PyValue, got: PyValue): boolean {
+  const tolerance = { absTol: spec.floatAbsTol, relTol: spec.floatRelTol, loose: spec.looseSequences };
+  if (!spec.pythonEquality) return pyEqual(want, got, tolerance);
+  return (
+    pyEquals(want, got) || (pyHasFloat(want) && pyEqual(want, got, { ...tolerance, sumTolerance: true }))
+  );
+}
+
+/**
+ * The source a validator starts from: the one defining main (C++) or the one that is run
+ * (Python: not imported by the others), else the first translation unit; never a header
+ * (`validate.h` sorts before `validator.cpp`).
+ */
+function validatorMain(v: OutputValidator): OutputValidator["sources"][number] | undefined {
+  const units = v.sources.filter((s) =>
+    v.language === "python" ? s.path.endsWith(".py") : /\.(cpp|cc|cxx|c\+\+|C)$/.test(s.path),
+  );
+  if (v.language === "python") {
+    const imported = (s: { path: string }) => {
+      const mod = s.path.split("/").pop()!.replace(/\.py$/, "");
+      return units.some((o) => o !== s && new RegExp(`^\\s*(import|from)\\s+${mod}\\b`, "m").test(o.content));
+    };
+    return units.find((s) => !imported(s)) ?? units[0];
+  }
+  return units.find((s) => /\bmain\s*\(/.test(s.content)) ?? units[0] ?? v.sources[0];
 }
 
 /** Longest repr of a returned value a verdict keeps (feedback shows it, clipped again). */

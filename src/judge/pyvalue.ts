@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * A Python value as data: the form in which function-call arguments are sent into the sandbox
  * and return values come back out of it. Types are explicit, so `1`, `1.0`, `True`, `(1,)` and
@@ -151,7 +153,8 @@ export class PyValueError extends Error {}
  */
 const NUMBER = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
 
-export function pyFromJsonText(text: string): PyValue {
+export function pyFromJsonText(text: string, options: { maxIntDigits?: number } = {}): PyValue {
+  const maxIntDigits = options.maxIntDigits ?? Number.POSITIVE_INFINITY;
   let i = 0;
   const n = text.length;
   const ws = () => {
@@ -256,7 +259,11 @@ export function pyFromJsonText(text: string): PyValue {
     if (!m) fail("unexpected character");
     const lexeme = m![0];
     i += lexeme.length;
-    if (m![1] === undefined && m![2] === undefined) return ["i", BigInt(lexeme).toString()];
+    if (m![1] === undefined && m![2] === undefined) {
+      // Checked before BigInt, whose decimal parsing is quadratic (seconds for a million digits).
+      if (lexeme.length > maxIntDigits + 1) fail("integer too long");
+      return ["i", BigInt(lexeme).toString()];
+    }
     return py.float(Number(lexeme));
   };
   const result = value();
@@ -411,6 +418,8 @@ export interface PyEqualOptions {
   relTol?: number;
   /** Expected came from JSON: a list matches a tuple, a float matches an int. */
   loose?: boolean;
+  /** numpy.allclose: within absTol + relTol * |want| (else: within either one). */
+  sumTolerance?: boolean;
 }
 
 function asNumber(v: PyValue): number | undefined {
@@ -448,12 +457,22 @@ function floatsClose(want: number, got: number, o: PyEqualOptions): boolean {
   if (want === got) return true;
   if (!Number.isFinite(want) || !Number.isFinite(got)) return false;
   const diff = Math.abs(want - got);
+  if (o.sumTolerance) return diff <= (o.absTol ?? 0) + (o.relTol ?? 0) * Math.abs(want);
   if (o.absTol !== undefined && diff <= o.absTol) return true;
   if (o.relTol !== undefined && diff <= o.relTol * Math.abs(want)) return true;
   return false;
 }
 
 /** A canonical key for values without floats, so sets and dicts compare in O(n log n). */
+/**
+ * A long key stands for itself by its digest: keys of nested values are built from their
+ * children's keys, and copying whole subtrees' keys at every level made a 200-deep value of 2M
+ * items cost half a minute. Digests keep every level's work proportional to its own children.
+ */
+export function compactKey(key: string): string {
+  return key.length <= 256 ? key : `#${createHash("sha256").update(key).digest("base64")}`;
+}
+
 function canonicalKey(v: PyValue): string | undefined {
   switch (v[0]) {
     case "f":
@@ -462,7 +481,7 @@ function canonicalKey(v: PyValue): string | undefined {
       return undefined;
     case "T": {
       const inner = canonicalKey(v[2]);
-      return inner === undefined ? undefined : `T:${v[1]}(${inner})`;
+      return inner === undefined ? undefined : compactKey(`T:${v[1]}(${inner})`);
     }
     case "l":
     case "t":
@@ -475,7 +494,7 @@ function canonicalKey(v: PyValue): string | undefined {
         parts.push(k);
       }
       if (v[0] === "S" || v[0] === "F") parts.sort();
-      return `${v[0]}(${parts.join(",")})`;
+      return compactKey(`${v[0]}(${parts.join(",")})`);
     }
     case "d": {
       const parts: string[] = [];
@@ -486,14 +505,14 @@ function canonicalKey(v: PyValue): string | undefined {
         parts.push(`${a}:${b}`);
       }
       parts.sort();
-      return `d(${parts.join(",")})`;
+      return compactKey(`d(${parts.join(",")})`);
     }
     case "i":
       // Values from the sandbox are canonical already (decimal of at most 4933 digits, else
       // hexadecimal): only a dataset's own huge decimal is converted here.
       return `i:${pyIntCanonical(v[1])}`;
     default:
-      return JSON.stringify(v);
+      return compactKey(JSON.stringify(v));
   }
 }
 

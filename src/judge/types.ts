@@ -49,6 +49,12 @@ export type JudgeSpec =
        * an int where a float is expected. Values serialised from Python are compared strictly.
        */
       looseSequences?: boolean;
+      /**
+       * EvalPlus's comparison (HumanEval+, MBPP+): Python's `==` first (6.0 == 6, True == 1),
+       * then, for expected values holding floats, numpy.allclose-style tolerance
+       * (|got - want| <= abs + rel * |want|).
+       */
+      pythonEquality?: boolean;
     }
   | {
       kind: "assert";

@@ -22,6 +22,7 @@ export const MAX_STATUS_RECORDS = 64;
  * else hexadecimal. A longer decimal would cost Node seconds to convert, and is forged.
  */
 const INT_TEXT = /^-?(?:0|[1-9]\d{0,4939}|0x[1-9a-f][0-9a-f]*)$/;
+const MAX_INT_DIGITS = 4940;
 
 const SCALAR_TAGS = new Set(["N", "b", "i", "f", "s", "y"]);
 const FLOAT_WORDS = new Set(["nan", "inf", "-inf"]);
@@ -96,6 +97,30 @@ export interface StatusLines {
   garbled?: string;
 }
 
+/**
+ * One linear pass over a record's bytes before JSON.parse sees it: how deep its arrays and
+ * objects nest (strings skipped) and how many there are. A 16 MiB line of brackets took
+ * JSON.parse many seconds and gigabytes; no value runner.py writes comes near these bounds.
+ */
+function jsonShapeOk(raw: Buffer, start: number, end: number): boolean {
+  let depth = 0;
+  let containers = 0;
+  for (let i = start; i < end; i++) {
+    const c = raw[i]!;
+    if (c === 0x22) {
+      // Skip a string, escapes included.
+      for (i++; i < end && raw[i] !== 0x22; i++) if (raw[i] === 0x5c) i++;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH || ++containers > MAX_JSON_CONTAINERS) return false;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return true;
+}
+
+/** A PyValue level is two JSON arrays deep (tag and items); dict pairs add one more each. */
+const MAX_JSON_DEPTH = 3 * MAX_VALUE_DEPTH + 8;
+const MAX_JSON_CONTAINERS = 3 * MAX_VALUE_NODES + 8;
+
 /** Splits the raw status channel into records (the first MAX_STATUS_RECORDS); never throws. */
 export function parseStatus(raw: Buffer | undefined): StatusLines {
   const out: StatusLines = { records: [] };
@@ -112,7 +137,7 @@ export function parseStatus(raw: Buffer | undefined): StatusLines {
     if (end > start) {
       let rec: unknown;
       try {
-        rec = JSON.parse(raw.toString("utf8", start, end));
+        rec = jsonShapeOk(raw, start, end) ? JSON.parse(raw.toString("utf8", start, end)) : undefined;
       } catch {
         rec = undefined;
       }
@@ -211,24 +236,55 @@ function unpack(v: unknown): string | undefined {
       x.push(kind, items);
       continue;
     }
-    if (x[0] === "J") {
-      if (x.length !== 3 || (x[1] !== "l" && x[1] !== "t") || typeof x[2] !== "string")
-        return "malformed packed list";
+    if (x[0] === "J" || x[0] === "Jn" || x[0] === "JM") {
+      // ["J", kind, text]: scalars; ["Jn", kind, "t"|"l", text]: rows of scalars;
+      // ["JM", text]: [key, value] pairs of scalars.
+      const tag = x[0];
+      const text = x[x.length - 1];
+      const shapeOk =
+        tag === "J"
+          ? x.length === 3 && (x[1] === "l" || x[1] === "t")
+          : tag === "Jn"
+            ? x.length === 4 && (x[1] === "l" || x[1] === "t") && (x[2] === "l" || x[2] === "t")
+            : x.length === 2;
+      if (!shapeOk || typeof text !== "string") return "malformed packed list";
       // Items are counted (by their separators) before any is parsed.
-      const text = x[2] as string;
       for (let at = text.indexOf(","); at >= 0; at = text.indexOf(",", at + 1)) {
         if (++nodes > MAX_VALUE_NODES) return "value too large";
       }
       let items: PyValue;
       try {
-        items = pyFromJsonText(x[2]);
+        items = pyFromJsonText(text, { maxIntDigits: MAX_INT_DIGITS });
       } catch {
         return "malformed packed list";
       }
-      if (items[0] !== "l" || !items[1].every((e) => PACKED_TAGS.has(e[0]))) return "malformed packed list";
-      const kind = x[1];
+      if (items[0] !== "l") return "malformed packed list";
+      const rows = items[1];
+      if (tag === "J") {
+        if (!rows.every((e) => PACKED_TAGS.has(e[0]))) return "malformed packed list";
+        const kind = x[1];
+        x.length = 0;
+        x.push(kind, rows);
+        continue;
+      }
+      const scalarRow = (r: PyValue, n?: number): r is ["l", PyValue[]] =>
+        r[0] === "l" && (n === undefined || r[1].length === n) && r[1].every((e) => PACKED_TAGS.has(e[0]));
+      if (tag === "Jn") {
+        if (!rows.every((r) => scalarRow(r))) return "malformed packed list";
+        const [, kind, inner] = x as [string, "l" | "t", "l" | "t", string];
+        x.length = 0;
+        x.push(
+          kind,
+          rows.map((r) => [inner, (r as ["l", PyValue[]])[1]]),
+        );
+        continue;
+      }
+      if (!rows.every((r) => scalarRow(r, 2))) return "malformed packed dict";
       x.length = 0;
-      x.push(kind, items[1]);
+      x.push(
+        "d",
+        rows.map((r) => (r as ["l", PyValue[]])[1] as [PyValue, PyValue]),
+      );
       continue;
     }
     // A tagged node's children start at 1; a list of items or of dict pairs is all children.

@@ -266,7 +266,8 @@ SYS = {
     "shmget": 29, "shmat": 30, "shmctl": 31, "semget": 64, "semop": 65, "semctl": 66, "shmdt": 67,
     "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240,
     "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
-    "mq_getsetattr": 245,
+    "mq_getsetattr": 245, "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463,
+    "fcntl": 72, "ioctl": 16,
 }
 DENY_ALWAYS = [
     "ptrace", "setpgid", "setsid", "pivot_root", "chroot", "mount", "umount2", "add_key",
@@ -281,7 +282,14 @@ DENY_ALWAYS = [
     "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop",
     "msgget", "msgsnd", "msgrcv", "msgctl", "mq_open", "mq_unlink", "mq_timedsend",
     "mq_timedreceive", "mq_notify", "mq_getsetattr",
+    # Extended attributes live in kernel memory no limit counts (64 KiB a name, on the tmpfs and
+    # on every memfd, stdout included) and stay on files that outlive a test.
+    "setxattr", "lsetxattr", "fsetxattr", "setxattrat",
 ]
+# fcntl/ioctl requests that make the kernel signal another process on I/O (F_SETOWN and
+# friends): the owner named must be the caller or its own descendants, like a kill's target.
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
+FIOSETOWN, SIOCSPGRP, TIOCSPGRP, TIOCSTI = 0x8901, 0x8902, 0x5410, 0x5412
 # Syscalls whose first argument is a pid: allowed only for 0 (self), the child's own group
 # (negative pid <= -own) or later pids (its own descendants), never for the supervisor or a
 # checker started before the program. With a dedicated uid the kernel refuses these anyway;
@@ -356,6 +364,8 @@ def build_filter(own_pid, allow_unix_sockets, allow_subprocesses):
         p.append((JEQ_K, "pidarg", 0, SYS[name]))
     p.append((JEQ_K, "prio", 0, SYS["setpriority"]))
     p.append((JEQ_K, "ioprio", 0, SYS["ioprio_set"]))
+    p.append((JEQ_K, "fcntl", 0, SYS["fcntl"]))
+    p.append((JEQ_K, "ioctl", 0, SYS["ioctl"]))
     p.append((RET_K, 0, 0, RET_ALLOW))
     p += [
         ("label", "clone"),
@@ -381,8 +391,23 @@ def build_filter(own_pid, allow_unix_sockets, allow_subprocesses):
         ("label", "who"),
         (LD_W_ABS, 0, 0, 24),
         (JEQ_K, "allow", "deny", 0),
+        ("label", "fcntl"),
+        (LD_W_ABS, 0, 0, 24),
+        (JEQ_K, "deny", 0, F_SETSIG),
+        (JEQ_K, "deny", 0, F_SETOWN_EX),
+        (JEQ_K, "owner", "allow", F_SETOWN),
+        ("label", "owner"),
+        (LD_W_ABS, 0, 0, 32),
+        (JGE_K, "pidcheck", "pidcheck", 0),  # an unconditional jump
+        ("label", "ioctl"),
+        (LD_W_ABS, 0, 0, 24),
+        (JEQ_K, "deny", 0, FIOSETOWN),
+        (JEQ_K, "deny", 0, SIOCSPGRP),
+        (JEQ_K, "deny", 0, TIOCSPGRP),
+        (JEQ_K, "deny", "allow", TIOCSTI),
         ("label", "pidarg"),
         (LD_W_ABS, 0, 0, 16),
+        ("label", "pidcheck"),
         (JEQ_K, "allow", 0, 0),
         (JGE_K, "neg", 0, 0x80000000),
         (JGE_K, "allow", "deny", own_pid),
@@ -582,6 +607,17 @@ def decode_value(v, depth=0):
             a.byteswap()
         items = a.tolist()
         return items if v[1] == "l" else tuple(items)
+    if tag == "Jn":
+        rows = json.loads(v[3])
+        if not isinstance(rows, list) or not all(isinstance(r, list) and all(type(x) in JSON_SCALARS for x in r) for r in rows):
+            raise ValueError("malformed packed rows")
+        rows = [tuple(r) for r in rows] if v[2] == "t" else rows
+        return rows if v[1] == "l" else tuple(rows)
+    if tag == "JM":
+        pairs = json.loads(v[1])
+        if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 and all(type(x) in JSON_SCALARS for x in p) for p in pairs):
+            raise ValueError("malformed packed dict")
+        return {k: x for k, x in pairs}
     if tag == "J":
         items = json.loads(v[2])
         if not isinstance(items, list) or not all(type(x) in JSON_SCALARS for x in items):
@@ -608,12 +644,53 @@ INT_HEX_BITS = 16384  # PY_INT_HEX_BITS in src/judge/pyvalue.ts
 JSON_SCALARS = frozenset((int, float, str, bool, type(None)))
 
 
+def scalars_fit_json(items, types):
+    """Whether json.dumps writes these scalars in linear time: ints no wider than runner.py
+    writes in decimal."""
+    if int not in types:
+        return True
+    ints = items if types == {int} else [x for x in items if type(x) is int]
+    return max(-min(ints), max(ints)).bit_length() <= INT_HEX_BITS
+
+
+def packed_rows(v, kind, budget):
+    """A long list or tuple of tuples (or of lists) of scalars, one json.dumps: its rows as
+    JSON arrays, and which of the two they were ("Jn", kind, "t"|"l", text)."""
+    rows = set(map(type, v))
+    if len(rows) != 1 or not rows <= {tuple, list}:
+        return None
+    flat = list(itertools.chain.from_iterable(v))
+    types = set(map(type, flat))
+    if not types <= JSON_SCALARS or not scalars_fit_json(flat, types):
+        return None
+    budget[0] -= len(v) + len(flat)
+    if budget[0] < 0:
+        raise EncodeLimit("return value too large or too deeply nested")
+    return ["Jn", kind, "t" if tuple in rows else "l", json.dumps(v, separators=(",", ":"))]
+
+
+def packed_dict(v, budget):
+    """A long dict of scalars to scalars: its items as one JSON array of pairs ("JM", text)."""
+    if len(v) < 8:
+        return None
+    keys = set(map(type, v.keys()))
+    values = set(map(type, v.values()))
+    if not keys <= JSON_SCALARS or not values <= JSON_SCALARS:
+        return None
+    if not scalars_fit_json(list(v.keys()), keys) or not scalars_fit_json(list(v.values()), values):
+        return None
+    budget[0] -= 2 * len(v)
+    if budget[0] < 0:
+        raise EncodeLimit("return value too large or too deeply nested")
+    return ["JM", json.dumps(list(v.items()), separators=(",", ":"))]
+
+
 def packed(v, kind, budget):
     if len(v) < 8:
         return None
     types = set(map(type, v))
     if not types <= JSON_SCALARS:
-        return None
+        return packed_rows(v, kind, budget)
     budget[0] -= len(v)
     if budget[0] < 0:
         raise EncodeLimit("return value too large or too deeply nested")
@@ -681,6 +758,8 @@ def encode_value(v, depth=0, budget=None):
         return ["F", [encode_value(x, depth + 1, budget) for x in frozenset.__iter__(v)]]
     if isinstance(v, set):
         return ["S", [encode_value(x, depth + 1, budget) for x in set.__iter__(v)]]
+    if t is dict:
+        return packed_dict(v, budget) or ["d", [[encode_value(k, depth + 1, budget), encode_value(x, depth + 1, budget)] for k, x in v.items()]]
     if isinstance(v, dict):
         return ["d", [[encode_value(k, depth + 1, budget), encode_value(x, depth + 1, budget)] for k, x in dict.items(v)]]
     if t is Opaque:
@@ -698,7 +777,7 @@ def encode_value(v, depth=0, budget=None):
 
 SERVER = {
     "seccomp": False, "pidns": False, "dedicated_uid": False, "uid": None, "checker_uid": None,
-    "private": None, "fresh": False,
+    "private": None, "fresh": False, "shared_dirs": [],
 }
 
 
@@ -721,7 +800,10 @@ def set_limits(lim):
     if lim.get("addressSpaceKb"):
         setl(resource.RLIMIT_AS, int(lim["addressSpaceKb"]) * 1024)
     if lim.get("stackKb"):
-        setl(resource.RLIMIT_STACK, int(lim["stackKb"]) * 1024)
+        # Soft only: `setrlimit(RLIMIT_STACK, (RLIM_INFINITY, RLIM_INFINITY))`, an idiom of
+        # accepted solutions, must work as on a judge whose hard limit is unlimited; memory is
+        # limited anyway.
+        setl(resource.RLIMIT_STACK, int(lim["stackKb"]) * 1024, resource.getrlimit(resource.RLIMIT_STACK)[1])
     setl(resource.RLIMIT_FSIZE, int(lim["fileSizeKb"]) * 1024)
     setl(resource.RLIMIT_NOFILE, int(lim["openFiles"]))
     setl(resource.RLIMIT_CORE, 0)
@@ -985,7 +1067,7 @@ def read_fd_all(fd):
     return b"".join(chunks)
 
 
-def python_main(source_fd, work_dir, env, argv, trace):
+def python_main(source_fd, work_dir, env, argv, trace, import_cwd=False):
     """Prepares the interpreter for the program and compiles it. Returns (code object, module
     globals, tracer); a syntax error is reported on the setup pipe (the program never ran)."""
     # The supervisor's environment is already the sandbox's fixed one; only the directories
@@ -1006,6 +1088,9 @@ def python_main(source_fd, work_dir, env, argv, trace):
     main.__file__ = filename
     sys.modules["__main__"] = main
     sys.argv = [filename] + [str(a) for a in (argv or [])]
+    if import_cwd:
+        # A multi-file program (a dataset's validator) imports its helpers from beside it.
+        sys.path.insert(0, work_dir)
     try:
         compiled = compile(source, filename, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, MemoryError, RecursionError, OverflowError) as e:
@@ -1060,12 +1145,12 @@ def finish_process(code):
     os._exit(code)
 
 
-def python_stdio_child(test, work_dir, lim, fds, trace, subprocesses):
+def python_stdio_child(test, work_dir, lim, fds, trace, subprocesses, import_cwd=False):
     """A whole-program test: the program reads stdin and writes stdout. Never returns."""
     try:
         enter_child(fds, work_dir, lim, SERVER["uid"], subprocesses, False)
         env = child_env(work_dir)
-        compiled, g, tracer = python_main(SOURCE_FD, work_dir, env, test.get("argv"), trace)
+        compiled, g, tracer = python_main(SOURCE_FD, work_dir, env, test.get("argv"), trace, import_cwd)
     except SystemExit:
         raise
     except BaseException as e:
@@ -1366,20 +1451,25 @@ def rss_kb(pid):
         return 0
 
 
-def peak_rss_kb(pid, fd=None):
-    """Peak resident KiB of a process; `fd`: its /proc/<pid>/status kept open (one pread)."""
+def memory_kb(pid, fd=None):
+    """(peak, current) resident KiB of a process; `fd`: its /proc/<pid>/status kept open."""
     try:
         if fd is None:
             with open("/proc/%d/status" % pid, "rb") as f:
                 text = f.read()
         else:
             text = os.pread(fd, 4096, 0)
-        at = text.find(b"VmHWM:")
-        if at >= 0:
-            return int(text[at + 6 : text.index(b"k", at)])
-    except (OSError, ValueError):
-        pass
-    return 0
+    except OSError:
+        return 0, 0
+    out = []
+    for key in (b"\nVmHWM:", b"\nVmRSS:"):
+        # At a line start: the Name: line above is the program's to choose (PR_SET_NAME).
+        at = text.find(key)
+        try:
+            out.append(int(text[at + len(key) : text.index(b"k", at)]) if at >= 0 else 0)
+        except ValueError:
+            out.append(0)
+    return out[0], out[1]
 
 
 def group_members(pgid):
@@ -1514,6 +1604,12 @@ def clean_scratch():
 
 
 def empty_scratch():
+    # Without root the program owns the scratch space too, and could have taken its permissions
+    # away (poisoning every later test): put them back first.
+    try:
+        os.chmod(SCRATCH, 0o711 if SERVER["dedicated_uid"] else 0o700)
+    except OSError:
+        pass
     try:
         names = os.listdir(SCRATCH)
     except OSError:
@@ -1522,7 +1618,7 @@ def empty_scratch():
         remove_tree(os.path.join(SCRATCH, name))
     if not SERVER["pidns"] and SERVER["dedicated_uid"]:
         uids = {SERVER["uid"], SERVER["checker_uid"]}
-        for d in ("/tmp", "/var/tmp", "/dev/shm"):
+        for d in SERVER["shared_dirs"]:
             try:
                 names = os.listdir(d)
             except OSError:
@@ -1534,6 +1630,28 @@ def empty_scratch():
                         remove_tree(p)
                 except OSError:
                     pass
+
+
+def world_writable_dirs():
+    """Directories of the host any uid may write in (found once, without namespaces, as root):
+    what a sandbox uid leaves there is removed after every test."""
+    found = {"/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue"}
+    for base in ("/", "/var", "/run", "/dev", "/var/lib", "/var/spool", "/var/cache"):
+        try:
+            names = os.listdir(base)
+        except OSError:
+            continue
+        for name in names:
+            p = os.path.join(base, name)
+            try:
+                st = os.lstat(p)
+            except OSError:
+                continue
+            import stat as stat_mod
+
+            if stat_mod.S_ISDIR(st.st_mode) and st.st_mode & 0o002:
+                found.add(p)
+    return sorted(d for d in found if os.path.isdir(d) and not os.path.islink(d))
 
 
 def make_work_dir(uid="program"):
@@ -1696,13 +1814,14 @@ class Watch:
 
 
 def scratch_used_kb():
-    """Bytes in use on the sandbox's /tmp tmpfs (one test at a time per supervisor); 0 without
-    namespaces, where the scratch directory is on a file system shared with the host."""
+    """Memory in use on the sandbox's /tmp tmpfs (one test at a time per supervisor): its data,
+    and 1 KiB of kernel memory for each file, which empty files cost too (161k of them held
+    201 MiB). 0 without namespaces, where the scratch directory is on the host's file system."""
     if not SERVER["pidns"]:
         return 0
     try:
         st = os.statvfs(SCRATCH)
-        return (st.f_blocks - st.f_bfree) * st.f_frsize // 1024
+        return (st.f_blocks - st.f_bfree) * st.f_frsize // 1024 + (st.f_files - st.f_ffree)
     except OSError:
         return 0
 
@@ -1838,7 +1957,7 @@ def run_single(req, test, source_fd, binary_fd, reply):
             fds[BINARY_FD] = binary_fd
         t0 = time.monotonic()
         if prog["kind"] == "python":
-            pid = fork_child(python_stdio_child, test, work_dir, lim, fds, req.header.get("trace"), subprocesses)
+            pid = fork_child(python_stdio_child, test, work_dir, lim, fds, req.header.get("trace"), subprocesses, bool(prog.get("importCwd")))
         else:
             pid = fork_child(exec_child, prog, test, work_dir, lim, fds, subprocesses)
         os.close(setup_w)
@@ -1925,7 +2044,13 @@ def run_function_batch(req, tests, source_fd, req_id):
                 except OSError:
                     pass  # the child is gone: the wait below sees it exit
                 ev = "protocol" if protocol else w.wait(t0, cpu0, notify=note_r, setup=setup_r, setup_buf=setup_buf)
-                peak = peak_rss_kb(pid, status_fd) if ev == "notify" else 0
+                # The call's memory: its peak, or what it holds now with the files it keeps (a
+                # fast call is never polled, and files stay from one call to the next).
+                if ev == "notify":
+                    hwm, rss = memory_kb(pid, status_fd)
+                    peak = max(hwm, rss + w.files_kb())
+                else:
+                    peak = 0
                 if ev == "notify" and lim.get("memoryKb") and peak > lim["memoryKb"]:
                     # Over the limit between two polls: this call's verdict, and a new child
                     # for the next one (its peak would otherwise carry over).
@@ -2192,6 +2317,7 @@ def main():
     # is its cwd, reachable without being able to list the scratch space.
     os.chmod(SCRATCH, 0o711 if SERVER["dedicated_uid"] else 0o700)
     SERVER["private"] = SCRATCH
+    SERVER["shared_dirs"] = world_writable_dirs() if not SERVER["pidns"] and SERVER["dedicated_uid"] else []
     install_site_builtins()
     ok, why = probe_seccomp()
     if ok:

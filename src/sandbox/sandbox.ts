@@ -91,6 +91,11 @@ export interface SandboxStats {
   compileCacheHits: number;
 }
 
+/** JSON writes -0 as 0: a -0.0 argument would reach the program as 0.0 (float("-0") is -0.0). */
+function keepNegativeZero(_key: string, value: unknown): unknown {
+  return value === 0 && Object.is(value, -0) ? "-0" : value;
+}
+
 export type PrepareResult = { ok: true; program: PreparedProgram } | { ok: false; record: RunRecord };
 
 /** Why a run stopped before all its tests: the sandbox failed (retry), or the caller stopped. */
@@ -348,8 +353,10 @@ export class Sandbox {
     source: string,
     extraFiles: Record<string, string> = {},
   ): Promise<PrepareResult> {
-    if (language === "python" || language === "python3")
-      return { ok: true, program: { kind: "python", source } };
+    if (language === "python" || language === "python3") {
+      const modules = Object.keys(extraFiles).length > 0 ? { ...extraFiles } : undefined;
+      return { ok: true, program: { kind: "python", source, ...(modules ? { modules } : {}) } };
+    }
     if (language !== "cpp" && language !== "c++") {
       throw new Error(`unsupported language '${language}': codeloop runs python and cpp`);
     }
@@ -387,11 +394,19 @@ export class Sandbox {
     const cxx = this.cxx ?? findExecutable("g++");
     if (!cxx) throw new Error("g++ not found on PATH: install g++ to judge C++ programs");
     this.stats.compiles++;
+    // Extra files that are translation units are compiled with the main one (a validator's
+    // helpers); the rest (headers) lie beside it.
+    const units = Object.keys(extraFiles)
+      .filter((f) => /\.(cpp|cc|cxx|c\+\+|C)$/.test(f))
+      .sort();
     const [run] = await this.run({
       // LC_ALL=C: plain ASCII quotes in diagnostics, which are shown to models.
       program: { kind: "exec", path: cxx, language: "g++", env: { LC_ALL: "C" } },
       tests: [
-        { argv: [...CXX_FLAGS, "-o", "prog", "prog.cpp"], files: { ...extraFiles, "prog.cpp": source } },
+        {
+          argv: [...CXX_FLAGS, "-o", "prog", "prog.cpp", ...units],
+          files: { ...extraFiles, "prog.cpp": source },
+        },
       ],
       limits: COMPILE_LIMITS,
       collect: ["prog"],
@@ -523,18 +538,22 @@ export class Sandbox {
       return blobs.length - 1;
     };
     const p = job.program;
+    const modules = p.kind === "python" && p.modules ? Object.entries(p.modules) : [];
     const program =
       p.kind === "python"
-        ? { kind: "python", source: blob(p.source) }
+        ? { kind: "python", source: blob(p.source), importCwd: modules.length > 0 }
         : p.kind === "binary"
           ? { kind: "binary", binary: blob(readFileSync(p.path)), argv: p.argv ?? [] }
           : { kind: "exec", path: p.path, argv: p.argv ?? [], env: p.env, name: p.path.split("/").pop() };
     const tests = job.tests.slice(from, to).map((t) => ({
       stdin: t.stdin === undefined ? null : blob(t.stdin),
-      args: t.args ? blob(JSON.stringify({ a: t.args, k: t.kwargs ?? [] })) : undefined,
+      args: t.args ? blob(JSON.stringify({ a: t.args, k: t.kwargs ?? [] }, keepNegativeZero)) : undefined,
       script: t.script === undefined ? undefined : blob(t.script),
       argv: t.argv,
-      files: t.files ? Object.fromEntries(Object.entries(t.files).map(([k, v]) => [k, blob(v)])) : undefined,
+      files:
+        t.files || modules.length > 0
+          ? Object.fromEntries([...modules, ...Object.entries(t.files ?? {})].map(([k, v]) => [k, blob(v)]))
+          : undefined,
     }));
     const L = job.limits;
     const wallMs = L.wallMs ?? defaultWallMs(L);

@@ -102,7 +102,12 @@ export interface TraceOptions {
  * inside); or a tool installed in the sandbox's file system (g++, by its path there).
  */
 export type PreparedProgram =
-  | { kind: "python"; source: string }
+  | {
+      kind: "python";
+      source: string;
+      /** Modules the program imports (a multi-file validator's helpers), beside it in its cwd. */
+      modules?: Record<string, string>;
+    }
   | { kind: "binary"; path: string; argv?: string[]; language: string }
   | { kind: "exec"; path: string; argv?: string[]; language: string; env?: Record<string, string> };
 

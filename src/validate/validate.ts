@@ -92,7 +92,9 @@ export interface ProblemFlag {
     | "incorrect-accepted"
     | "flaky"
     | "infrastructure"
-    | "slow-gold";
+    | "slow-gold"
+    /** The problem cannot be judged at all (its output validator does not build). */
+    | "unjudgeable";
   reason: string;
 }
 
@@ -275,6 +277,19 @@ export async function validateProblems(
     return run;
   };
 
+  /** A problem the judge cannot judge: reported as such, and the rest of the set goes on. */
+  const unjudgeable = (p: Problem, err: unknown): ProblemReport => ({
+    id: p.id,
+    title: p.title,
+    timeLimitSec: p.limits.timeLimitSec,
+    timeLimitOrigin: p.limits.timeLimitOrigin,
+    tests: allTests(p).length,
+    solutions: [],
+    skippedSolutions: p.solutions.length,
+    flakyTests: [],
+    flags: [{ kind: "unjudgeable", reason: err instanceof Error ? err.message : String(err) }],
+  });
+
   const validateOne = async (p: Problem): Promise<ProblemReport> => {
     const tests = allTests(p);
     let limits = problemLimits(p);
@@ -419,7 +434,7 @@ export async function validateProblems(
   const reports: ProblemReport[] = new Array(problems.length);
   await Promise.all(
     order.map(async ({ p, i }) => {
-      const r = await validateOne(p);
+      const r = await validateOne(p).catch((err: unknown) => unjudgeable(p, err));
       reports[i] = r;
       done++;
       options.onProblem?.(r, done, problems.length);

@@ -106,6 +106,7 @@ describe("HumanEval+ expected outputs through computeExpected (generated fixture
       entryPoint: "double",
       floatAbsTol: 1e-6,
       floatRelTol: 1e-7,
+      pythonEquality: true,
     });
     expect(p!.tests.public).toEqual([
       {

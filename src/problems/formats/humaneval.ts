@@ -200,7 +200,13 @@ export function humanevalProblem(
     const atolV = fields.get("atol");
     const atol = atolV && (atolV[0] === "f" || atolV[0] === "i") ? Number(atolV[1]) : 0;
     // EvalPlus compares floats with numpy allclose: atol from the data (1e-6 when 0), rtol 1e-7.
-    judge = { kind: "function", entryPoint, floatAbsTol: atol > 0 ? atol : 1e-6, floatRelTol: 1e-7 };
+    judge = {
+      kind: "function",
+      entryPoint,
+      floatAbsTol: atol > 0 ? atol : 1e-6,
+      floatRelTol: 1e-7,
+      pythonEquality: true,
+    };
     extraJudges.push(assertJudge);
     const privateArgs = argLists(fields.get("base_input"), "base_input", ctx);
     const generatedArgs = argLists(fields.get("plus_input"), "plus_input", ctx);

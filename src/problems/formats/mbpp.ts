@@ -100,7 +100,13 @@ export function mbppProblem(
     const fields = pyFields(text, ctx);
     const atolV = fields.get("atol");
     const atol = atolV && (atolV[0] === "f" || atolV[0] === "i") ? Number(atolV[1]) : 0;
-    judge = { kind: "function", entryPoint, floatAbsTol: atol > 0 ? atol : 1e-6, floatRelTol: 1e-7 };
+    judge = {
+      kind: "function",
+      entryPoint,
+      floatAbsTol: atol > 0 ? atol : 1e-6,
+      floatRelTol: 1e-7,
+      pythonEquality: true,
+    };
     extraJudges.push(assertJudge);
     try {
       const base = rebuildMbppArgs(task, argLists(fields.get("base_input"), "base_input", ctx));

@@ -53,6 +53,7 @@ const judgeSpec = z.discriminatedUnion("kind", [
     floatAbsTol: z.number().optional(),
     floatRelTol: z.number().optional(),
     looseSequences: z.boolean().optional(),
+    pythonEquality: z.boolean().optional(),
   }),
   z.object({
     kind: z.literal("assert"),
