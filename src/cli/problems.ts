@@ -189,7 +189,7 @@ function formatTest(t: TestCase): string {
 function formatJudge(j: JudgeSpec): string {
   if (j.kind === "stdio") {
     const v = j.validator
-      ? `, validator ${j.validator.language} (${j.validator.sources.map((s) => s.path).join(", ")}) flags [${j.validator.flags.join(" ")}]`
+      ? `, ${j.validator.protocol === "testlib" ? "testlib checker" : "validator"} ${j.validator.language} (${j.validator.sources.map((s) => s.path).join(", ")}) flags [${j.validator.flags.join(" ")}]`
       : "";
     return `stdio, compare ${JSON.stringify(j.compare)}${v}`;
   }

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Sandbox } from "../sandbox/index.js";
 import type {
   JobTest,
@@ -11,6 +12,7 @@ import type {
 import { compareOutput } from "./compare.js";
 import { checkAssertCall, pyEquals } from "./pycompare.js";
 import { type PyValue, pyEqual, pyHasFloat, pyReprClipped } from "./pyvalue.js";
+import { type CheckerOutcome, testlibOutcome } from "./testlib.js";
 import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
 
 export interface Submission {
@@ -75,6 +77,8 @@ type AssertSpec = Extract<JudgeSpec, { kind: "assert" }>;
  */
 export class Judge {
   private validators = new Map<OutputValidator, Promise<PreparedProgram>>();
+  /** What a testlib checker says of a test's answer given as the output, by test (see selfCheck). */
+  private selfChecks = new WeakMap<OutputValidator, Map<string, Promise<CheckerOutcome>>>();
 
   constructor(readonly sandbox: Sandbox) {}
 
@@ -138,7 +142,12 @@ export class Judge {
       }
       if (test.kind === "stdio" && spec.kind === "stdio") {
         if (spec.validator) {
-          pendingChecks.push(this.validate(spec.validator, test.input, test.output, run.stdout, tv));
+          const v = spec.validator;
+          pendingChecks.push(
+            v.protocol === "testlib"
+              ? this.checkTestlib(v, test.input, test.output, run.stdout, tv)
+              : this.validate(v, test.input, test.output, run.stdout, tv),
+          );
           return true;
         }
         const cmp = compareOutput(test.output, run.stdout, spec.compare);
@@ -332,6 +341,93 @@ export class Judge {
     // program's wrong answer, and says why.
     tv.verdict = "wrong_answer";
     tv.message = `judge error: the output validator failed on this output (${rec.detail ?? `exit ${rec.exitCode}`}): ${clip(rec.stderr)}`;
+  }
+
+  /** One run of a testlib checker: `checker input output answer`, the three files in its cwd. */
+  private async runChecker(
+    program: PreparedProgram,
+    input: string,
+    output: string | Buffer,
+    answer: string,
+  ): Promise<CheckerOutcome> {
+    const [run] = await this.sandbox.run({
+      program,
+      tests: [{ argv: ["input", "output", "answer"], files: { input, output, answer } }],
+      limits: VALIDATOR_LIMITS,
+    });
+    return testlibOutcome(run!.record);
+  }
+
+  /**
+   * The checker on the test's own answer as the output. A sound test passes it; a checker that
+   * fails (exit 3) here too is broken on this test whatever a program prints. Run once per
+   * validator and test, and only when some output made the checker fail.
+   */
+  private selfCheck(v: OutputValidator, program: PreparedProgram, input: string, answer: string) {
+    let byTest = this.selfChecks.get(v);
+    if (!byTest) {
+      byTest = new Map();
+      this.selfChecks.set(v, byTest);
+    }
+    const key = createHash("sha256").update(input).update("\0").update(answer).digest("hex");
+    let p = byTest.get(key);
+    if (!p) {
+      p = this.runChecker(program, input, answer, answer);
+      byTest.set(key, p);
+      // A sandbox failure says nothing of the test: the next exit 3 asks again.
+      const cache = byTest;
+      p.then((o) => o.kind === "sandbox" && cache.delete(key)).catch(() => cache.delete(key));
+    }
+    return p;
+  }
+
+  /**
+   * testlib protocol (Codeforces/Polygon checkers). 0 accepted; 1, 2, 4, 7, 8 the program's
+   * wrong answer (presentation errors and partial scores are not accepted); anything else that
+   * is not exit 3 (a crash, a timeout, an unknown code) a wrong answer too, as on the Kattis path.
+   * Exit 3 is the checker saying the jury is wrong, but sloppy checkers also reach `quitf(_fail)`
+   * on garbage output, so it is an infrastructure failure (sandbox_error, never scored) only
+   * when the checker fails on the test's own answer as well; otherwise the output caused it and
+   * it is a wrong answer. A program thus cannot dodge a wrong answer by making the checker fail.
+   */
+  private async checkTestlib(
+    v: OutputValidator,
+    input: string,
+    answer: string,
+    output: Buffer,
+    tv: TestVerdict,
+  ): Promise<void> {
+    const program = await this.validatorProgram(v);
+    const out = await this.runChecker(program, input, output, answer);
+    if (out.kind === "accepted") return;
+    if (out.kind === "sandbox") {
+      tv.verdict = "sandbox_error";
+      tv.message = out.message;
+      return;
+    }
+    tv.verdict = "wrong_answer";
+    if (out.kind === "rejected") {
+      tv.message = out.message;
+      return;
+    }
+    if (out.kind === "broken") {
+      tv.message = `judge error: the checker failed on this output (${out.message})`;
+      return;
+    }
+    const self = await this.selfCheck(v, program, input, answer);
+    if (self.kind === "sandbox") {
+      tv.verdict = "sandbox_error";
+      tv.message = `checker failure (testlib exit 3): ${out.message}; checking the reference answer: ${self.message}`;
+    } else if (self.kind === "fail") {
+      tv.verdict = "sandbox_error";
+      tv.message = `checker failure (testlib exit 3): ${out.message} (it fails on the test's own answer too: broken test data or checker)`;
+    } else {
+      const reference =
+        self.kind === "accepted"
+          ? "it accepts the test's own answer, so this output caused it"
+          : `it also rejects the test's own answer (${self.message}), yet did not fail on it`;
+      tv.message = `checker failure (testlib exit 3) on this output, counted as a wrong answer: ${out.message} (${reference})`;
+    }
   }
 }
 

@@ -20,12 +20,22 @@ export interface CompareOptions {
 
 export const DEFAULT_COMPARE: CompareOptions = { caseSensitive: true, spaceChangeSensitive: false };
 
-/** A Kattis-style output validator: `validator input answer feedback_dir < team_output`. */
+/**
+ * How an output validator is called and what its exit code means.
+ * kattis: `validator input answer feedback_dir [flags] < output`, 42 accepted, 43 wrong answer.
+ * testlib (Codeforces/Polygon checkers): `checker input output answer`, 0 accepted, 1 wrong
+ * answer, 2 presentation error, 3 checker failure, 7 points (see docs/sandbox.md).
+ */
+export type ValidatorProtocol = "kattis" | "testlib";
+
+/** A program that decides whether a test's output is right (a Kattis validator or a testlib checker). */
 export interface OutputValidator {
-  /** Source files of the validator (a single file or all files of a multi-file validator). */
+  /** Calling convention; absent means kattis, so specs stored before testlib support still mean what they did. */
+  protocol?: ValidatorProtocol;
+  /** Source files of the validator (a single file or all files of a multi-file validator), headers included. */
   sources: { path: string; content: string }[];
   language: Language;
-  /** Extra arguments passed after the feedback dir (Kattis `validator_flags`). */
+  /** Extra arguments passed after the feedback dir (Kattis `validator_flags`); testlib checkers take none. */
   flags: string[];
 }
 

@@ -15,6 +15,25 @@ const DATA_FOLDERS: Record<string, string> = {
 
 const DATA_FILE = /\.(parquet|jsonl|jsonl\.gz)$/;
 
+/**
+ * Datasets whose configs are folders of one repository, by the files each config reads. The
+ * first config is the default. CodeContests+ keeps its default config at the root and 1x..5x
+ * (more generated tests per problem, 46 to 200+ GB each) in ccplus_<N>x/.
+ */
+const CONFIG_FILES: Record<string, Record<string, RegExp>> = {
+  "ByteDance-Seed/Code-Contests-Plus": {
+    default: /^part-\d+-of-\d+\.parquet$/,
+    "1x": /^ccplus_1x\/part-\d+-of-\d+\.parquet$/,
+    "2x": /^ccplus_2x\/part-\d+-of-\d+\.parquet$/,
+    "3x": /^ccplus_3x\/part-\d+-of-\d+\.parquet$/,
+    "4x": /^ccplus_4x\/part-\d+-of-\d+\.parquet$/,
+    "5x": /^ccplus_5x\/part-\d+-of-\d+\.parquet$/,
+  },
+};
+
+/** Headers a dataset ships for its checkers (testlib.h), fetched with its data files. */
+const HEADER_FILE = /(^|\/)testlib\.h$/;
+
 export function isHubSource(source: string): boolean {
   return source.startsWith("hf:");
 }
@@ -22,14 +41,18 @@ export function isHubSource(source: string): boolean {
 export interface HubSource {
   dataset: string;
   revision: string;
+  /** A config of the dataset (`hf:ByteDance-Seed/Code-Contests-Plus:1x`); each dataset's default when absent. */
+  config?: string;
 }
 
-/** `hf:owner/name[@revision]`; the revision defaults to main. */
+/** `hf:owner/name[:config][@revision]`; the revision defaults to main. */
 export function parseHubSource(source: string): HubSource {
-  const m = /^hf:([\w.-]+\/[\w.-]+)(?:@(.+))?$/.exec(source);
+  const m = /^hf:([\w.-]+\/[\w.-]+)(?::([\w.-]+))?(?:@(.+))?$/.exec(source);
   if (!m)
-    throw new HubError(`bad Hub source ${JSON.stringify(source)}: expected hf:<owner>/<dataset>[@revision]`);
-  return { dataset: m[1]!, revision: m[2] ?? "main" };
+    throw new HubError(
+      `bad Hub source ${JSON.stringify(source)}: expected hf:<owner>/<dataset>[:config][@revision]`,
+    );
+  return { dataset: m[1]!, revision: m[3] ?? "main", ...(m[2] !== undefined ? { config: m[2] } : {}) };
 }
 
 interface TreeEntry {
@@ -118,14 +141,46 @@ function splitOf(path: string): string | undefined {
   return /^(train|valid|validation|test|dev)(?=[-_.\d])/.exec(base)?.[1];
 }
 
-/** Which repo files a load needs: data files, in the dataset's data folder, of the wanted split/release. */
+/**
+ * The files of one config: by the dataset's table, else the repo folder named like the config.
+ * Undefined when the dataset has no table and no config was asked for.
+ */
+function configFiles<T extends { path: string }>(
+  dataset: string,
+  files: T[],
+  config?: string,
+): T[] | undefined {
+  const table = CONFIG_FILES[dataset];
+  if (table) {
+    const name = config ?? Object.keys(table)[0]!;
+    const re = table[name];
+    if (!re) {
+      throw new HubError(
+        `${dataset} has no config ${JSON.stringify(name)}: use one of ${Object.keys(table).join(", ")}`,
+      );
+    }
+    return files.filter((f) => re.test(f.path));
+  }
+  if (config === undefined) return undefined;
+  // None there: the Hub's converted parquet listing, which names every config, is asked next.
+  return files.filter((f) => f.path.startsWith(`${config}/`));
+}
+
+/**
+ * Which repo files a load needs: data files, of the config, in the dataset's data folder, of
+ * the wanted split/release; and testlib.h headers beside them (checkers include them).
+ */
 export function selectHubFiles(
   dataset: string,
   entries: { path: string; size?: number }[],
   filters: ProblemFilters,
   release?: string,
+  config?: string,
 ): { path: string; size?: number }[] {
+  const headers = entries.filter((e) => HEADER_FILE.test(e.path) && e.path.split("/").length <= 2);
   let files = entries.filter((e) => DATA_FILE.test(e.path));
+  const ofConfig = configFiles(dataset, files, config);
+  if (ofConfig) files = ofConfig;
   const folder = DATA_FOLDERS[dataset];
   if (folder && files.some((f) => f.path.startsWith(folder)))
     files = files.filter((f) => f.path.startsWith(folder));
@@ -143,7 +198,7 @@ export function selectHubFiles(
     );
     files = lcb.filter((f) => wanted.includes(lcbVersionOfFile(f.path)!));
   }
-  return files;
+  return files.length > 0 ? [...files, ...headers] : files;
 }
 
 async function parquetListing(
@@ -156,8 +211,13 @@ async function parquetListing(
   if (!res.ok) throw statusError(res, `listing converted parquet of ${src.dataset}`);
   const body = (await res.json()) as Record<string, Record<string, string[]>>;
   const configs = Object.keys(body);
-  const config = configs.includes("default") ? "default" : configs[0];
+  const config = src.config ?? (configs.includes("default") ? "default" : configs[0]);
   if (config === undefined) throw new HubError(`${src.dataset} has no data files and no converted parquet`);
+  if (!body[config]) {
+    throw new HubError(
+      `${src.dataset} has no config ${JSON.stringify(config)}: use one of ${configs.join(", ")}`,
+    );
+  }
   const files: Listing["files"] = [];
   for (const [split, urls] of Object.entries(body[config]!)) {
     if (filters.split !== undefined && split !== filters.split) continue;
@@ -247,7 +307,10 @@ export async function downloadFile(
   await rename(part, dest);
 }
 
-const LISTING_FILE = ".codeloop-listing.json";
+/** The cached listing of a selection; configs share the snapshot folder but not their listing. */
+function listingFile(config: string | undefined): string {
+  return config === undefined ? ".codeloop-listing.json" : `.codeloop-listing-${config}.json`;
+}
 
 /**
  * Makes the files a load needs available locally and returns the snapshot folder:
@@ -259,11 +322,23 @@ export async function resolveHubSource(
   filters: ProblemFilters,
   options: LoadOptions,
 ): Promise<string> {
+  return (await resolveHubFiles(source, filters, options)).root;
+}
+
+/**
+ * As resolveHubSource, with the local paths of the files the selection listed: what a load
+ * reads, so files of other configs or splits cached in the same snapshot stay unread.
+ */
+export async function resolveHubFiles(
+  source: string,
+  filters: ProblemFilters,
+  options: LoadOptions,
+): Promise<{ root: string; files: string[] }> {
   const src = parseHubSource(source);
   const { endpoint, headers, offline } = hubContext(options);
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const root = join(cacheDir, "hf", ...src.dataset.split("/"), encodeURIComponent(src.revision));
-  const listingPath = join(root, LISTING_FILE);
+  const listingPath = join(root, listingFile(src.config));
 
   let listing: Listing | undefined;
   let networkProblem: string | undefined;
@@ -275,6 +350,7 @@ export async function resolveHubSource(
         entries.map((e) => ({ path: e.path, size: e.lfs?.size ?? e.size })),
         filters,
         options.release,
+        src.config,
       );
       const rev = encodeURIComponent(src.revision);
       listing = {
@@ -311,12 +387,12 @@ export async function resolveHubSource(
         );
       }
     }
-    return root;
+    return { root, files: listing.files.map((f) => safeJoin(root, f.path)) };
   }
   if (listing.files.length === 0)
     throw new HubError(`${src.dataset}@${src.revision} has no data files for this selection`);
   for (const f of listing.files) {
     await downloadFile(f.url, safeJoin(root, f.path), f.size, headers, options.log);
   }
-  return root;
+  return { root, files: listing.files.map((f) => safeJoin(root, f.path)) };
 }

@@ -1,11 +1,12 @@
 import { readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, relative, sep } from "node:path";
 import { defaultCacheDir } from "./cache.js";
 import { ProblemLoadError, errorMessage } from "./errors.js";
 import { computeExpectedOutputs, sha256File } from "./expected.js";
 import type { RecordContext } from "./fields.js";
 import { checkFilters, matchesFilters, sampleProblems } from "./filters.js";
 import { codecontestsProblem, codecontestsSplitFromFile } from "./formats/codecontests.js";
+import { codecontestsPlusProblem, isCodeContestsPlusRecord } from "./formats/codecontestsplus.js";
 import { humanevalProblem, isHumanEvalRecord } from "./formats/humaneval.js";
 import { isKattisPackage, kattisPackages, kattisProblem } from "./formats/kattis.js";
 import {
@@ -17,7 +18,7 @@ import {
 import { isMbppRecord, mbppProblem } from "./formats/mbpp.js";
 import { isNativeHeader, nativeProblem } from "./formats/native.js";
 import { isTacoRecord, tacoProblem } from "./formats/taco.js";
-import { isHubSource, resolveHubSource } from "./hub.js";
+import { isHubSource, resolveHubFiles } from "./hub.js";
 import { peekJsonl, readJsonl } from "./readers/jsonl.js";
 import { parquetColumns, parquetMetadataOf, readParquetRows } from "./readers/parquet.js";
 import type { BenchmarkFormat, LoadOptions, Problem, ProblemFilters } from "./types.js";
@@ -43,6 +44,7 @@ export function detectRecordFormat(
 ): BenchmarkFormat | undefined {
   if (first && isNativeHeader(first)) return "native";
   if (keys.has("public_tests") && keys.has("private_tests") && keys.has("description")) return "codecontests";
+  if (isCodeContestsPlusRecord(keys)) return "codecontests-plus";
   if (isTacoRecord(keys)) return "taco";
   if (isLiveCodeBenchRecord(keys)) return "livecodebench";
   if (isHumanEvalRecord(keys)) return "humaneval";
@@ -99,12 +101,25 @@ export async function resolveLocal(
       throw new ProblemLoadError(path, "no problem packages or .parquet/.jsonl/.jsonl.gz files found");
     }
   } else candidates = [path];
+  return { files: await classifyFiles(candidates, options, path, st.isDirectory()), kattis: [] };
+}
 
+/**
+ * Formats of data files, all one format, LCB releases applied and TACO row offsets counted.
+ * `skipUnknown`: files of no known format are left out (a folder's other files) instead of failing.
+ */
+async function classifyFiles(
+  candidates: string[],
+  options: LoadOptions,
+  path: string,
+  skipUnknown: boolean,
+): Promise<InputFile[]> {
   const files: InputFile[] = [];
   for (const file of candidates) {
+    if (skipUnknown && !DATA_FILE.test(file)) continue;
     const format = options.format ?? (await detectFileFormat(file));
     if (format === undefined) {
-      if (!st.isDirectory()) throw new ProblemLoadError(file, "unrecognised format (use --format)");
+      if (!skipUnknown) throw new ProblemLoadError(file, "unrecognised format (use --format)");
       continue;
     }
     files.push({ file, format, split: splitFromName(file) });
@@ -118,10 +133,9 @@ export async function resolveLocal(
     );
   }
   const format = files[0]!.format;
-  if (format === "livecodebench")
-    return { files: selectLcbRelease(files, options.release, path), kattis: [] };
+  if (format === "livecodebench") return selectLcbRelease(files, options.release, path);
   if (format === "taco") await addRowOffsets(files);
-  return { files, kattis: [] };
+  return files;
 }
 
 function selectLcbRelease(files: InputFile[], release: string | undefined, where: string): InputFile[] {
@@ -173,9 +187,11 @@ async function* problemsOfFile(input: InputFile, filters: ProblemFilters): Async
   const hash = format === "humaneval" || format === "mbpp" ? await sha256File(file) : "";
   if (file.endsWith(".parquet")) {
     const ids = filters.ids;
+    // With --ids, only the id column of each row group is read until a wanted problem shows up.
+    const keyColumn = format === "codecontests" ? "name" : format === "codecontests-plus" ? "id" : undefined;
     const rows = readParquetRows(
       file,
-      format === "codecontests" && ids ? { keyColumn: "name", wantKey: (k) => ids.includes(String(k)) } : {},
+      keyColumn && ids ? { keyColumn, wantKey: (k) => ids.includes(String(k)) } : {},
     );
     for await (const { row, value } of rows) {
       const ctx: RecordContext = { file, row: row + (input.rowOffset ?? 0) };
@@ -216,6 +232,9 @@ function convert(
   switch (input.format) {
     case "codecontests":
       return codecontestsProblem(rec, ctx, input.split ?? codecontestsSplitFromFile(input.file));
+    case "codecontests-plus":
+      // One split on the Hub: train.
+      return codecontestsPlusProblem(rec, ctx, input.split ?? "train");
     case "taco":
       return tacoProblem(rec, ctx, input.split ?? "train");
     case "livecodebench":
@@ -231,6 +250,27 @@ function convert(
   }
 }
 
+/** The data files a Hub selection listed (downloaded first), formats decided as for a folder. */
+async function hubInputFiles(
+  source: string,
+  filters: ProblemFilters,
+  options: LoadOptions,
+): Promise<InputFile[]> {
+  const { root, files } = await resolveHubFiles(source, filters, options);
+  // In folder order, as for a local copy (TACO ids count rows across shards in that order).
+  const segments = (f: string) => relative(root, f).split(sep);
+  const byFolder = (a: string, b: string): number => {
+    const [x, y] = [segments(a), segments(b)];
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      if (x[i] === y[i]) continue;
+      // A file sorts among its folder's entries by name; a deeper path by its folder's name.
+      return x[i]!.localeCompare(y[i]!, "en", { numeric: true });
+    }
+    return x.length - y.length;
+  };
+  return classifyFiles([...files].sort(byFolder), options, root, true);
+}
+
 /**
  * Streams the problems of a source that pass the per-problem filters (not sample/limit), in
  * file order. Files whose name shows another split are not opened.
@@ -241,8 +281,9 @@ export async function* streamProblems(
   options: LoadOptions = {},
 ): AsyncGenerator<Problem> {
   checkFilters(filters);
-  const local = isHubSource(source) ? await resolveHubSource(source, filters, options) : source;
-  const { files, kattis } = await resolveLocal(local, options);
+  const { files, kattis } = isHubSource(source)
+    ? { files: await hubInputFiles(source, filters, options), kattis: [] }
+    : await resolveLocal(source, options);
   for (const pkg of kattis) {
     const p = await kattisProblem(pkg);
     if (matchesFilters(p, filters)) yield p;

@@ -4,6 +4,7 @@ import type { JudgeSpec, TestCase, Verdict } from "../judge/types.js";
 /** Benchmark formats codeloop reads. */
 export type BenchmarkFormat =
   | "codecontests"
+  | "codecontests-plus"
   | "taco"
   | "livecodebench"
   | "humaneval"
@@ -13,6 +14,7 @@ export type BenchmarkFormat =
 
 export const BENCHMARK_FORMATS: readonly BenchmarkFormat[] = [
   "codecontests",
+  "codecontests-plus",
   "taco",
   "livecodebench",
   "humaneval",
@@ -76,6 +78,11 @@ export interface ProblemMetadata {
   outputFile?: string;
   /** Interactive problems cannot be judged by comparing output. */
   interactive?: boolean;
+  /**
+   * Why the problem cannot be judged at all (a custom validator the package leaves out, a
+   * checker whose header is missing): runs exclude it by default, validate counts it apart.
+   */
+  unjudgeable?: string;
   /** Format-specific fields worth keeping (Kattis author, TACO skill types, ...). */
   extra?: Record<string, unknown>;
 }

@@ -62,6 +62,17 @@ export function feedbackInput(problem: Problem, result: JudgeResult, trace?: Exe
       `feedback is built from the public tests: the judge result covers ${result.total} tests, problem ${problem.id} has ${problem.tests.public.length} public tests`,
     );
   }
+  // Hidden tests can be as many as the public ones; their names still differ ("secret/1",
+  // "test-0"), and a hidden test's message (a checker's "expected 5, found 4") must never
+  // reach the model.
+  for (const v of result.tests) {
+    const t = problem.tests.public[v.index];
+    if (v.name !== undefined && t?.name !== v.name) {
+      throw new Error(
+        `feedback is built from the public tests: result for test ${JSON.stringify(v.name)} is not public test ${v.index} of problem ${problem.id}`,
+      );
+    }
+  }
   return {
     tests: problem.tests.public,
     results: result.tests,

@@ -41,6 +41,7 @@ const judgeSpec = z.discriminatedUnion("kind", [
     compare,
     validator: z
       .object({
+        protocol: z.enum(["kattis", "testlib"]).optional(),
         sources: z.array(z.object({ path: z.string(), content: z.string() })),
         language: z.enum(["python", "cpp"]),
         flags: z.array(z.string()),
@@ -129,6 +130,7 @@ export const problemSchema = z.object({
     inputFile: z.string().optional(),
     outputFile: z.string().optional(),
     interactive: z.boolean().optional(),
+    unjudgeable: z.string().optional(),
     extra: z.record(z.unknown()).optional(),
   }),
   solutions: z
