@@ -13,6 +13,12 @@ export type {
 } from "./types.js";
 export { detectIsolation, hostFacts, findExecutable, worldReadable } from "./isolation.js";
 export type { IsolationInfo, IsolationRequest, HostFacts } from "./isolation.js";
-export { resolvePython } from "./python.js";
-export type { PythonInfo } from "./python.js";
+export {
+  PYTHON_RUNTIMES,
+  type PythonInfo,
+  type PythonRuntime,
+  pythonAvailable,
+  pythonLabel,
+  resolvePython,
+} from "./python.js";
 export type { ReadyInfo } from "./worker.js";

@@ -67,6 +67,96 @@ SCRATCH = "/tmp"
 COLLECT_CAP = 64 << 20
 RANDOM = os.urandom
 
+
+# PyPy 3.9 (Debian's pypy3) lacks some of os's Linux calls (readv, preadv, splice,
+# copy_file_range, pidfd_open, waitid) and fcntl's seal constants. The same system calls made
+# through libc keep the supervisor's behaviour identical under both runtimes; data read this
+# way lands in a raw buffer outside the collector's heap (PyPy's collector moves objects, so a
+# bytearray could not be wiped reliably) and is wiped after use like _BUF.
+class _Libc(object):
+    def __init__(self):
+        import ctypes
+
+        self.ct = ctypes
+        self.lib = lib = ctypes.CDLL(None, use_errno=True)
+        ssize, size, off = ctypes.c_ssize_t, ctypes.c_size_t, ctypes.c_longlong
+        lib.read.argtypes = [ctypes.c_int, ctypes.c_void_p, size]
+        lib.read.restype = ssize
+        lib.pread.argtypes = [ctypes.c_int, ctypes.c_void_p, size, off]
+        lib.pread.restype = ssize
+        lib.write.argtypes = [ctypes.c_int, ctypes.c_void_p, size]
+        lib.write.restype = ssize
+        lib.splice.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, size, ctypes.c_uint]
+        lib.splice.restype = ssize
+        lib.copy_file_range.argtypes = [
+            ctypes.c_int, ctypes.POINTER(off), ctypes.c_int, ctypes.POINTER(off), size, ctypes.c_uint,
+        ]
+        lib.copy_file_range.restype = ssize
+        lib.syscall.restype = ctypes.c_long
+        self.raw_len = 1 << 16
+        self.raw = ctypes.create_string_buffer(self.raw_len)
+
+    def check(self, r):
+        if r < 0:
+            e = self.ct.get_errno()
+            raise OSError(e, os.strerror(e))
+        return r
+
+    def read_raw(self, fd, count, offset=None):
+        n = min(count, self.raw_len)
+        if offset is None:
+            return self.check(self.lib.read(fd, self.raw, n))
+        return self.check(self.lib.pread(fd, self.raw, n, offset))
+
+    def write_raw(self, fd, n):
+        base = self.ct.addressof(self.raw)
+        done = 0
+        while done < n:
+            done += self.check(self.lib.write(fd, base + done, n - done))
+
+    def wipe_raw(self, n):
+        self.ct.memset(self.raw, 0, n)
+
+    def splice(self, src, dst, count):
+        return self.check(self.lib.splice(src, None, dst, None, count, 0))
+
+    def copy_file_range(self, src, dst, count, offset_src, offset_dst):
+        a, b = self.ct.c_longlong(offset_src), self.ct.c_longlong(offset_dst)
+        return self.check(self.lib.copy_file_range(src, self.ct.byref(a), dst, self.ct.byref(b), count, 0))
+
+    def close_range(self, lo, hi):
+        # 436 on every architecture; hi is inclusive.
+        return self.check(self.lib.syscall(436, self.ct.c_uint(lo), self.ct.c_uint(hi), self.ct.c_uint(0)))
+
+    def pidfd_open(self, pid):
+        # 434 on every architecture (the unified number of system calls added since 5.1).
+        return self.check(self.lib.syscall(434, self.ct.c_int(pid), self.ct.c_uint(0)))
+
+
+_LIBC = None if hasattr(os, "readv") and hasattr(os, "pidfd_open") else _Libc()
+_splice = getattr(os, "splice", None) or (_LIBC and _LIBC.splice)
+_copy_file_range = getattr(os, "copy_file_range", None) or (_LIBC and _LIBC.copy_file_range)
+_pidfd_open = getattr(os, "pidfd_open", None) or (_LIBC and _LIBC.pidfd_open)
+_O_PATH = getattr(os, "O_PATH", 0o10000000)
+
+
+def _closerange(lo, hi):
+    """os.closerange: CPython's uses close_range(2); PyPy's calls close() once per number,
+    65,000 system calls (~100 ms) per child."""
+    if _LIBC is None or hi <= lo:
+        os.closerange(lo, hi)
+        return
+    try:
+        _LIBC.close_range(lo, hi - 1)
+    except OSError:
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            if lo <= fd < hi:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
 # ---------------------------------------------------------------------------------------------
 # descriptors and memfds: content moves between descriptors, never through Python objects
 
@@ -86,7 +176,12 @@ def seal(fd):
     try:
         import fcntl
 
-        fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW | fcntl.F_SEAL_WRITE)
+        # The numbers are Linux's (fcntl of PyPy 3.9 does not name them).
+        add = getattr(fcntl, "F_ADD_SEALS", 1033)
+        seals = 0
+        for name, value in (("F_SEAL_SEAL", 1), ("F_SEAL_SHRINK", 2), ("F_SEAL_GROW", 4), ("F_SEAL_WRITE", 8)):
+            seals |= getattr(fcntl, name, value)
+        fcntl.fcntl(fd, add, seals)
     except (ImportError, AttributeError, OSError):
         pass
 
@@ -99,6 +194,23 @@ def _wipe(n):
     _BUF[:n] = bytes(n)
 
 
+def _buf_pump(src, dst, count, offset=None):
+    """Moves up to count bytes from src (at offset, else its position) to dst through the
+    scratch buffer, wiped afterwards; returns how many (0 at end of file)."""
+    if _LIBC is not None:
+        n = _LIBC.read_raw(src, count, offset)
+        if n > 0:
+            _LIBC.write_raw(dst, n)
+            _LIBC.wipe_raw(n)
+        return n
+    view = memoryview(_BUF)[: min(count, len(_BUF))]
+    n = os.readv(src, [view]) if offset is None else os.preadv(src, [view], offset)
+    if n > 0:
+        write_all(dst, memoryview(_BUF)[:n])
+        _wipe(n)
+    return n
+
+
 def copy_range(dst, src, offset, count):
     """Appends src[offset:offset+count] to dst at dst's file position."""
     while count > 0:
@@ -109,22 +221,20 @@ def copy_range(dst, src, offset, count):
                 raise
             n = 0
         if n == 0:
-            n = os.preadv(src, [memoryview(_BUF)[: min(count, len(_BUF))]], offset)
+            n = _buf_pump(src, dst, count, offset)
             if n <= 0:
                 raise OSError(errno.EIO, "short read")
-            write_all(dst, memoryview(_BUF)[:n])
-            _wipe(n)
         offset += n
         count -= n
 
 
 def place_at_start(dst, src, offset, count):
     """Writes src[offset:offset+count] at the start of dst."""
-    if hasattr(os, "copy_file_range"):
+    if _copy_file_range is not None:
         done = 0
         try:
             while done < count:
-                n = os.copy_file_range(src, dst, count - done, offset + done, done)
+                n = _copy_file_range(src, dst, count - done, offset + done, done)
                 if n <= 0:
                     break
                 done += n
@@ -140,9 +250,9 @@ def splice_in(dst, count):
     """Moves count bytes from the request pipe to dst."""
     while count > 0:
         n = 0
-        if hasattr(os, "splice"):
+        if _splice is not None:
             try:
-                n = os.splice(PROTO_IN, dst, count)
+                n = _splice(PROTO_IN, dst, count)
             except OSError as e:
                 if e.errno not in (errno.EINVAL, errno.ENOSYS):
                     raise
@@ -150,11 +260,9 @@ def splice_in(dst, count):
             if n == 0:
                 raise EOFError
         if n <= 0:
-            n = os.readv(PROTO_IN, [memoryview(_BUF)[: min(count, len(_BUF))]])
+            n = _buf_pump(PROTO_IN, dst, count)
             if n == 0:
                 raise EOFError
-            write_all(dst, memoryview(_BUF)[:n])
-            _wipe(n)
         count -= n
 
 
@@ -811,12 +919,19 @@ def set_limits(lim):
         setl(resource.RLIMIT_NPROC, int(lim["processes"]))
 
 
+def _gc_freeze():
+    freeze = getattr(gc, "freeze", None)
+    if freeze is not None:
+        freeze()
+
+
 def enter_child(fdmap, work_dir, lim, uid, subprocesses, exec_after):
     """In a fresh child: own process group, the given descriptors only, limits, uid, seccomp.
     fdmap: target fd -> source fd. Raises on failure (the caller reports it on SETUP_FD)."""
     # Everything the supervisor allocated is now out of the collector's reach: a collection in
-    # the child would otherwise touch, and so copy, every page those objects live on.
-    gc.freeze()
+    # the child would otherwise touch, and so copy, every page those objects live on. (PyPy's
+    # moving collector has no freeze.)
+    _gc_freeze()
     os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
@@ -837,9 +952,9 @@ def enter_child(fdmap, work_dir, lim, uid, subprocesses, exec_after):
     last = 3
     for fd in keep:
         if fd >= last:
-            os.closerange(last, fd)
+            _closerange(last, fd)
             last = fd + 1
-    os.closerange(last, 1 << 16)
+    _closerange(last, 1 << 16)
     if exec_after:
         for fd in (STATUS_FD, SETUP_FD, CALL_FD, ARGS_FD, REPLY_FD, CHECK_FD, SOURCE_FD, BINARY_FD):
             if fd in fdmap:
@@ -1577,7 +1692,7 @@ def open_dir_for_removal(name, pfd):
     program took its permissions away; None if `name` is not a directory."""
     import stat as stat_mod
 
-    path_fd = os.open(name, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
+    path_fd = os.open(name, _O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=pfd)
     try:
         if not stat_mod.S_ISDIR(os.fstat(path_fd).st_mode):
             return None
@@ -1741,8 +1856,8 @@ class Watch:
         self.group_cpu = 0.0
         self.files_base = scratch_used_kb()
         try:
-            self.pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
+            self.pidfd = _pidfd_open(pid)
+        except (AttributeError, TypeError, OSError):
             self.pidfd = None
 
     def files_kb(self):
@@ -2333,7 +2448,7 @@ def main():
         import gc
 
         warm_up()
-        gc.freeze()
+        _gc_freeze()
     send({
         "op": "ready",
         "pid": os.getpid(),

@@ -39,7 +39,10 @@ export interface SandboxOptions {
   mode?: SandboxMode;
   /** Default "auto", or $CODELOOP_SANDBOX. */
   isolation?: IsolationRequest;
-  /** Python interpreter; default $CODELOOP_PYTHON or python3 on PATH. */
+  /**
+   * Python runtime for programs: "cpython" ($CODELOOP_PYTHON or python3 on PATH, the
+   * default), "pypy" ($CODELOOP_PYPY or pypy3 on PATH), or an interpreter's path.
+   */
   python?: string;
   /** Size of each sandbox's /tmp, MiB. */
   tmpfsMb?: number;
@@ -561,7 +564,7 @@ export class Sandbox {
       cpuMs: L.timeMs,
       wallMs,
       memoryKb: L.memoryMb * 1024,
-      addressSpaceKb: (L.memoryMb + (L.addressSpaceHeadroomMb ?? 1024)) * 1024,
+      addressSpaceKb: (L.memoryMb + this.addressSpaceHeadroomMb(L)) * 1024,
       stackKb: (L.stackMb ?? L.memoryMb) * 1024,
       fileSizeKb: L.outputKb + 1,
       stdoutKb: L.outputKb + 1,
@@ -620,6 +623,17 @@ export class Sandbox {
       return { kind: "program", reason: msg, stalled: false };
     }
     return outcome ?? { kind: "done" };
+  }
+
+  /**
+   * Address space above the memory limit. PyPy reserves address space it does not touch:
+   * `sys.setrecursionlimit(10**6)`, common in accepted solutions, reserves over a gigabyte of
+   * stack and fails with MemoryError under CPython's headroom. Resident memory is what the
+   * memory limit measures either way.
+   */
+  private addressSpaceHeadroomMb(L: SandboxLimits): number {
+    const h = L.addressSpaceHeadroomMb ?? 1024;
+    return this.python.runtime === "pypy" ? Math.max(h, 4096) : h;
   }
 
   /** Runs one program on one input: the `codeloop sandbox run` path. */

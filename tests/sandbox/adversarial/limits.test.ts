@@ -30,6 +30,10 @@ print("parent done")
 
 const HOLD_IN_CHILDREN = `
 import os, time
+# Each child says when its memory is touched, so the parent's end does not race the children
+# (touching 150 MiB takes a second on VMs with slow page faults).
+r, w = os.pipe()
+started = 0
 for _ in range(3):
     try:
         pid = os.fork()
@@ -40,9 +44,13 @@ for _ in range(3):
         block = bytearray(150 << 20)
         for i in range(0, len(block), 4096):
             block[i] = 1
-        time.sleep(3)
+        os.write(w, b"x")
+        time.sleep(5)
         os._exit(0)
-time.sleep(1.5)
+    started += 1
+for _ in range(started):
+    os.read(r, 1)
+time.sleep(1)
 print("parent done")
 `;
 
