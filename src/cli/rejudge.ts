@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { rejudgeRun } from "../runs/index.js";
-import { storeError } from "./run.js";
+import { storeError } from "./errors.js";
 
 export function registerRejudge(program: Command): void {
   program
@@ -12,7 +12,11 @@ export function registerRejudge(program: Command): void {
     .action(async (folder: string, opts: { all?: boolean; note: string; json?: boolean }) => {
       let r: Awaited<ReturnType<typeof rejudgeRun>>;
       try {
-        r = await rejudgeRun(folder, { all: opts.all ?? false, note: opts.note });
+        r = await rejudgeRun(folder, {
+          all: opts.all ?? false,
+          note: opts.note,
+          log: (m) => process.stderr.write(`codeloop: ${m}\n`),
+        });
       } catch (err) {
         storeError(err);
       }

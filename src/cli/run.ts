@@ -12,8 +12,7 @@ import {
   loadRunConfig,
   runRun,
 } from "../runs/index.js";
-import { CliError } from "./errors.js";
-import { registerRejudge } from "./rejudge.js";
+import { CliError, storeError } from "./errors.js";
 
 const MODEL_WAYS =
   "provide a model in the run config's `model` field: `openai:http://host:port/v1#model` (vLLM, SGLang, llama.cpp server, any OpenAI-compatible server), `ollama:<model>` (Ollama on 127.0.0.1:11434 or $OLLAMA_HOST), `llama:./model.gguf` (a GGUF file run in-process), or `openai:<model>` with OPENAI_API_KEY set";
@@ -128,15 +127,8 @@ export function stopOnCtrlC(): { signal: AbortSignal; dispose: () => void } {
   return { signal: ac.signal, dispose: () => process.off("SIGINT", onSigint) };
 }
 
-export function storeError(err: unknown): never {
-  if (err instanceof RunStoreError || err instanceof RunConfigError || err instanceof RunAbortedError)
-    throw new CliError(err.message);
-  throw err;
-}
-
-/** `codeloop run` and its companion `codeloop rejudge`. */
+/** `codeloop run`. */
 export function registerRun(program: Command): void {
-  registerRejudge(program);
   program
     .command("run [config]")
     .description("run a config (YAML/JSON) into a run folder, or continue a killed run with --resume")

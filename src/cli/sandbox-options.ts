@@ -1,5 +1,12 @@
 import type { Command } from "commander";
-import { type IsolationRequest, Sandbox, type SandboxMode } from "../sandbox/index.js";
+import {
+  type IsolationRequest,
+  PYTHON_RUNTIMES,
+  type PythonRuntime,
+  Sandbox,
+  type SandboxMode,
+  pythonAvailable,
+} from "../sandbox/index.js";
 import { CliError } from "./errors.js";
 
 export interface SandboxCliOptions {
@@ -7,6 +14,7 @@ export interface SandboxCliOptions {
   isolation?: string;
   workers?: string;
   subprocesses?: boolean;
+  python?: string;
 }
 
 /** The sandbox flags shared by every command that runs programs. */
@@ -14,8 +22,39 @@ export function withSandboxOptions(cmd: Command, workers = false): Command {
   cmd
     .option("--mode <mode>", "forkserver or fresh", "forkserver")
     .option("--isolation <kind>", "auto, bwrap or none (default: $CODELOOP_SANDBOX or auto)")
-    .option("--subprocesses", "let programs start processes (off: judges of contests allow none)");
+    .option("--subprocesses", "let programs start processes (off: judges of contests allow none)")
+    .option(
+      "--python <runtime>",
+      "Python runtime for programs: cpython or pypy (default: pypy for Kattis packages when installed, else cpython)",
+    );
   return workers ? cmd.option("--workers <n>", "sandbox workers (default: one per core)") : cmd;
+}
+
+/** The --python flag, checked: a runtime name (paths go through CODELOOP_PYTHON / CODELOOP_PYPY). */
+export function pythonRuntimeFlag(value: string | undefined): PythonRuntime | undefined {
+  if (value === undefined) return undefined;
+  if (!(PYTHON_RUNTIMES as readonly string[]).includes(value)) {
+    throw new CliError(`--python must be cpython or pypy, got '${value}'`);
+  }
+  return value as PythonRuntime;
+}
+
+/**
+ * The default Python runtime for a benchmark format: PyPy for Kattis packages (Kattis judges
+ * Python 3 with PyPy and calibrates its time limits for it) when it is installed, with one
+ * warning when it is not; CPython (undefined: the sandbox's default) elsewhere.
+ */
+export function defaultPythonFor(
+  format: string | undefined,
+  flag: string | undefined,
+  warn: (message: string) => void = (m) => process.stderr.write(`codeloop: ${m}\n`),
+): PythonRuntime | undefined {
+  if (flag !== undefined || format !== "kattis") return undefined;
+  if (pythonAvailable("pypy")) return "pypy";
+  warn(
+    "Kattis time limits are calibrated for PyPy, which is not installed (apt-get install pypy3, or set CODELOOP_PYPY): Python submissions are judged with CPython and may exceed limits they meet on Kattis",
+  );
+  return undefined;
 }
 
 /** A number flag that must be positive (and, with `integer`, whole). */
@@ -32,13 +71,18 @@ export function positiveNumber(flag: string, value: string | undefined, integer 
  * Starts a sandbox from the shared flags, printing the loud warning when isolation is weaker
  * than bubblewrap. Start-up failures become one clear line pointing at `codeloop doctor`.
  */
-export async function startSandbox(opts: SandboxCliOptions, fixedWorkers?: number): Promise<Sandbox> {
+export async function startSandbox(
+  opts: SandboxCliOptions,
+  fixedWorkers?: number,
+  defaultPython?: PythonRuntime,
+): Promise<Sandbox> {
   if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
     throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
   }
   if (opts.isolation && !["auto", "bwrap", "none"].includes(opts.isolation)) {
     throw new CliError(`--isolation must be auto, bwrap or none, got '${opts.isolation}'`);
   }
+  const python = pythonRuntimeFlag(opts.python) ?? defaultPython;
   const workers = fixedWorkers ?? positiveNumber("--workers", opts.workers, true);
   let sb: Sandbox;
   try {
@@ -47,6 +91,7 @@ export async function startSandbox(opts: SandboxCliOptions, fixedWorkers?: numbe
       mode: opts.mode as SandboxMode,
       isolation: opts.isolation as IsolationRequest | undefined,
       subprocesses: opts.subprocesses === true,
+      ...(python ? { python } : {}),
     });
   } catch (err) {
     throw new CliError(`cannot start the sandbox: ${(err as Error).message} (run 'codeloop doctor')`);

@@ -1,4 +1,6 @@
 import type { Command } from "commander";
+import { sourceFormat } from "../problems/index.js";
+import { pythonLabel } from "../sandbox/index.js";
 import {
   type ProblemReport,
   type ValidateReport,
@@ -9,6 +11,7 @@ import { CliError } from "./errors.js";
 import { type FilterOptions, filtersOf, load, loadOptions, withFilters } from "./problems.js";
 import {
   type SandboxCliOptions,
+  defaultPythonFor,
   positiveNumber,
   startSandbox,
   withSandboxOptions,
@@ -23,7 +26,8 @@ interface ValidateCliOptions extends FilterOptions, SandboxCliOptions {
 function formatReport(r: ValidateReport): string {
   const pct = (a: number, b: number) => (b ? ` (${((100 * a) / b).toFixed(1)}%)` : "");
   const lines = [
-    `problems            ${r.problems}`,
+    `problems            ${r.problems}${r.unjudgeable ? ` (${r.unjudgeable} unjudgeable, solutions not run)` : ""}`,
+    `python runtime      ${r.python}`,
     `solutions run       ${r.solutionsRun}${
       Object.keys(r.skippedSolutions).length
         ? ` (skipped: ${Object.entries(r.skippedSolutions)
@@ -72,7 +76,8 @@ export function registerValidate(problems: Command): void {
       const repeat = positiveNumber("--repeat", opts.repeat, true)!;
       const unknownTimeLimitSec = positiveNumber("--unknown-time-limit", opts.unknownTimeLimit)!;
       const filters = filtersOf(opts);
-      const sb = await startSandbox(opts);
+      const format = await sourceFormat(source, loadOptions(opts));
+      const sb = await startSandbox(opts, undefined, defaultPythonFor(format, opts.python));
       try {
         const problems = await load(source, filters, {
           ...loadOptions(opts),
@@ -80,7 +85,7 @@ export function registerValidate(problems: Command): void {
         });
         if (problems.length === 0) throw new CliError(`no problems in ${source} match the filters`);
         process.stderr.write(
-          `validating ${problems.length} problems with ${sb.size} ${sb.mode} workers...\n`,
+          `validating ${problems.length} problems with ${sb.size} ${sb.mode} workers; Python programs run on ${pythonLabel(sb.python)}...\n`,
         );
         let lastPrint = 0;
         const report = await validateProblems(sb, problems, {

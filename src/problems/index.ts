@@ -18,7 +18,7 @@ export type {
   TimeLimitOrigin,
 } from "./types.js";
 export { BENCHMARK_FORMATS } from "./types.js";
-export { loadProblems, streamProblems, detectFileFormat, resolveLocal } from "./load.js";
+export { loadProblems, streamProblems, detectFileFormat, resolveLocal, sourceFormat } from "./load.js";
 export { defaultCacheDir } from "./cache.js";
 export { ProblemLoadError, HubError } from "./errors.js";
 export { FilterError, matchesFilters, sampleProblems } from "./filters.js";
@@ -44,3 +44,5 @@ export {
   STDIO_COMPARE_NO_CHECKER,
 } from "./defaults.js";
 export { judgeFor, allTests, testCounts } from "./problem.js";
+export { LOAD_FLAG_KINDS, loadFlags } from "./flags.js";
+export type { LoadFlag, LoadFlagKind } from "./flags.js";

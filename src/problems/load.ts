@@ -341,3 +341,22 @@ export async function loadProblems(
   }
   return chosen;
 }
+
+/**
+ * The benchmark format a source holds, decided without loading it (a hub source that is not
+ * downloaded yet gives undefined): lets a command pick defaults, such as PyPy for Kattis
+ * packages, before its sandbox starts.
+ */
+export async function sourceFormat(
+  source: string,
+  options: LoadOptions = {},
+): Promise<BenchmarkFormat | undefined> {
+  if (options.format) return options.format;
+  if (isHubSource(source)) return undefined;
+  try {
+    const { files, kattis } = await resolveLocal(source, options);
+    return kattis.length > 0 ? "kattis" : files[0]?.format;
+  } catch {
+    return undefined;
+  }
+}

@@ -339,7 +339,10 @@ async function loadRun(
         language: cfg.language,
         seed: cfg.seed,
         temperature: cfg.sampling.temperature,
+        gradingTests: cfg.grading.tests,
+        ...(store.facts().python ? { python: store.facts().python } : {}),
       },
+      excluded: store.excludedProblems(),
       axes: configAxes(cfg),
       counts: store.counts(),
       totals: {

@@ -37,6 +37,26 @@ function emptyNotice(r: RunReport): string {
   return `<p class="notice">Run <b>${esc(r.name)}</b> has no finished trajectories yet (${c.pending} pending, ${c.running} running, ${c.failed} failed of ${c.total}): its metrics are empty.</p>`;
 }
 
+/** Which tests graded each run, on which runtime, and the problems it left out. */
+function gradingNotes(data: ReportData): string {
+  return data.runs
+    .map((r) => {
+      const graded =
+        r.config.gradingTests === "hidden" ? "the hidden tests only" : "all tests (public and hidden)";
+      const python = r.config.python ? `; Python on ${esc(r.config.python)}` : "";
+      const ex = r.excluded;
+      const excluded =
+        ex.length === 0
+          ? ""
+          : ` ${int(ex.length)} problem(s) excluded: ${ex
+              .slice(0, 50)
+              .map((e) => `<code>${esc(e.id)}</code> (${esc(e.reasons.join("; "))})`)
+              .join(", ")}${ex.length > 50 ? `, and ${int(ex.length - 50)} more` : ""}.`;
+      return `<p class="note">Run <b>${esc(r.name)}</b>: submissions graded on ${graded}${python}.${excluded}</p>`;
+    })
+    .join("");
+}
+
 function summarySection(data: ReportData): string {
   const rows = data.runs.map((r) => [
     esc(r.name),
@@ -72,7 +92,7 @@ function summarySection(data: ReportData): string {
       "wall time",
     ],
     rows,
-  )}${data.runs.map(emptyNotice).join("")}<p class="note">Folders: ${data.runs
+  )}${data.runs.map(emptyNotice).join("")}${gradingNotes(data)}<p class="note">Folders: ${data.runs
     .map((r) => `<code>${esc(r.folder)}</code>`)
     .join(", ")}. Metrics use every finished trajectory; intervals are ${int(
     data.options.resamples,

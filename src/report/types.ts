@@ -20,7 +20,13 @@ export interface RunReport {
     language: string;
     seed: number;
     temperature: number;
+    /** The tests submissions are graded on (`grading.tests`): all, or hidden only. */
+    gradingTests: string;
+    /** The Python runtime that judged the run ("PyPy 7.3.11 (Python 3.9.16)"), when recorded. */
+    python?: string;
   };
+  /** Problems left out of the run (`benchmark.exclude`) and why. */
+  excluded: { id: string; reasons: string[] }[];
   /** configAxes of the run's config. */
   axes: Record<string, string>;
   /** Trajectory statuses in the store (pending, running, done, failed). */

@@ -4,6 +4,7 @@ import { type Document, LineCounter, type Node, type YAMLParseError, isNode, par
 import { type ZodIssue, z } from "zod";
 import { modelConfigSchema, parseModelRef } from "../models/ref.js";
 import { ModelError } from "../models/types.js";
+import { LOAD_FLAG_KINDS, type LoadFlagKind } from "../problems/flags.js";
 import { BENCHMARK_FORMATS, type BenchmarkFormat, type ProblemFilters } from "../problems/types.js";
 import {
   DEFAULT_FEEDBACK_LIMITS,
@@ -75,6 +76,16 @@ export const benchmarkSchema = z
     /** LiveCodeBench release. */
     release: str().optional(),
     filters: filtersSchema.default({}),
+    /**
+     * Problems flagged at load with any of these kinds are left out of the run (and listed in
+     * it with the reason): unjudgeable (no checker where one is needed), interactive,
+     * needs-checker (several valid answers, judged by token comparison). `[]` keeps all.
+     */
+    exclude: z
+      .array(z.enum(LOAD_FLAG_KINDS as [LoadFlagKind, ...LoadFlagKind[]]), {
+        invalid_type_error: `expected a list of ${LOAD_FLAG_KINDS.join(", ")}`,
+      })
+      .default(["unjudgeable"]),
   })
   .strict();
 
@@ -257,11 +268,21 @@ export const runConfigSchema = z
          * allow none, and without them every limit covers all a test did.
          */
         subprocesses: bool().default(false),
+        /**
+         * Python runtime of programs: auto (PyPy for Kattis packages when installed, whose
+         * time limits are calibrated for it; CPython elsewhere), cpython or pypy.
+         */
+        python: z.enum(["auto", "cpython", "pypy"]).default("auto"),
       })
       .strict()
       .default({}),
     grading: z
       .object({
+        /**
+         * Tests the submission is graded on: all (public + hidden, as Zheng et al. evaluate
+         * the final submission) or hidden only (private + generated).
+         */
+        tests: z.enum(["all", "hidden"]).default("all"),
         /** Also grade every turn's code on the hidden tests, not only the submitted code. */
         gradeEveryTurn: bool().default(false),
       })

@@ -1,8 +1,9 @@
 import { Judge } from "../judge/judge.js";
+import type { TestCase } from "../judge/types.js";
 import { BackgroundNormaliser, normalisedCacheFile } from "../metrics/normalize.js";
 import { type ChatModel, type ManagedModel, createModel } from "../models/index.js";
-import { type Problem, loadProblems } from "../problems/index.js";
-import { Sandbox, type SandboxLimits } from "../sandbox/index.js";
+import { type Problem, allTests, loadFlags, loadProblems, sourceFormat } from "../problems/index.js";
+import { Sandbox, type SandboxLimits, pythonAvailable, pythonLabel } from "../sandbox/index.js";
 import {
   type Gate,
   type Verifier,
@@ -125,14 +126,54 @@ function problemsFor(config: RunConfig, sandbox: Sandbox, log?: (m: string) => v
   });
 }
 
-/** The sandbox a run config asks for (workers, mode, isolation). */
-function sandboxFor(config: RunConfig): Promise<Sandbox> {
+/** The tests a submission is graded on (`grading.tests`): all of them, or the hidden ones. */
+export function gradingTests(config: RunConfig, p: Problem): TestCase[] {
+  return config.grading.tests === "hidden" ? hiddenTests(p) : allTests(p);
+}
+
+/**
+ * The Python runtime of a run: `sandbox.python`, where auto means PyPy for Kattis packages
+ * (their time limits are calibrated for it) when it is installed, CPython otherwise.
+ */
+export async function pythonFor(config: RunConfig, log?: (m: string) => void): Promise<"cpython" | "pypy"> {
+  if (config.sandbox.python !== "auto") return config.sandbox.python;
+  const format = config.benchmark.format ?? (await sourceFormat(config.benchmark.source, { offline: true }));
+  if (format !== "kattis") return "cpython";
+  if (pythonAvailable("pypy")) return "pypy";
+  log?.(
+    "warning: Kattis time limits are calibrated for PyPy, which is not installed (apt-get install pypy3, or set CODELOOP_PYPY): Python programs run on CPython",
+  );
+  return "cpython";
+}
+
+/** The sandbox a run config asks for (workers, mode, isolation, Python runtime). */
+async function sandboxFor(config: RunConfig, log?: (m: string) => void): Promise<Sandbox> {
   return Sandbox.create({
     ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
     mode: config.sandbox.mode,
     ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
     subprocesses: config.sandbox.subprocesses,
+    python: await pythonFor(config, log),
   });
+}
+
+/**
+ * Leaves out the problems flagged at load with a kind the config excludes; returns the kept
+ * ones and the excluded ones with their reasons.
+ */
+export function excludeFlagged(
+  config: RunConfig,
+  problems: Problem[],
+): { kept: Problem[]; excluded: { id: string; reasons: string[] }[] } {
+  const kinds = new Set<string>(config.benchmark.exclude);
+  const kept: Problem[] = [];
+  const excluded: { id: string; reasons: string[] }[] = [];
+  for (const p of problems) {
+    const hits = loadFlags(p).filter((f) => kinds.has(f.kind));
+    if (hits.length === 0) kept.push(p);
+    else excluded.push({ id: p.id, reasons: hits.map((f) => `${f.kind}: ${f.reason}`) });
+  }
+  return { kept, excluded };
 }
 
 /**
@@ -159,7 +200,7 @@ export async function runRun(
     throw noVerifier(config);
   }
   const log = opts.log ?? (() => {});
-  const sandbox = opts.sandbox ?? (await sandboxFor(config));
+  const sandbox = opts.sandbox ?? (await sandboxFor(config, log));
   const model = opts.model ?? modelFor(config);
   const normaliser =
     opts.normaliseCodes !== false && config.language === "python"
@@ -167,8 +208,22 @@ export async function runRun(
       : undefined;
   try {
     store.log(target.config ? "run started" : "run resumed");
-    const problems = opts.problems ?? (await problemsFor(config, sandbox, log));
-    if (problems.length === 0) throw new Error(`no problems in ${config.benchmark.source} match the filters`);
+    const loaded = opts.problems ?? (await problemsFor(config, sandbox, log));
+    if (loaded.length === 0) throw new Error(`no problems in ${config.benchmark.source} match the filters`);
+    const { kept: problems, excluded } = excludeFlagged(config, loaded);
+    store.recordExcluded(excluded);
+    store.setFact("python", pythonLabel(sandbox.python));
+    if (excluded.length > 0) {
+      const names = excluded.map((e) => e.id);
+      const msg = `excluded ${excluded.length} problem(s) flagged ${config.benchmark.exclude.join("/")} (benchmark.exclude): ${names.slice(0, 20).join(", ")}${names.length > 20 ? `, ... (${names.length - 20} more)` : ""}`;
+      log(`warning: ${msg}`);
+      store.log(msg);
+    }
+    if (problems.length === 0) {
+      throw new Error(
+        `every problem of ${config.benchmark.source} is excluded (benchmark.exclude: ${config.benchmark.exclude.join(", ")}); set benchmark.exclude: [] to keep them`,
+      );
+    }
     store.planProblems(
       problems.map((p) => ({
         id: p.id,
@@ -213,7 +268,7 @@ export async function runRun(
     const grade = async (p: Problem, code: string): Promise<TestSummary> =>
       summarize(
         await sandboxSem.gate(() =>
-          judgeTests(judge, p, hiddenTests(p), code, config.language, limitsFor(config, p), true),
+          judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true),
         ),
       );
 
@@ -362,13 +417,16 @@ export async function rejudgeRun(
     problems?: Problem[];
     note?: string;
     onGraded?: (n: number) => void;
+    log?: (line: string) => void;
   } = {},
 ): Promise<{ version: number; graded: number; accepted: number; changed: number }> {
   const store = RunStore.open(folder);
   const config = store.config;
-  const sandbox = opts.sandbox ?? (await sandboxFor(config));
+  const sandbox = opts.sandbox ?? (await sandboxFor(config, opts.log));
   try {
-    const problems = opts.problems ?? (await problemsFor(config, sandbox));
+    const loaded = opts.problems ?? (await problemsFor(config, sandbox));
+    // The problems the run played: the same exclusion as when it ran.
+    const { kept: problems } = excludeFlagged(config, loaded);
     const byId = new Map(problems.map((p) => [p.id, p]));
     const judge = new Judge(sandbox);
     const sem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);
@@ -386,7 +444,15 @@ export async function rejudgeRun(
         if (!p) continue;
         const r = summarize(
           await sem.gate(() =>
-            judgeTests(judge, p, hiddenTests(p), c.code, config.language, limitsFor(config, p), true),
+            judgeTests(
+              judge,
+              p,
+              gradingTests(config, p),
+              c.code,
+              config.language,
+              limitsFor(config, p),
+              true,
+            ),
           ),
         );
         store.writeGrade(c, c.turn, c.candidate, r, version);

@@ -103,6 +103,14 @@ CREATE TABLE IF NOT EXISTS candidates (
   PRIMARY KEY (problem_id, trajectory, turn, candidate),
   FOREIGN KEY (problem_id, trajectory, turn) REFERENCES turns(problem_id, trajectory, turn)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS excluded_problems (
+  problem_id TEXT PRIMARY KEY,
+  reasons TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS facts (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS grade_versions (
   version INTEGER PRIMARY KEY,
   created_at TEXT NOT NULL,
@@ -190,6 +198,8 @@ export interface CreateRunOptions {
   /** Default: the config's name, else the folder name. */
   name?: string;
   codeloopVersion?: string;
+  /** Opening: the hash of config.json as written (runs created before a config field existed). */
+  writtenHash?: string;
 }
 
 export interface PageOptions {
@@ -239,6 +249,35 @@ function canonicalJson(v: unknown): string {
 
 function configHash(cfg: RunConfig): string {
   return createHash("sha256").update(canonicalJson(cfg)).digest("hex");
+}
+
+function rawHash(value: unknown): string {
+  return createHash("sha256").update(canonicalJson(value)).digest("hex");
+}
+
+/**
+ * A stored config lacks the fields added after its run was created; their defaults for new
+ * runs differ from what those runs did, so the old behaviour is filled in: grading on the
+ * hidden tests only, no problems excluded, CPython.
+ */
+function withLegacyDefaults(value: unknown): unknown {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return value;
+  const cfg = { ...(value as Record<string, unknown>) };
+  const obj = (k: string): Record<string, unknown> | undefined => {
+    const v = cfg[k];
+    if (v === undefined) return {};
+    return v !== null && typeof v === "object" && !Array.isArray(v)
+      ? { ...(v as Record<string, unknown>) }
+      : undefined;
+  };
+  const grading = obj("grading");
+  if (grading && grading.tests === undefined) cfg.grading = { ...grading, tests: "hidden" };
+  const benchmark = obj("benchmark");
+  if (benchmark && cfg.benchmark !== undefined && benchmark.exclude === undefined)
+    cfg.benchmark = { ...benchmark, exclude: [] };
+  const sandbox = obj("sandbox");
+  if (sandbox && sandbox.python === undefined) cfg.sandbox = { ...sandbox, python: "cpython" };
+  return cfg;
 }
 
 function nowIso(): string {
@@ -422,7 +461,9 @@ export class RunStore {
     } catch (err) {
       throw new RunStoreError(`${path}: invalid JSON: ${(err as Error).message}`);
     }
-    return RunStore.openDb(dir, parseRunConfig(value, { file: path }), {});
+    return RunStore.openDb(dir, parseRunConfig(withLegacyDefaults(value), { file: path }), {
+      writtenHash: rawHash(value),
+    });
   }
 
   /** Whether a folder holds a run. */
@@ -476,7 +517,9 @@ export class RunStore {
       seed: num(r.seed),
       codeloopVersion: r.codeloop_version as string,
     };
-    if (run.configHash !== configHash(config)) {
+    // A config written before a field existed hashes as written: the field's legacy value (see
+    // withLegacyDefaults) is what that run did.
+    if (run.configHash !== configHash(config) && run.configHash !== opts.writtenHash) {
       db.close();
       throw new RunStoreError(
         `${dir}: ${RUN_FILES.config} no longer matches the config the run started with`,
@@ -487,6 +530,36 @@ export class RunStore {
 
   close(): void {
     this.db.close();
+  }
+
+  /** Records the problems left out of the run and why (replacing an earlier list). */
+  recordExcluded(problems: readonly { id: string; reasons: string[] }[]): void {
+    const ins = this.prep("INSERT OR REPLACE INTO excluded_problems (problem_id, reasons) VALUES (?, ?)");
+    this.tx(() => {
+      this.prep("DELETE FROM excluded_problems").run();
+      for (const p of problems) ins.run(p.id, JSON.stringify(p.reasons));
+    });
+  }
+
+  /** Problems the run left out, with the reasons (flag kind and why). */
+  excludedProblems(): { id: string; reasons: string[] }[] {
+    return (
+      this.prep("SELECT problem_id, reasons FROM excluded_problems ORDER BY problem_id").all() as Row[]
+    ).map((r) => ({ id: r.problem_id as string, reasons: JSON.parse(r.reasons as string) as string[] }));
+  }
+
+  /** A fact about how the run was made (the Python runtime that judged it, ...). */
+  setFact(key: string, value: string): void {
+    this.prep("INSERT OR REPLACE INTO facts (key, value) VALUES (?, ?)").run(key, value);
+  }
+
+  facts(): Record<string, string> {
+    return Object.fromEntries(
+      (this.prep("SELECT key, value FROM facts ORDER BY key").all() as Row[]).map((r) => [
+        r.key as string,
+        r.value as string,
+      ]),
+    );
   }
 
   /** Appends a timestamped line to run.log (synchronously, so it survives a kill right after). */

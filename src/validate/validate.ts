@@ -8,8 +8,9 @@ import {
   allTests,
   judgeFor,
   kattisTimeLimit,
+  loadFlags,
 } from "../problems/index.js";
-import { DEFAULT_LIMITS, type Sandbox, type SandboxLimits } from "../sandbox/index.js";
+import { DEFAULT_LIMITS, type Sandbox, type SandboxLimits, pythonLabel } from "../sandbox/index.js";
 
 /** Languages the sandbox can run; other reference solutions are counted as skipped. */
 const RUNNABLE = new Set(["python", "cpp"]);
@@ -75,6 +76,8 @@ export interface SolutionReport {
   language: string;
   /** What the dataset says the solution does. */
   label: string;
+  /** What ran it: "PyPy 7.3.11 (Python 3.9.16)", "CPython 3.11.7", "C++17 (g++)". */
+  runtime: string;
   /** Expected outcome: accepted for correct solutions, rejected for the rest. */
   expect: "accepted" | "rejected";
   /** One entry per repeat. */
@@ -109,10 +112,16 @@ export interface ProblemReport {
   /** Tests whose verdict changed between repeats, per solution index. */
   flakyTests: { solution: number; tests: number[] }[];
   flags: ProblemFlag[];
+  /** The problem cannot be judged (known at load, or its validator does not build). */
+  unjudgeable?: boolean;
 }
 
 export interface ValidateReport {
   problems: number;
+  /** Problems that cannot be judged, counted apart (their solutions are not run). */
+  unjudgeable: number;
+  /** The Python runtime that judged Python solutions. */
+  python: string;
   solutionsRun: number;
   correctAccepted: number;
   correctTotal: number;
@@ -149,10 +158,6 @@ export interface ValidateOptions {
    */
   unknownTimeLimitSec?: number;
 }
-
-const MULTI_ANSWER =
-  /\b(print|output|find)\s+any\b|\bany\s+(of\s+them|valid|correct|possible|such)\b|\bif there are (several|multiple|many)\b|\bmultiple (possible |valid |correct )?(answers|solutions)\b|\bmore than one (answer|solution)\b/i;
-const INTERACTIVE = /\binteractive\b|\bflush\b.*\boutput\b|\bfflush\b|\bstdout\.flush\b/i;
 
 function expectation(s: ReferenceSolution): "accepted" | "rejected" {
   return s.verdict === "accepted" ? "accepted" : "rejected";
@@ -223,6 +228,8 @@ export async function validateProblems(
   options: ValidateOptions = {},
 ): Promise<ValidateReport> {
   const judge = new Judge(sandbox);
+  const runtimeOf = (language: string) =>
+    language === "python" ? pythonLabel(sandbox.python) : language === "cpp" ? "C++17 (g++)" : language;
   const repeat = Math.max(1, options.repeat ?? 1);
   const concurrency = Math.max(1, options.concurrency ?? sandbox.size * 2);
   const t0 = performance.now();
@@ -279,6 +286,7 @@ export async function validateProblems(
 
   /** A problem the judge cannot judge: reported as such, and the rest of the set goes on. */
   const unjudgeable = (p: Problem, err: unknown): ProblemReport => ({
+    unjudgeable: true,
     id: p.id,
     title: p.title,
     timeLimitSec: p.limits.timeLimitSec,
@@ -291,6 +299,13 @@ export async function validateProblems(
   });
 
   const validateOne = async (p: Problem): Promise<ProblemReport> => {
+    // Known at load: running its solutions would only measure the comparison's mistakes.
+    if (p.metadata.unjudgeable) {
+      const r = unjudgeable(p, `${p.metadata.unjudgeable} (solutions not run)`);
+      r.flags.push(...loadFlags(p).filter((f) => f.kind !== "unjudgeable"));
+      skipped.unjudgeable = (skipped.unjudgeable ?? 0) + p.solutions.length;
+      return r;
+    }
     const tests = allTests(p);
     let limits = problemLimits(p);
     const runnable = p.solutions
@@ -341,6 +356,7 @@ export async function validateProblems(
         index,
         language: s.language,
         label: String(s.verdict),
+        runtime: runtimeOf(s.language),
         expect: want,
         runs: rs,
         ok,
@@ -356,23 +372,7 @@ export async function validateProblems(
       }
       if (flips.length) flakyTests.push({ solution: sol.index, tests: flips });
     }
-    const flags: ProblemFlag[] = [];
-    const statement = p.statement;
-    const warnedMulti = p.warnings.some((w) => /several|multiple|any (valid|correct)|checker/i.test(w));
-    if (p.metadata.interactive || (p.judge.kind === "stdio" && INTERACTIVE.test(statement))) {
-      flags.push({
-        kind: "interactive",
-        reason: "the statement describes an interactive protocol: output comparison cannot judge it",
-      });
-    }
-    // The statement patterns are written for stdin/stdout statements; docstrings of function
-    // problems ("find any vowel...") would only give false alarms.
-    if (warnedMulti || (p.judge.kind === "stdio" && MULTI_ANSWER.test(statement))) {
-      flags.push({
-        kind: "needs-checker",
-        reason: "the statement allows several valid answers: token comparison may reject correct output",
-      });
-    }
+    const flags: ProblemFlag[] = loadFlags(p);
     for (const sol of solutions) {
       const last = sol.runs[sol.runs.length - 1]!;
       if (sol.expect === "accepted" && !sol.ok) {
@@ -447,6 +447,8 @@ export async function validateProblems(
   const incorrect = all.filter((s) => s.expect === "rejected");
   return {
     problems: problems.length,
+    unjudgeable: perProblem.filter((p) => p.unjudgeable).length,
+    python: pythonLabel(sandbox.python),
     solutionsRun: all.length,
     correctAccepted: correct.filter((s) => s.ok).length,
     correctTotal: correct.length,

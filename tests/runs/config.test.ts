@@ -39,7 +39,7 @@ describe("run config", () => {
   it("fills every default into a minimal YAML config", async () => {
     const cfg = await loadRunConfig(file("min.yaml", MINIMAL));
     expect(cfg).toEqual({
-      benchmark: { source: "data/cc.jsonl", filters: {} },
+      benchmark: { source: "data/cc.jsonl", filters: {}, exclude: ["unjudgeable"] },
       model: "vllm:http://127.0.0.1:8000/v1#llama",
       sampling: { temperature: 1, topP: 0.95, maxTokens: 4096 },
       strategy: {
@@ -68,8 +68,8 @@ describe("run config", () => {
       trajectoriesPerProblem: 1,
       seed: 0,
       concurrency: { model: 8 },
-      sandbox: { timeLimitScale: 1, mode: "forkserver", subprocesses: false },
-      grading: { gradeEveryTurn: false },
+      sandbox: { timeLimitScale: 1, mode: "forkserver", subprocesses: false, python: "auto" },
+      grading: { tests: "all", gradeEveryTurn: false },
       cache: { enabled: true },
     });
     expect(configSummary(cfg)).toContain("multi-turn T=3");

@@ -122,7 +122,8 @@ describe("problems validate", () => {
           expect(s.runs[0]!.verdict).toBe("time_limit");
         }
       }
-    });
+      // Time-limit submissions run to the limit on ~270 tests: a minute of CPU on 2 cores.
+    }, 180_000);
   });
 
   describe.skipIf(!hasData("codecontests-sample"))("CodeContests sample (real data)", () => {

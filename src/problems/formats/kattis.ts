@@ -274,10 +274,14 @@ export async function kattisProblem(pkg: string): Promise<Problem> {
   const flags = (flagsRaw ?? "").split(/\s+/).filter((f) => f !== "");
   const interactive = validation.includes("interactive");
   let judge: JudgeSpec;
+  let unjudgeable: string | undefined;
   if (validation[0] === "custom") {
     const validator = await outputValidator(pkg, flags);
     if (typeof validator === "string") {
-      warnings.push(`${validator}: falling back to the default comparison, correct answers may be rejected`);
+      // Token comparison cannot stand in for a custom validator: the problem accepts answers
+      // the .ans files do not hold, so correct programs would be scored wrong.
+      unjudgeable = validator;
+      warnings.push(`unjudgeable: ${validator}; token comparison would reject correct answers`);
       judge = { kind: "stdio", compare: compareFromValidatorFlags(flags, yamlFile).compare };
     } else {
       judge = { kind: "stdio", compare: compareFromValidatorFlags([], yamlFile).compare, validator };
@@ -317,6 +321,7 @@ export async function kattisProblem(pkg: string): Promise<Problem> {
       source: typeof config.source === "string" ? config.source : undefined,
       url: typeof config.source_url === "string" ? config.source_url : undefined,
       interactive: interactive || undefined,
+      unjudgeable,
       extra: {
         author: config.author,
         license: config.license,
