@@ -2,10 +2,12 @@
 // the warm fork-server pool and through a fresh sandboxed process per test, in one run; the
 // per-call overhead of function tests (one child per submission); and the time to judge a
 // 60 MB one-line output end to end (run, transfer, compare). Prints one JSON object per
-// measurement and a summary. Usage: node bench/sandbox.mjs [N] [testsPerJob]
+// measurement and a summary. The fork-server and function-call figures are measured for
+// CPython and, when pypy3 is installed, for PyPy beside it.
+// Usage: node bench/sandbox.mjs [N] [testsPerJob]
 import { performance } from "node:perf_hooks";
 import { Judge } from "../dist/judge/index.js";
-import { DEFAULT_LIMITS, Sandbox } from "../dist/sandbox/index.js";
+import { DEFAULT_LIMITS, Sandbox, pythonAvailable, pythonLabel } from "../dist/sandbox/index.js";
 
 const N = Number(process.argv[2] ?? 1000);
 const PER_JOB = Number(process.argv[3] ?? 10);
@@ -20,8 +22,8 @@ function pct(xs, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-async function measure(mode) {
-  const sb = await Sandbox.create({ mode });
+async function measure(mode, python = "cpython") {
+  const sb = await Sandbox.create({ mode, python });
   try {
     const jobs = [];
     for (let i = 0; i < N; i += PER_JOB) {
@@ -55,6 +57,7 @@ async function measure(mode) {
     return {
       bench: "sandbox-overhead",
       mode,
+      python: pythonLabel(sb.python),
       isolation: sb.isolation.kind,
       seccomp: sb.lastReady?.seccomp ?? false,
       workers: sb.size,
@@ -74,8 +77,8 @@ async function measure(mode) {
 }
 
 /** Function tests: a trivial entry point called N times in one submission's child. */
-async function functionCalls() {
-  const sb = await Sandbox.create({});
+async function functionCalls(python = "cpython") {
+  const sb = await Sandbox.create({ python });
   try {
     const calls = Math.max(N, 2000);
     const tests = Array.from({ length: calls }, (_, i) => ({ args: [["i", String(i)]] }));
@@ -91,6 +94,7 @@ async function functionCalls() {
     const wrong = runs.filter((r, i) => r.record.returnValue?.[1] !== String(i + 1)).length;
     return {
       bench: "sandbox-function-calls",
+      python: pythonLabel(sb.python),
       workers: 1,
       calls,
       wrong,
@@ -153,11 +157,18 @@ console.log(JSON.stringify(fork));
 const fresh = await measure("fresh");
 console.log(JSON.stringify(fresh));
 console.log(JSON.stringify(await functionCalls()));
+const pypy = pythonAvailable("pypy") ? await measure("forkserver", "pypy") : undefined;
+if (pypy) {
+  console.log(JSON.stringify(pypy));
+  console.log(JSON.stringify(await functionCalls("pypy")));
+} else
+  console.log(JSON.stringify({ bench: "sandbox-overhead", python: "pypy", skipped: "pypy3 not installed" }));
 for (const line of await largeOutput()) console.log(JSON.stringify(line));
 console.log(
   JSON.stringify({
     bench: "sandbox-overhead-summary",
     forkServerMedianMs: fork.perTestMedianMs,
+    ...(pypy ? { pypyForkServerMedianMs: pypy.perTestMedianMs, pypyRunsPerSecond: pypy.runsPerSecond } : {}),
     targetMedianMs: 3,
     medianTargetMet: fork.perTestMedianMs <= 3,
     speedupOverFresh: Number((fork.runsPerSecond / fresh.runsPerSecond).toFixed(2)),

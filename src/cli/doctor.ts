@@ -9,6 +9,7 @@ import {
   detectIsolation,
   findExecutable,
   hostFacts,
+  pythonLabel,
   resolvePython,
 } from "../sandbox/index.js";
 
@@ -21,6 +22,8 @@ export interface DoctorReport {
   ok: boolean;
   node: { version: string; path: string };
   python: Check & { path?: string; version?: string; source?: string };
+  /** PyPy, optional: Kattis judges Python with it and calibrates time limits for it. */
+  pypy: Check & { path?: string; version?: string; source?: string; smokeTest?: Check };
   cxx: Check & { path?: string; version?: string };
   isolation: IsolationInfo & { bwrapVersion?: string };
   host: HostFacts;
@@ -43,6 +46,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     ok: true,
     node: { version: process.version, path: process.execPath },
     python: { ok: false, detail: "" },
+    pypy: { ok: false, detail: "" },
     cxx: { ok: false, detail: "" },
     isolation: detectIsolation("auto"),
     host: hostFacts(),
@@ -59,6 +63,22 @@ export async function runDoctor(): Promise<DoctorReport> {
     };
   } catch (err) {
     report.python = { ok: false, detail: (err as Error).message };
+  }
+  try {
+    const pp = resolvePython("pypy");
+    report.pypy = {
+      ok: true,
+      detail: "found",
+      path: pp.executable,
+      version: pythonLabel(pp),
+      source: pp.source,
+    };
+  } catch {
+    report.pypy = {
+      ok: false,
+      detail:
+        "not installed: Kattis packages are judged with CPython, slower than the PyPy their limits assume (apt-get install pypy3, or set CODELOOP_PYPY)",
+    };
   }
   const gxx = findExecutable("g++");
   report.cxx = gxx
@@ -97,8 +117,35 @@ export async function runDoctor(): Promise<DoctorReport> {
       await sb?.close();
     }
   }
-  report.ok = report.python.ok && report.smokeTest.ok;
+  if (report.pypy.ok) report.pypy.smokeTest = await pypySmoke();
+  report.ok =
+    report.python.ok && report.smokeTest.ok && (!report.pypy.ok || report.pypy.smokeTest?.ok === true);
   return report;
+}
+
+/** Five programs under PyPy in its fork server: the runtime works inside the sandbox. */
+async function pypySmoke(): Promise<Check> {
+  let sb: Sandbox | undefined;
+  try {
+    sb = await Sandbox.create({ workers: 1, python: "pypy" });
+    const runs = await sb.run({
+      program: { kind: "python", source: "import sys\nprint(sys.implementation.name, input())" },
+      tests: Array.from({ length: 5 }, (_, i) => ({ stdin: `${i}\n` })),
+      limits: DEFAULT_LIMITS,
+    });
+    const good = runs.every((r, i) => r.record.verdict === "ok" && r.stdout.toString() === `pypy ${i}\n`);
+    const perRun = runs.reduce((a, r) => a + r.record.wallMs, 0) / runs.length;
+    return good
+      ? {
+          ok: true,
+          detail: `fork server ran 5 programs under PyPy (${Math.round(perRun * 100) / 100} ms per run)`,
+        }
+      : { ok: false, detail: `unexpected result under PyPy: ${JSON.stringify(runs[0]?.record)}` };
+  } catch (err) {
+    return { ok: false, detail: `PyPy sandbox failed: ${(err as Error).message}` };
+  } finally {
+    await sb?.close();
+  }
 }
 
 function mark(ok: boolean): string {
@@ -109,6 +156,7 @@ export function formatDoctor(r: DoctorReport): string {
   const lines = [
     `[ok  ] node ${r.node.version} (${r.node.path})`,
     `[${mark(r.python.ok)}] python ${r.python.ok ? `${r.python.version} at ${r.python.path} (${r.python.source})` : r.python.detail}`,
+    `[${r.pypy.ok ? mark(r.pypy.smokeTest?.ok === true) : "warn"}] pypy ${r.pypy.ok ? `${r.pypy.version} at ${r.pypy.path} (${r.pypy.source}); ${r.pypy.smokeTest?.detail ?? ""}` : r.pypy.detail}`,
     `[${r.cxx.ok ? "ok  " : "warn"}] g++ ${r.cxx.ok ? `${r.cxx.path}: ${r.cxx.version}` : r.cxx.detail}`,
     `[${r.isolation.kind === "bwrap" ? "ok  " : "WEAK"}] isolation: ${r.isolation.kind} (${r.isolation.reason})${r.isolation.bwrapVersion ? `, ${r.isolation.bwrapVersion}` : ""}`,
     `       running as root: ${r.host.isRoot}; user namespaces: ${r.host.maxUserNamespaces ?? "unknown"} allowed${r.host.unprivilegedUsernsClone !== undefined ? `, unprivileged_userns_clone=${r.host.unprivilegedUsernsClone}` : ""}`,
@@ -123,7 +171,7 @@ export function formatDoctor(r: DoctorReport): string {
 export function registerDoctor(program: Command): void {
   program
     .command("doctor")
-    .description("check Node, Python, g++, the sandbox's isolation and a fork-server smoke test")
+    .description("check Node, Python, PyPy, g++, the sandbox's isolation and fork-server smoke tests")
     .option("--json", "print the report as JSON")
     .action(async (opts: { json?: boolean }) => {
       const report = await runDoctor();

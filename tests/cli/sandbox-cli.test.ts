@@ -53,6 +53,11 @@ describe.skipIf(!built)("codeloop CLI", () => {
     expect(rep.python.ok).toBe(true);
     expect(rep.smokeTest.ok).toBe(true);
     expect(["bwrap", "rlimits"]).toContain(rep.isolation.kind);
+    // PyPy is optional; when it is installed, its fork server must work too.
+    if (rep.pypy.ok) {
+      expect(rep.pypy.version).toMatch(/^PyPy /);
+      expect(rep.pypy.smokeTest.ok, rep.pypy.smokeTest.detail).toBe(true);
+    } else expect(rep.pypy.detail).toMatch(/apt-get install pypy3/);
     expect(r.status).toBe(0);
   });
 });
