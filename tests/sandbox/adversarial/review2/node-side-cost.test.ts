@@ -55,6 +55,11 @@ function watchEventLoop(): () => Promise<number> {
 }
 
 const BUDGET_MS = 3000;
+/**
+ * End to end a value of 1M Nones is read and validated too (~1.3 s quiet, 3.5 s with the
+ * machine's other cores busy); the hole cost 5 s and 7 s, so this still tells them apart.
+ */
+const E2E_BUDGET_MS = 4500;
 
 describe("pure Node paths", () => {
   it("a packed list holding one 16M-digit integer is refused quickly", () => {
@@ -147,7 +152,7 @@ def g(x):
     // Today: about 7 s and 5 s with 1M Nones (26.5 s and 18.5 s with 1.9M). Reading and
     // validating the value itself costs about 1.3 s of this.
     expect(Math.max(functionStall, assertStall), `${functionStall} ms, ${assertStall} ms`).toBeLessThan(
-      BUDGET_MS,
+      E2E_BUDGET_MS,
     );
   }, 180_000);
 });
