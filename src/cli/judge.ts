@@ -191,8 +191,23 @@ export function registerJudge(program: Command): void {
           `skipping ${plan.skipped.length} samples of ${n} problems the filters leave out\n`,
         );
       }
+      if (plan.unjudgeable.length > 0) {
+        const reasons = new Map(plan.unjudgeable.map((u) => [u.sample.problemId, u.reason]));
+        process.stderr.write(
+          `codeloop: warning: not judging ${plan.unjudgeable.length} samples of ${reasons.size} unjudgeable problem(s), left out of pass@k: ${[
+            ...reasons,
+          ]
+            .slice(0, 10)
+            .map(([id, why]) => `${id} (${why})`)
+            .join("; ")}${reasons.size > 10 ? "; ..." : ""}\n`,
+        );
+      }
       if (plan.jobs.length === 0)
-        throw new CliError("no samples to judge: every sample's problem is filtered out");
+        throw new CliError(
+          plan.unjudgeable.length > 0
+            ? "no samples to judge: every sample's problem is filtered out or unjudgeable"
+            : "no samples to judge: every sample's problem is filtered out",
+        );
       const needed = new Set(plan.jobs.map((j) => j.problem.id));
       const used = problems.filter((p) => needed.has(p.id));
       const kattis = used.filter((p) => p.benchmark === "kattis").length;

@@ -28,6 +28,12 @@ export interface Plan {
   jobs: GradeJob[];
   /** Samples of problems the filters excluded. */
   skipped: Sample[];
+  /**
+   * Samples of problems that cannot be judged (a custom validator the package leaves out, a
+   * checker without its header): any verdict would be the comparison's mistake, so none is
+   * given and pass@k leaves them out.
+   */
+  unjudgeable: { sample: Sample; reason: string }[];
   issues: SampleIssue[];
 }
 
@@ -49,6 +55,7 @@ export function planGrading(
   const example = problems[0] ? ` (ids look like ${JSON.stringify(problems[0].id)})` : "";
   const jobs: GradeJob[] = [];
   const skipped: Sample[] = [];
+  const unjudgeable: Plan["unjudgeable"] = [];
   const issues: SampleIssue[] = [];
   const noTests = new Set<string>();
   for (const s of samples) {
@@ -57,6 +64,10 @@ export function planGrading(
       if (opts.outsideFilters?.has(s.problemId)) skipped.push(s);
       else
         issues.push({ line: s.line, message: `unknown problem id ${JSON.stringify(s.problemId)}${example}` });
+      continue;
+    }
+    if (p.metadata.unjudgeable) {
+      unjudgeable.push({ sample: s, reason: p.metadata.unjudgeable });
       continue;
     }
     const kinds = new Set([p.judge.kind, ...allTests(p).map((t) => t.kind)]);
@@ -88,7 +99,7 @@ export function planGrading(
       extraction: ex.how,
     });
   }
-  return { jobs, skipped, issues };
+  return { jobs, skipped, unjudgeable, issues };
 }
 
 export interface GradeProgress {

@@ -208,3 +208,24 @@ describe("grading samples with the real sandbox and judge", () => {
     });
   });
 });
+
+describe("planning samples of problems that cannot be judged", () => {
+  it("gives no verdict to samples of an unjudgeable problem and names it", () => {
+    const ok = doubleProblem("ok");
+    const broken: Problem = {
+      ...doubleProblem("no-validator"),
+      metadata: {
+        ...doubleProblem("no-validator").metadata,
+        unjudgeable: "validation is custom but the package has no output_validators/ folder",
+      },
+    };
+    const plan = planGrading(
+      [sample(ok.id, RIGHT), sample(broken.id, RIGHT), sample(broken.id, WRONG)],
+      [ok, broken],
+    );
+    expect(plan.issues).toEqual([]);
+    expect(plan.jobs.map((j) => j.problem.id)).toEqual([ok.id]);
+    expect(plan.unjudgeable.map((u) => u.sample.problemId)).toEqual([broken.id, broken.id]);
+    expect(plan.unjudgeable[0]!.reason).toMatch(/no output_validators/);
+  });
+});
