@@ -153,7 +153,11 @@ async function sandboxFor(config: RunConfig, log?: (m: string) => void): Promise
     mode: config.sandbox.mode,
     ...(config.sandbox.isolation !== undefined ? { isolation: config.sandbox.isolation } : {}),
     subprocesses: config.sandbox.subprocesses,
-    python: await pythonFor(config, log),
+    // auto's CPython is the sandbox's default interpreter ($CODELOOP_PYTHON or python3), not a
+    // demand that it be CPython: a user who points CODELOOP_PYTHON at PyPy gets PyPy.
+    ...(await pythonFor(config, log).then((rt) =>
+      config.sandbox.python === "auto" && rt === "cpython" ? {} : { python: rt },
+    )),
   });
 }
 
