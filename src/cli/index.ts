@@ -4,6 +4,7 @@ import { registerCompare } from "./compare.js";
 import { registerConfig } from "./config.js";
 import { registerDoctor } from "./doctor.js";
 import { CliError } from "./errors.js";
+import { registerExport } from "./export.js";
 import { registerJudge } from "./judge.js";
 import { registerModels } from "./models.js";
 import { registerProblems } from "./problems.js";
@@ -39,6 +40,7 @@ registerRejudge(program);
 registerReport(program);
 registerCompare(program);
 registerSweep(program);
+registerExport(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -1,0 +1,120 @@
+import { existsSync, statSync } from "node:fs";
+import {
+  type HiddenGrade,
+  type RunConfig,
+  RunStore,
+  RunStoreError,
+  type Trajectory,
+  type TrajectoryDetail,
+} from "../runs/index.js";
+import { ExportError } from "./errors.js";
+
+/** One run being exported, with what the sidecar records about it. */
+export interface OpenRun {
+  folder: string;
+  store: RunStore;
+  config: RunConfig;
+}
+
+export interface RunProvenance {
+  folder: string;
+  name: string;
+  configHash: string;
+  /** Every grade version of the run; exports use each code's latest grade. */
+  gradeVersions: { version: number; createdAt: string; note: string }[];
+}
+
+/** Opens every folder, or closes what was opened and names the folder that is not a run. */
+export function openRuns(folders: readonly string[]): OpenRun[] {
+  if (folders.length === 0) throw new ExportError("give at least one run folder");
+  const out: OpenRun[] = [];
+  try {
+    for (const folder of folders) {
+      if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+        throw new ExportError(`${folder}: no such folder`);
+      }
+      if (!RunStore.isRunFolder(folder)) {
+        throw new ExportError(`${folder} is not a run folder (no config.json; make one with codeloop run)`);
+      }
+      let store: RunStore;
+      try {
+        store = RunStore.open(folder);
+      } catch (err) {
+        throw err instanceof RunStoreError ? new ExportError(err.message) : err;
+      }
+      out.push({ folder, store, config: store.config });
+    }
+  } catch (err) {
+    for (const r of out) r.store.close();
+    throw err;
+  }
+  return out;
+}
+
+export function provenance(r: OpenRun): RunProvenance {
+  return {
+    folder: r.folder,
+    name: r.store.run.name,
+    configHash: r.store.run.configHash,
+    gradeVersions: r.store.gradeVersions(),
+  };
+}
+
+export interface ProblemRef {
+  problemId: string;
+  title: string | null;
+}
+
+/**
+ * The problems of all runs, in the first run's order and then each later run's new ones: the
+ * only list an export holds whole (ids and titles, not trajectories).
+ */
+export function problemsOf(runs: readonly OpenRun[]): ProblemRef[] {
+  const seen = new Set<string>();
+  const out: ProblemRef[] = [];
+  for (const r of runs) {
+    for (const p of r.store.iterateProblemSummaries()) {
+      if (seen.has(p.problemId)) continue;
+      seen.add(p.problemId);
+      out.push({ problemId: p.problemId, title: p.title });
+    }
+  }
+  return out;
+}
+
+export interface RunTrajectory {
+  run: number;
+  t: Trajectory;
+}
+
+/** One problem's trajectories over every run, paged by the store. */
+export function* trajectoriesOf(runs: readonly OpenRun[], problemId: string): Generator<RunTrajectory> {
+  for (let run = 0; run < runs.length; run++) {
+    for (const t of runs[run]!.store.trajectories({ problemId })) yield { run, t };
+  }
+}
+
+export function detailOf(runs: readonly OpenRun[], rt: RunTrajectory): TrajectoryDetail {
+  const d = runs[rt.run]!.store.trajectoryDetail(rt.t);
+  if (!d)
+    throw new ExportError(
+      `${runs[rt.run]!.folder}: ${rt.t.problemId}#${rt.t.trajectory} vanished while exporting`,
+    );
+  return d;
+}
+
+/** The latest grade of every graded candidate of a trajectory, keyed "turn:candidate". */
+export function gradesOf(d: TrajectoryDetail): Map<string, HiddenGrade> {
+  const out = new Map<string, HiddenGrade>();
+  for (const g of d.turnGrades) out.set(`${g.turn}:${g.candidate}`, g.grade);
+  if (d.grade && d.submittedTurn !== null && d.submittedCandidate !== null) {
+    const k = `${d.submittedTurn}:${d.submittedCandidate}`;
+    if (!out.has(k)) out.set(k, d.grade);
+  }
+  return out;
+}
+
+/** Where a trajectory is, for error messages. */
+export function whereOf(runs: readonly OpenRun[], rt: RunTrajectory): string {
+  return `${runs[rt.run]!.folder}: ${rt.t.problemId}#${rt.t.trajectory}`;
+}

@@ -1,0 +1,70 @@
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Rendered } from "./formats.js";
+
+/**
+ * JSONL written to a temporary file beside the target and renamed into place when complete,
+ * so a killed export leaves the previous file (or none), never half of one. Lines are buffered
+ * up to about 1 MiB between writes.
+ */
+export class JsonlOut {
+  readonly temp: string;
+  private fd: number;
+  private buffer: string[] = [];
+  private buffered = 0;
+  examples = 0;
+  chars = 0;
+
+  constructor(readonly path: string) {
+    this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    this.fd = openSync(this.temp, "w", 0o600);
+  }
+
+  write(r: Rendered): void {
+    const line = `${JSON.stringify(r.row)}\n`;
+    this.buffer.push(line);
+    this.buffered += line.length;
+    this.examples++;
+    this.chars += r.chars;
+    if (this.buffered >= 1 << 20) this.flush();
+  }
+
+  private flush(): void {
+    if (this.buffer.length === 0) return;
+    writeSync(this.fd, this.buffer.join(""));
+    this.buffer = [];
+    this.buffered = 0;
+  }
+
+  /** Approximate tokens: characters of message text / 4 (no tokenizer is assumed). */
+  get tokens(): number {
+    return Math.ceil(this.chars / 4);
+  }
+
+  finish(): void {
+    this.flush();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.temp, this.path);
+  }
+
+  abort(): void {
+    try {
+      closeSync(this.fd);
+    } catch {}
+    rmSync(this.temp, { force: true });
+  }
+}
+
+/** A small file written whole through a temporary name. */
+export function writeFileAtomic(path: string, text: string): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const fd = openSync(temp, "w", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
+}
