@@ -1,0 +1,462 @@
+// End-to-end exports: real runs (multi-turn with feedback, CoT, best-of-n) on CodeContests
+// sample problems, made through runRun against the chat-completions test server, exported by
+// the real `codeloop export` command wiring.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { registerExport } from "../../src/cli/export.js";
+import { type ExportMeta, metaPath } from "../../src/export/index.js";
+import { loadProblems, writeNativeJsonl } from "../../src/problems/index.js";
+import { renderPromptTemplate } from "../../src/prompts/index.js";
+import { RunStore, rejudgeRun } from "../../src/runs/index.js";
+import { Sandbox } from "../../src/sandbox/index.js";
+import { type ChatServer, startChatServer } from "../helpers/chat-server.js";
+import { captureCli } from "../helpers/cli-capture.js";
+import { hasData } from "../problems/data.js";
+import {
+  IDS,
+  REASONING,
+  Runs,
+  SOURCE,
+  TWIN,
+  WRONG,
+  WRONG2,
+  fence,
+  goldOf,
+  whitespaceVariant,
+} from "./fixtures.js";
+
+const have = hasData("codecontests-sample");
+const tmp = mkdtempSync(join(tmpdir(), "codeloop-export-"));
+const SYSTEM = "You are a careful competitive programmer.";
+const PROSE_ONLY = "Answer in prose only for now; do not write any code yet.";
+let sb: Sandbox;
+let server: ChatServer;
+let runs: Runs;
+let multi = "";
+let cot = "";
+let bon = "";
+
+type Msg = { role: string; content: string; train?: boolean };
+// biome-ignore lint/suspicious/noExplicitAny: rows are whatever the JSONL holds
+type Row = any;
+
+let fileNo = 0;
+/** Runs `codeloop export ...args --out <new file>`; returns the rows, the meta and the file. */
+async function exportRows(
+  ...args: string[]
+): Promise<{ rows: Row[]; meta: ExportMeta; file: string; stdout: string }> {
+  const file = join(tmp, `out${fileNo++}.jsonl`);
+  const stdout = await captureCli(registerExport, "export", ...args, "--out", file);
+  const text = readFileSync(file, "utf8");
+  const rows =
+    text === ""
+      ? []
+      : text
+          .trimEnd()
+          .split("\n")
+          .map((l) => JSON.parse(l));
+  const meta = JSON.parse(readFileSync(metaPath(file), "utf8")) as ExportMeta;
+  return { rows, meta, file, stdout };
+}
+
+function addsUp(meta: ExportMeta): void {
+  const t = meta.trajectories;
+  expect(t.kept + Object.values(t.dropped).reduce((a, b) => a + b, 0)).toBe(t.read);
+}
+
+const text = (id: string) => renderPromptTemplate(id, { language: "Python 3" });
+const lastUser = (r: { body: Row }) =>
+  (r.body.messages as Msg[]).filter((m) => m.role === "user").at(-1)!.content;
+
+beforeAll(async () => {
+  if (!have) return;
+  sb = await Sandbox.create({ workers: 2, uidBase: 62300 });
+  server = await startChatServer({ respond: (r) => runs.respond(r) });
+  runs = new Runs(tmp, sb, server);
+  await runs.load();
+  // Multi-turn with failed-test feedback: t0 wrong then gold; t1 wrong then the gold with
+  // comments and blank lines (a duplicate once normalised); t2 wrong twice; t3 solved on turn 1
+  // with an extra assignment (a near-duplicate of the gold).
+  multi = await runs.run(
+    "multi",
+    { strategy: { kind: "multi-turn", maxTurns: 2 }, trajectoriesPerProblem: 4, prompts: { system: SYSTEM } },
+    (w) => {
+      const gold = goldOf(w.problem);
+      if (w.trajectory === 3) return fence(`CODELOOP_T3 = 1\n${gold}`);
+      if (w.turn === 0) return fence(WRONG);
+      return fence(w.trajectory === 0 ? gold : w.trajectory === 1 ? whitespaceVariant(gold) : WRONG2);
+    },
+  );
+  // CoT: a two-step reasoning turn, then an instruction prompt on turn 2.
+  cot = await runs.run(
+    "cot",
+    {
+      strategy: {
+        kind: "cot-retry",
+        maxTurns: 2,
+        cot: [{ reasoning: "reasoning.explain-samples" }, { instruction: "instruction.naive-then-improve" }],
+      },
+    },
+    (w, r) =>
+      lastUser(r).endsWith(PROSE_ONLY) ? REASONING : fence(w.turn === 0 ? WRONG : goldOf(w.problem)),
+  );
+  // Best-of-3 with a single-step reasoning prompt; every candidate graded.
+  bon = await runs.run(
+    "bon",
+    {
+      strategy: {
+        kind: "best-of-n",
+        candidatesPerTurn: 3,
+        maxTurns: 1,
+        cot: [{ reasoning: "reasoning.explain-samples" }],
+      },
+      trajectoriesPerProblem: 2,
+      grading: { gradeEveryTurn: true },
+    },
+    (w) => fence([WRONG, goldOf(w.problem), WRONG2][w.candidate]!),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await server?.close();
+  await sb?.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe.runIf(have)("codeloop export on real runs", () => {
+  it("the runs are what the exports assume", () => {
+    expect(runs.unmatched).toEqual([]);
+    const s = RunStore.open(multi);
+    const verdicts = [...s.trajectories()].map((t) => `${t.trajectory}:${t.grade?.verdict}`);
+    s.close();
+    expect(verdicts).toEqual(IDS.flatMap(() => ["0:accepted", "1:accepted", "2:wrong_answer", "3:accepted"]));
+  });
+
+  it("rft keeps accepted trajectories, removes the normalised duplicate and counts everything", async () => {
+    const { rows, meta, stdout } = await exportRows("rft", multi, "--dedup-threshold", "1");
+    addsUp(meta);
+    // Per problem: t2 failed, t1 duplicates t0 (the same program once normalised), t3 differs.
+    expect(meta.trajectories).toEqual({
+      read: 16,
+      kept: 8,
+      dropped: { failed: 4, duplicate: 4, overCap: 0, contaminated: 0 },
+    });
+    expect(meta.examples).toBe(8);
+    expect(rows).toHaveLength(8);
+    expect(meta.approxTokens).toBe(
+      Math.ceil(rows.flatMap((r) => r.messages as Msg[]).reduce((n, m) => n + m.content.length, 0) / 4),
+    );
+    expect(meta.runs[0]!.configHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(meta.gradeVersionsUsed).toEqual([1]);
+    expect(stdout).toContain("16 read, 8 kept");
+    // The whitespace variant and the gold are one program: exactly one of them stays per problem.
+    for (const id of IDS) {
+      const problem = runs.problems.find((p) => p.id === id)!;
+      const gold = goldOf(problem);
+      const finals = rows
+        .filter((r) => (r.messages as Msg[])[1]!.content.includes(problem.statement.slice(0, 200)))
+        .map((r) => (r.messages as Msg[]).at(-1)!.content);
+      expect(finals).toHaveLength(2);
+      // t3 (its own program) and one of t0 / t1 (the gold, or the gold with comments).
+      expect(finals.filter((f) => f.includes("CODELOOP_T3 = 1\n"))).toHaveLength(1);
+      const other = finals.find((f) => !f.includes("CODELOOP_T3"))!;
+      expect([fence(gold), fence(whitespaceVariant(gold))]).toContain(other);
+    }
+  });
+
+  it("rft caps per problem with a seeded choice, and the same seed gives a byte-identical file", async () => {
+    const a = await exportRows(
+      "rft",
+      multi,
+      "--dedup-threshold",
+      "1",
+      "--max-per-problem",
+      "1",
+      "--seed",
+      "3",
+    );
+    const b = await exportRows(
+      "rft",
+      multi,
+      "--dedup-threshold",
+      "1",
+      "--max-per-problem",
+      "1",
+      "--seed",
+      "3",
+    );
+    addsUp(a.meta);
+    expect(a.meta.trajectories.dropped).toMatchObject({ failed: 4, duplicate: 4, overCap: 4 });
+    expect(a.rows).toHaveLength(4);
+    expect(readFileSync(a.file)).toEqual(readFileSync(b.file));
+    // Seeds choose differently somewhere across seeds 0..4 (a choice, not always the first).
+    const picks = new Set<string>();
+    for (let seed = 0; seed < 5; seed++) {
+      const r = await exportRows(
+        "rft",
+        multi,
+        "--dedup-threshold",
+        "1",
+        "--max-per-problem",
+        "1",
+        "--seed",
+        String(seed),
+      );
+      picks.add(readFileSync(r.file, "utf8"));
+    }
+    expect(picks.size).toBeGreaterThan(1);
+  });
+
+  it("rft --single-turn-only keeps only trajectories solved on their first turn", async () => {
+    const { rows, meta } = await exportRows("rft", multi, "--single-turn-only", "--dedup-threshold", "1");
+    addsUp(meta);
+    expect(meta.trajectories).toMatchObject({ kept: 4, dropped: { failed: 4, multiTurn: 8 } });
+    for (const r of rows)
+      expect((r.messages as Msg[]).map((m) => m.role)).toEqual(["system", "user", "assistant"]);
+  });
+
+  it("the formats have the documented field names and roles", async () => {
+    const conv = await exportRows("rft", multi, "--dedup-threshold", "1");
+    const two = conv.rows.find((r) => r.messages.length === 5)!;
+    expect(Object.keys(two)).toEqual(["messages"]);
+    expect((two.messages as Msg[]).map((m) => m.role)).toEqual([
+      "system",
+      "user",
+      "assistant",
+      "user",
+      "assistant",
+    ]);
+    expect(two.messages[0].content).toBe(SYSTEM);
+    // The feedback message is kept: the failing public test's input is in the second user turn.
+    expect(two.messages[3].content).not.toBe(two.messages[1].content);
+    expect(two.messages[2].content).toContain(WRONG.trim());
+
+    const pc = await exportRows("rft", multi, "--dedup-threshold", "1", "--format", "prompt-completion");
+    for (const r of pc.rows) {
+      expect(Object.keys(r)).toEqual(["prompt", "completion"]);
+      expect((r.completion as Msg[]).map((m) => m.role)).toEqual(["assistant"]);
+      expect((r.prompt as Msg[]).at(-1)!.role).toBe("user");
+    }
+    const pcAll = await exportRows(
+      "rft",
+      multi,
+      "--dedup-threshold",
+      "1",
+      "--format",
+      "prompt-completion",
+      "--train-on",
+      "all",
+    );
+    // One row per assistant turn: four two-turn and four one-turn trajectories.
+    expect(pcAll.rows).toHaveLength(12);
+    expect(pcAll.meta.trajectories.kept).toBe(8);
+
+    const ax = await exportRows("rft", multi, "--dedup-threshold", "1", "--format", "axolotl");
+    const axTwo = ax.rows.find((r) => r.messages.length === 5)!;
+    expect((axTwo.messages as Msg[]).map((m) => m.train)).toEqual([
+      undefined,
+      undefined,
+      false,
+      undefined,
+      true,
+    ]);
+    const axAll = await exportRows(
+      "rft",
+      multi,
+      "--dedup-threshold",
+      "1",
+      "--format",
+      "axolotl",
+      "--train-on",
+      "all",
+    );
+    expect((axAll.rows.find((r) => r.messages.length === 5)!.messages as Msg[]).map((m) => m.train)).toEqual([
+      undefined,
+      undefined,
+      true,
+      undefined,
+      true,
+    ]);
+
+    const sg = await exportRows(
+      "rft",
+      multi,
+      "--dedup-threshold",
+      "1",
+      "--format",
+      "sharegpt",
+      "--no-system",
+    );
+    const sgTwo = sg.rows.find((r) => r.conversations.length === 4)!;
+    expect(Object.keys(sgTwo)).toEqual(["conversations"]);
+    expect((sgTwo.conversations as { from: string; value: string }[]).map((m) => m.from)).toEqual([
+      "human",
+      "gpt",
+      "human",
+      "gpt",
+    ]);
+    for (const m of sgTwo.conversations) expect(Object.keys(m)).toEqual(["from", "value"]);
+    const withSystem = await exportRows("rft", multi, "--dedup-threshold", "1", "--format", "sharegpt");
+    expect(withSystem.rows[0].conversations[0]).toEqual({ from: "system", value: SYSTEM });
+  });
+
+  it("strips the chain-of-thought prompts and folds the reasoning step into the assistant turn", async () => {
+    const store = RunStore.open(cot);
+    const stored = store.trajectoryDetail({ problemId: IDS[0]!, trajectory: 0 })!;
+    store.close();
+    // What the run sent: turn 1 = reasoning request, its answer, the code request.
+    expect(stored.turns[0]!.messages.map((m) => m.role)).toEqual(["system", "user", "assistant", "user"]);
+    const { rows, meta } = await exportRows("rft", cot);
+    addsUp(meta);
+    expect(rows).toHaveLength(4);
+    const statement = runs.problems.find((p) => p.id === IDS[0])!.statement.slice(0, 200);
+    const row = rows.find((r) => (r.messages as Msg[])[1]!.content.includes(statement))!;
+    const ms = row.messages as Msg[];
+    expect(ms.map((m) => m.role)).toEqual(["system", "user", "assistant", "user", "assistant"]);
+    const all = ms.map((m) => m.content).join("\n");
+    for (const t of [
+      text("reasoning.explain-samples"),
+      text("instruction.naive-then-improve"),
+      PROSE_ONLY,
+      text("chain.code"),
+    ]) {
+      expect(all).not.toContain(t);
+    }
+    // The stripped user message is the stored one without the appended prompts.
+    expect(stored.turns[0]!.messages[1]!.content.startsWith(ms[1]!.content)).toBe(true);
+    expect(ms[2]!.content).toBe(`${REASONING}\n\n${fence(WRONG)}`);
+    expect(stored.turns[1]!.messages[0]!.content.startsWith(ms[3]!.content)).toBe(true);
+    expect(ms[4]!.content).toBe(fence(goldOf(runs.problems.find((p) => p.id === IDS[0])!)));
+  });
+
+  it("verifier-pairs: chosen accepted, rejected not, no pair repeated; pointwise labels", async () => {
+    const { rows, meta } = await exportRows("verifier-pairs", bon);
+    addsUp(meta);
+    // Per problem 3 distinct graded codes (gold, WRONG, WRONG2): 1 x 2 pairs.
+    expect(rows).toHaveLength(8);
+    expect(meta.codes).toMatchObject({ graded: 24, ungraded: 0, accepted: 4, rejected: 8 });
+    const seen = new Set<string>();
+    for (const r of rows) {
+      expect(Object.keys(r)).toEqual(["prompt", "chosen", "rejected"]);
+      expect((r.prompt as Msg[]).map((m) => m.role)).toEqual(["system", "user"]);
+      expect(r.prompt[1].content).not.toContain(text("reasoning.explain-samples"));
+      expect(r.prompt[1].content).not.toContain("Write this analysis first");
+      expect(r.chosen[0].role).toBe("assistant");
+      expect(r.chosen[0].content).not.toContain("codeloop: not an answer");
+      expect([WRONG, WRONG2].map((c) => `\`\`\`python\n${c.trim()}\n\`\`\``)).toContain(
+        r.rejected[0].content,
+      );
+      const key = JSON.stringify(r);
+      expect(seen.has(key)).toBe(false);
+      seen.add(key);
+    }
+    const one = await exportRows("verifier-pairs", bon, "--pairs-per-problem", "1");
+    expect(one.rows).toHaveLength(4);
+    const pw = await exportRows("verifier-pairs", bon, "--pointwise");
+    expect(pw.rows).toHaveLength(12);
+    for (const r of pw.rows) {
+      expect(Object.keys(r)).toEqual(["prompt", "completion", "label"]);
+      const wrong = [WRONG, WRONG2].map((c) => `\`\`\`python\n${c.trim()}\n\`\`\``);
+      expect(r.label).toBe(!wrong.includes(r.completion[0].content));
+    }
+  });
+
+  it("relabel pairs the best code with every history prefix of the failed trajectories", async () => {
+    const { rows, meta } = await exportRows("relabel", multi, "--format", "prompt-completion");
+    addsUp(meta);
+    // One failed two-turn trajectory per problem: two prefixes each.
+    expect(meta.trajectories).toMatchObject({ read: 16, kept: 4, dropped: { accepted: 12 } });
+    expect(rows).toHaveLength(8);
+    for (const id of IDS) {
+      const p = runs.problems.find((q) => q.id === id)!;
+      const mine = rows.filter((r) => (r.prompt as Msg[])[1]!.content.includes(p.statement.slice(0, 200)));
+      expect(mine.map((r) => (r.prompt as Msg[]).map((m) => m.role))).toEqual([
+        ["system", "user"],
+        ["system", "user", "assistant", "user"],
+      ]);
+      // The expert is t0's gold (no verifier scores: first by trajectory, turn, candidate).
+      for (const r of mine)
+        expect(r.completion).toEqual([
+          { role: "assistant", content: `\`\`\`python\n${goldOf(p).trim()}\n\`\`\`` },
+        ]);
+    }
+  });
+
+  it("decontamination drops problems whose title or statement an evaluation set shares, and reports each match", async () => {
+    const [twin, lucky] = await loadProblems(SOURCE, { ids: [TWIN, IDS[1]!] }).then((ps) => [
+      ps.find((p) => p.id === TWIN)!,
+      ps.find((p) => p.id === IDS[1])!,
+    ]);
+    const evalFile = join(tmp, "eval.jsonl");
+    // The twin has the run's 1286_B title and statement; "eval-lucky" copies 110_E's statement only.
+    await writeNativeJsonl([twin!, { ...lucky!, id: "eval-lucky", title: "A renamed problem" }], evalFile);
+    const { meta, stdout } = await exportRows(
+      "rft",
+      multi,
+      "--dedup-threshold",
+      "1",
+      "--decontaminate",
+      evalFile,
+    );
+    addsUp(meta);
+    expect(meta.problems.contaminated).toBe(2);
+    expect(meta.trajectories.dropped.contaminated).toBe(8);
+    expect(meta.contamination.map((m) => [m.problemId, m.evalId, m.reason])).toEqual([
+      [IDS[1], "eval-lucky", "statement"],
+      [IDS[3], TWIN, "title"],
+    ]);
+    expect(stdout).toContain(`contaminated: ${IDS[3]} matches ${evalFile} ${TWIN} by title`);
+  });
+
+  it("several runs export together; a folder that is not a run, an unknown kind or format are clear errors", async () => {
+    const both = await exportRows("rft", multi, cot, "--dedup-threshold", "1");
+    addsUp(both.meta);
+    expect(both.meta.trajectories.read).toBe(20);
+    expect(both.meta.runs.map((r) => r.folder)).toEqual([multi, cot]);
+
+    const notRun = mkdtempSync(join(tmp, "empty-"));
+    const out = join(tmp, "err.jsonl");
+    writeFileSync(out, "previous\n");
+    await expect(captureCli(registerExport, "export", "rft", notRun, "--out", out)).rejects.toThrow(
+      `${notRun} is not a run folder`,
+    );
+    await expect(captureCli(registerExport, "export", "sft", multi, "--out", out)).rejects.toThrow(
+      /unknown export kind "sft"/,
+    );
+    await expect(
+      captureCli(registerExport, "export", "rft", multi, "--out", out, "--format", "alpaca"),
+    ).rejects.toThrow(/--format: unknown format "alpaca"/);
+    await expect(
+      captureCli(
+        registerExport,
+        "export",
+        "rft",
+        multi,
+        "--out",
+        out,
+        "--decontaminate",
+        join(tmp, "missing.jsonl"),
+      ),
+    ).rejects.toThrow(/--decontaminate .*missing\.jsonl/);
+    // Failed exports leave the previous file as it was and no temporary file behind.
+    expect(readFileSync(out, "utf8")).toBe("previous\n");
+    expect(readdirSync(tmp).filter((f) => f.includes(".tmp"))).toEqual([]);
+    expect(existsSync(metaPath(out))).toBe(false);
+  });
+
+  it("verifier-pairs says how many codes had no grade and how to grade them; after rejudge --all they count", async () => {
+    const before = await exportRows("verifier-pairs", multi);
+    // Turn-1 codes of the multi-turn trajectories were not graded (no gradeEveryTurn).
+    expect(before.meta.codes).toMatchObject({ ungraded: 12 });
+    expect(before.stdout).toMatch(
+      /12 codes were skipped for lack of a hidden grade.*grading\.gradeEveryTurn.*codeloop rejudge <folder> --all/,
+    );
+    await rejudgeRun(multi, { sandbox: sb, all: true });
+    const after = await exportRows("verifier-pairs", multi);
+    expect(after.meta.codes).toMatchObject({ ungraded: 0 });
+    expect(after.meta.gradeVersionsUsed).toEqual([2]);
+    expect(after.rows.length).toBeGreaterThan(before.rows.length);
+  });
+});

@@ -1,0 +1,103 @@
+import { join } from "node:path";
+import { type Problem, loadProblems } from "../../src/problems/index.js";
+import { type RunConfigInput, parseRunConfig, runRun, seedFor } from "../../src/runs/index.js";
+import type { Sandbox } from "../../src/sandbox/index.js";
+import type { ChatServer, ChatServerRequest } from "../helpers/chat-server.js";
+import { dataPath } from "../problems/data.js";
+
+/**
+ * Real runs for the export tests: CodeContests sample problems whose gold solution passes every
+ * test, answered by a scripted model that knows, from the request's seed, which problem,
+ * trajectory, turn and candidate it is answering (seedFor is public and deterministic).
+ */
+
+export const SOURCE = dataPath("codecontests-sample");
+/**
+ * Four problems of the sample whose gold (first Python solution) is accepted on all tests.
+ * 1286_B has a twin in the sample, 1287_D, with the same title and statement (Div. 1 and
+ * Div. 2 of one round): the decontamination test uses it as the evaluation problem.
+ */
+export const IDS = [
+  "1086_B. Minimum Diameter Tree",
+  "110_E. Lucky Tree",
+  "1143_C. Queen",
+  "1286_B. Numbers on Tree",
+];
+export const TWIN = "1287_D. Numbers on Tree";
+export const SEED = 5;
+/** Fails every test: no expected output of the sample is this line. */
+export const WRONG = 'print("codeloop: not an answer")\n';
+export const WRONG2 = "print(-1)\n";
+export const REASONING = "The samples show what is asked: read the input, compute, print.";
+
+export const fence = (code: string) =>
+  `Here is my solution.\n\n\`\`\`python\n${code.replace(/\s+$/, "")}\n\`\`\`\n`;
+
+export function goldOf(p: Problem): string {
+  const g = p.solutions.find((s) => s.language === "python" && s.verdict === "accepted")?.code;
+  if (g === undefined) throw new Error(`${p.id} has no Python solution`);
+  return g.replace(/\s+$/, "\n");
+}
+
+/** The gold with comments and blank lines added: the same program once normalised. */
+export function whitespaceVariant(code: string): string {
+  return `# a first attempt, kept tidy\n\n\n${code}\n\n# end\n`;
+}
+
+export interface Who {
+  problem: Problem;
+  trajectory: number;
+  turn: number;
+  candidate: number;
+}
+
+export type Script = (w: Who, r: ChatServerRequest) => string;
+
+export class Runs {
+  problems: Problem[] = [];
+  private readonly bySeed = new Map<number, Omit<Who, "problem"> & { id: string }>();
+  readonly unmatched: string[] = [];
+  script: Script = () => "";
+
+  constructor(
+    private readonly tmp: string,
+    private readonly sb: Sandbox,
+    private readonly server: ChatServer,
+  ) {}
+
+  async load(): Promise<void> {
+    this.problems = await loadProblems(SOURCE, { ids: IDS });
+  }
+
+  respond(r: ChatServerRequest): string {
+    const hit = this.bySeed.get(r.body.seed);
+    const p = hit && this.problems.find((q) => q.id === hit.id);
+    if (!hit || !p) {
+      this.unmatched.push(`request ${r.index} (seed ${r.body.seed})`);
+      return "I cannot tell which problem this is.";
+    }
+    return this.script({ problem: p, ...hit }, r);
+  }
+
+  /** A run of the problems with `script` answering; returns its folder. */
+  async run(name: string, over: Partial<RunConfigInput>, script: Script, seed = SEED): Promise<string> {
+    const config = parseRunConfig({
+      benchmark: { source: SOURCE, filters: { ids: IDS } },
+      model: `openai:${this.server.url}#scripted`,
+      cache: { enabled: false },
+      concurrency: { model: 4, sandbox: 2 },
+      seed,
+      ...over,
+    });
+    this.bySeed.clear();
+    for (const p of this.problems)
+      for (let t = 0; t < config.trajectoriesPerProblem; t++)
+        for (let turn = 0; turn < config.strategy.maxTurns + 1; turn++)
+          for (let c = 0; c <= config.strategy.candidatesPerTurn; c++)
+            this.bySeed.set(seedFor(seed, p.id, t, turn, c), { id: p.id, trajectory: t, turn, candidate: c });
+    this.script = script;
+    const folder = join(this.tmp, name);
+    await runRun({ folder, config }, { sandbox: this.sb });
+    return folder;
+  }
+}
