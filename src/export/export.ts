@@ -76,6 +76,11 @@ export async function exportRuns(
   opts: ExportOptions,
 ): Promise<ExportMeta> {
   check(opts);
+  if (kind === "verifier-pairs" && opts.format !== "messages") {
+    throw new ExportError(
+      `--format ${opts.format}: verifier-pairs writes TRL's preference rows {prompt, chosen, rejected} (or --pointwise {prompt, completion, label}); --format applies to rft and relabel`,
+    );
+  }
   const runs = openRuns(folders);
   try {
     const ctx: ExportContext = {
@@ -107,6 +112,11 @@ export async function exportRuns(
       throw err;
     }
     const c = ctx.counts;
+    if (c.gradeVersions.size > 1) {
+      c.notes.push(
+        `grades of versions ${[...c.gradeVersions].sort((a, b) => a - b).join(", ")} were mixed: codes the last rejudge did not cover keep older grades; \`codeloop rejudge <folder> --all\` grades every code with the current judge`,
+      );
+    }
     const { log: _log, out: _out, ...options } = opts;
     const meta: ExportMeta = {
       kind,

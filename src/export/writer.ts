@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Rendered } from "./formats.js";
 
@@ -16,6 +16,7 @@ export class JsonlOut {
   chars = 0;
 
   constructor(readonly path: string) {
+    removeStaleTemps(path);
     this.temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
     this.fd = openSync(this.temp, "w", 0o600);
   }
@@ -53,6 +54,27 @@ export class JsonlOut {
       closeSync(this.fd);
     } catch {}
     rmSync(this.temp, { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Temporary files a killed export of the same target left behind (their process is gone). */
+function removeStaleTemps(path: string): void {
+  const prefix = `.${basename(path)}.`;
+  for (const f of readdirSync(dirname(path))) {
+    if (!f.startsWith(prefix) || !f.endsWith(".tmp")) continue;
+    const pid = Number(f.slice(prefix.length, -4));
+    if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) {
+      rmSync(join(dirname(path), f), { force: true });
+    }
   }
 }
 

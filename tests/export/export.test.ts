@@ -429,6 +429,15 @@ describe.runIf(have)("codeloop export on real runs", () => {
       captureCli(registerExport, "export", "rft", multi, "--out", out, "--format", "alpaca"),
     ).rejects.toThrow(/--format: unknown format "alpaca"/);
     await expect(
+      captureCli(registerExport, "export", "verifier-pairs", multi, "--out", out, "--format", "axolotl"),
+    ).rejects.toThrow(/--format axolotl: verifier-pairs writes/);
+    await expect(
+      captureCli(registerExport, "export", "rft", multi, "--out", out, "--train-on", "first"),
+    ).rejects.toThrow(/--train-on: expected last or all/);
+    await expect(
+      captureCli(registerExport, "export", "rft", multi, "--out", out, "--dedup-threshold", "0"),
+    ).rejects.toThrow(/--dedup-threshold: expected a number in \(0, 1\]/);
+    await expect(
       captureCli(
         registerExport,
         "export",
