@@ -384,6 +384,48 @@ describe.runIf(have)("codeloop export on real runs", () => {
     }
   });
 
+  it("relabel breaks ties between accepted codes by the verifier score", async () => {
+    // Best-of-3 ranked by public tests then a verifier that prefers the marked gold; trajectory 1
+    // has only wrong candidates, so it is relabelled with the best-scored accepted code.
+    const verifier = {
+      score: async (_p: unknown, code: string) => (code.includes("CODELOOP_V") ? 0.9 : 0.1),
+    };
+    const folder = await runs.run(
+      "verified",
+      {
+        strategy: {
+          kind: "best-of-n",
+          candidatesPerTurn: 3,
+          maxTurns: 1,
+          selection: "public-tests+verifier",
+          verifier: `openai:${server.url}#rm`,
+        },
+        trajectoriesPerProblem: 2,
+        grading: { gradeEveryTurn: true },
+      },
+      (w) => {
+        const gold = goldOf(w.problem);
+        const t0 = [gold, `CODELOOP_V = 1\n${gold}`, WRONG];
+        return fence((w.trajectory === 0 ? t0 : [WRONG, WRONG2, WRONG])[w.candidate]!);
+      },
+      { verifier },
+    );
+    const { rows, meta } = await exportRows(
+      "relabel",
+      folder,
+      "--format",
+      "prompt-completion",
+      "--no-system",
+    );
+    addsUp(meta);
+    expect(meta.trajectories).toMatchObject({ read: 8, kept: 4, dropped: { accepted: 4 } });
+    expect(rows).toHaveLength(4);
+    for (const r of rows) {
+      expect((r.prompt as Msg[]).map((m) => m.role)).toEqual(["user"]);
+      expect(r.completion[0].content).toMatch(/^```python\nCODELOOP_V = 1\n/);
+    }
+  });
+
   it("decontamination drops problems whose title or statement an evaluation set shares, and reports each match", async () => {
     const [twin, lucky] = await loadProblems(SOURCE, { ids: [TWIN, IDS[1]!] }).then((ps) => [
       ps.find((p) => p.id === TWIN)!,

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { type Problem, loadProblems } from "../../src/problems/index.js";
 import { type RunConfigInput, parseRunConfig, runRun, seedFor } from "../../src/runs/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
+import type { Verifier } from "../../src/strategies/index.js";
 import type { ChatServer, ChatServerRequest } from "../helpers/chat-server.js";
 import { dataPath } from "../problems/data.js";
 
@@ -80,7 +81,13 @@ export class Runs {
   }
 
   /** A run of the problems with `script` answering; returns its folder. */
-  async run(name: string, over: Partial<RunConfigInput>, script: Script, seed = SEED): Promise<string> {
+  async run(
+    name: string,
+    over: Partial<RunConfigInput>,
+    script: Script,
+    extra: { verifier?: Verifier } = {},
+    seed = SEED,
+  ): Promise<string> {
     const config = parseRunConfig({
       benchmark: { source: SOURCE, filters: { ids: IDS } },
       model: `openai:${this.server.url}#scripted`,
@@ -97,7 +104,7 @@ export class Runs {
             this.bySeed.set(seedFor(seed, p.id, t, turn, c), { id: p.id, trajectory: t, turn, candidate: c });
     this.script = script;
     const folder = join(this.tmp, name);
-    await runRun({ folder, config }, { sandbox: this.sb });
+    await runRun({ folder, config }, { sandbox: this.sb, ...extra });
     return folder;
   }
 }
