@@ -112,6 +112,15 @@ export async function exportRuns(
       throw err;
     }
     const c = ctx.counts;
+    if (
+      opts.trainOn === "all" &&
+      (opts.format === "messages" || opts.format === "sharegpt") &&
+      kind === "rft"
+    ) {
+      c.notes.push(
+        `--train-on all does not change the ${opts.format} format (its trainer decides which turns carry loss); use prompt-completion or axolotl to mark them`,
+      );
+    }
     if (c.gradeVersions.size > 1) {
       c.notes.push(
         `grades of versions ${[...c.gradeVersions].sort((a, b) => a - b).join(", ")} were mixed: codes the last rejudge did not cover keep older grades; \`codeloop rejudge <folder> --all\` grades every code with the current judge`,
