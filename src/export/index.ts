@@ -9,6 +9,7 @@ export { FORMATS, type ExportFormat, type TrainOn, parseFormat, renderDialog } f
 export { type Dialog, type Exchange, dialogTo } from "./dialog.js";
 export { DuplicateIndex, bandsFor } from "./minhash.js";
 export { codeTokens, jaccard, shingles } from "./tokens.js";
+export { distinctIndices, rngFor, shuffled } from "./sample.js";
 export { EvalIndex, type ContaminationMatch } from "./decontaminate.js";
 export {
   DEFAULT_OPTIONS,
