@@ -10,10 +10,12 @@ import {
   EvalIndex,
   bandsFor,
   codeTokens,
+  distinctIndices,
   jaccard,
+  rngFor,
   shingles,
+  shuffled,
 } from "../../src/export/index.js";
-import { distinctIndices, rngFor, shuffled } from "../../src/export/sample.js";
 import { normalizePythonCodes, seededRng } from "../../src/metrics/index.js";
 import { type Problem, writeNativeJsonl } from "../../src/problems/index.js";
 
