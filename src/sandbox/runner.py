@@ -375,7 +375,7 @@ SYS = {
     "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71, "semtimedop": 220, "mq_open": 240,
     "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244,
     "mq_getsetattr": 245, "setxattr": 188, "lsetxattr": 189, "fsetxattr": 190, "setxattrat": 463,
-    "fcntl": 72, "ioctl": 16,
+    "fcntl": 72, "ioctl": 16, "setsockopt": 54,
 }
 DENY_ALWAYS = [
     "ptrace", "setpgid", "setsid", "pivot_root", "chroot", "mount", "umount2", "add_key",
@@ -397,6 +397,13 @@ DENY_ALWAYS = [
 # fcntl/ioctl requests that make the kernel signal another process on I/O (F_SETOWN and
 # friends): the owner named must be the caller or its own descendants, like a kill's target.
 F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
+# Kernel buffers a program could fill with its data outside RSS and outside its files: a pipe
+# grown with F_SETPIPE_SZ (1 MiB each), a socket's send and receive buffers raised with
+# setsockopt (up to wmem_max and rmem_max, doubled; the FORCE variants beyond). Refused, the
+# defaults leave 64 KiB per pipe and about 200 KiB per Unix socket, times the open-files limit.
+F_SETPIPE_SZ = 1031
+SOL_SOCKET = 1
+SO_SNDBUF, SO_RCVBUF, SO_SNDBUFFORCE, SO_RCVBUFFORCE = 7, 8, 32, 33
 FIOSETOWN, SIOCSPGRP, TIOCSPGRP, TIOCSTI = 0x8901, 0x8902, 0x5410, 0x5412
 # Syscalls whose first argument is a pid: allowed only for 0 (self), the child's own group
 # (negative pid <= -own) or later pids (its own descendants), never for the supervisor or a
@@ -474,6 +481,7 @@ def build_filter(own_pid, allow_unix_sockets, allow_subprocesses):
     p.append((JEQ_K, "ioprio", 0, SYS["ioprio_set"]))
     p.append((JEQ_K, "fcntl", 0, SYS["fcntl"]))
     p.append((JEQ_K, "ioctl", 0, SYS["ioctl"]))
+    p.append((JEQ_K, "sockopt", 0, SYS["setsockopt"]))
     p.append((RET_K, 0, 0, RET_ALLOW))
     p += [
         ("label", "clone"),
@@ -499,8 +507,17 @@ def build_filter(own_pid, allow_unix_sockets, allow_subprocesses):
         ("label", "who"),
         (LD_W_ABS, 0, 0, 24),
         (JEQ_K, "allow", "deny", 0),
+        ("label", "sockopt"),
+        (LD_W_ABS, 0, 0, 24),
+        (JEQ_K, 0, "allow", SOL_SOCKET),
+        (LD_W_ABS, 0, 0, 32),
+        (JEQ_K, "deny", 0, SO_SNDBUF),
+        (JEQ_K, "deny", 0, SO_RCVBUF),
+        (JEQ_K, "deny", 0, SO_SNDBUFFORCE),
+        (JEQ_K, "deny", "allow", SO_RCVBUFFORCE),
         ("label", "fcntl"),
         (LD_W_ABS, 0, 0, 24),
+        (JEQ_K, "deny", 0, F_SETPIPE_SZ),
         (JEQ_K, "deny", 0, F_SETSIG),
         (JEQ_K, "deny", 0, F_SETOWN_EX),
         (JEQ_K, "owner", "allow", F_SETOWN),

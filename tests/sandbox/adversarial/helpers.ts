@@ -98,6 +98,16 @@ while f is not None:
             found.append("frame")
     f = f.f_back
 A, B = A.encode(), B.encode()
+# Pages are read through /proc/self/mem, where a region unmapped meanwhile (PyPy's collector
+# returns arenas while the scan runs) is an error to skip rather than a crash; ctypes if not.
+try:
+    import os
+    _mem = os.open("/proc/self/mem", os.O_RDONLY)
+    def peek(at, n):
+        return os.pread(_mem, n, at)
+except OSError:
+    def peek(at, n):
+        return ctypes.string_at(at, n)
 with open("/proc/self/maps") as maps:
     for line in maps:
         parts = line.split()
@@ -110,7 +120,7 @@ with open("/proc/self/maps") as maps:
         step, over = 1 << 20, len(A) + len(B)
         for at in range(lo, hi, step):
             try:
-                if has(ctypes.string_at(at, min(step + over, hi - at))):
+                if has(peek(at, min(step + over, hi - at))):
                     found.append("memory:" + (parts[5] if len(parts) > 5 else "anon"))
                     break
             except Exception:
