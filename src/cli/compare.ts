@@ -10,7 +10,7 @@ import {
   normalisedCodes,
   pairedMetric,
 } from "../metrics/index.js";
-import { RunStore, RunStoreError, configSummary } from "../runs/index.js";
+import { configSummary, openRunFolder } from "../runs/index.js";
 import { CliError } from "./errors.js";
 
 export interface LoadedRun {
@@ -21,13 +21,7 @@ export interface LoadedRun {
 
 /** A run folder's metrics input; a clear error when the folder is not a run. */
 export function loadRun(folder: string, role: string): LoadedRun {
-  let store: RunStore;
-  try {
-    store = RunStore.open(folder);
-  } catch (err) {
-    if (err instanceof RunStoreError) throw new CliError(`${role}: ${err.message}`);
-    throw err;
-  }
+  const { store } = openRunFolder(folder, { error: (m) => new CliError(`${role}: ${m}`) });
   try {
     return { folder, summary: configSummary(store.config), input: metricsInputFromStore(store) };
   } finally {

@@ -3,22 +3,16 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import {
   type Candidate,
-  RunConfigError,
   RunStore,
-  RunStoreError,
   type TestSummary,
   type TrajectoryDetail,
   configSummary,
+  openRunFolder,
 } from "../runs/index.js";
 import { CliError } from "./errors.js";
 
 function openStore(dir: string): RunStore {
-  try {
-    return RunStore.open(dir);
-  } catch (err) {
-    if (err instanceof RunStoreError || err instanceof RunConfigError) throw new CliError(err.message);
-    throw err;
-  }
+  return openRunFolder(dir, { error: (m) => new CliError(m) }).store;
 }
 
 function verdictText(s: TestSummary | null): string {
@@ -79,7 +73,7 @@ export function registerRuns(program: Command): Command {
       for (const folder of folders) {
         let store: RunStore;
         try {
-          store = RunStore.open(folder);
+          store = openRunFolder(folder).store;
         } catch (err) {
           process.stderr.write(`codeloop: ${folder}: ${(err as Error).message}\n`);
           continue;

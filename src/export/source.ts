@@ -1,11 +1,10 @@
-import { existsSync, statSync } from "node:fs";
 import {
   type HiddenGrade,
   type RunConfig,
-  RunStore,
-  RunStoreError,
+  type RunStore,
   type Trajectory,
   type TrajectoryDetail,
+  openRunFolder,
 } from "../runs/index.js";
 import { ExportError } from "./errors.js";
 
@@ -30,19 +29,7 @@ export function openRuns(folders: readonly string[]): OpenRun[] {
   const out: OpenRun[] = [];
   try {
     for (const folder of folders) {
-      if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-        throw new ExportError(`${folder}: no such folder`);
-      }
-      if (!RunStore.isRunFolder(folder)) {
-        throw new ExportError(`${folder} is not a run folder (no config.json; make one with codeloop run)`);
-      }
-      let store: RunStore;
-      try {
-        store = RunStore.open(folder);
-      } catch (err) {
-        throw err instanceof RunStoreError ? new ExportError(err.message) : err;
-      }
-      out.push({ folder, store, config: store.config });
+      out.push(openRunFolder(folder, { error: (m) => new ExportError(m) }));
     }
   } catch (err) {
     for (const r of out) r.store.close();

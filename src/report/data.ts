@@ -11,8 +11,8 @@ import {
   runSimilarityRatios,
   summarise,
 } from "../metrics/index.js";
-import { RunConfigError } from "../runs/config.js";
-import { RUN_FILES, RunStore, RunStoreError } from "../runs/store.js";
+import { openRunFolder } from "../runs/open-run.js";
+import { RUN_FILES, type RunStore } from "../runs/store.js";
 import type { HiddenGrade, TestSummary, TrajectoryDetail } from "../runs/trajectory.js";
 import { configAxes, modelLabel, varyingAxes } from "./axes.js";
 import type {
@@ -207,15 +207,7 @@ export function nAtKCurves(input: MetricsInput): NAtKCurve[] {
 }
 
 function openRun(folder: string): RunStore {
-  if (!existsSync(folder)) throw new ReportError(`${folder}: no such folder`);
-  if (!RunStore.isRunFolder(folder))
-    throw new ReportError(`${folder} is not a run folder (no ${RUN_FILES.config})`);
-  try {
-    return RunStore.open(folder);
-  } catch (err) {
-    if (err instanceof RunStoreError || err instanceof RunConfigError) throw new ReportError(err.message);
-    throw err;
-  }
+  return openRunFolder(folder, { error: (m) => new ReportError(m) }).store;
 }
 
 /**

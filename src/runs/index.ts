@@ -3,3 +3,4 @@ export * from "./config.js";
 export { runConfigJsonSchema, runConfigJsonSchemaText } from "./schema.js";
 export * from "./store.js";
 export * from "./scheduler.js";
+export * from "./open-run.js";

@@ -2,13 +2,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "
 import { join, resolve } from "node:path";
 import type { ManagedModel } from "../models/index.js";
 import {
-  RUN_FILES,
   type RunConfig,
   type RunProgress,
   type RunResult,
   RunStore,
   modelFor,
-  parseRunConfig,
+  openRunFolder,
   runRun,
 } from "../runs/index.js";
 import { Sandbox } from "../sandbox/index.js";
@@ -114,15 +113,6 @@ function writeManifest(folder: string, m: SweepManifest): void {
   renameSync(tmp, path);
 }
 
-function storedConfig(folder: string): RunConfig {
-  const path = join(folder, RUN_FILES.config);
-  try {
-    return parseRunConfig(JSON.parse(readFileSync(path, "utf8")), { file: path });
-  } catch (err) {
-    throw new SweepStateError(`${path}: ${(err as Error).message}`);
-  }
-}
-
 /**
  * What is already on disk for a planned sweep: each cell new, partly done or finished.
  * Refuses a folder that holds a plain run or another sweep, and cells whose stored config
@@ -142,9 +132,11 @@ export function inspectSweep(plan: SweepPlan, folder: string): SweepState {
   const cells: CellStatus[] = plan.cells.map((cell) => {
     const cellFolder = join(folder, CELLS_DIR, cell.name);
     if (!RunStore.isRunFolder(cellFolder)) return { cell, folder: cellFolder, state: "new" };
-    const diff = configDiff(strip(storedConfig(cellFolder)), strip(cell.config));
+    // The stored config as the run itself reads it (legacy defaults filled in), via the one
+    // opener every reader uses.
+    const { store, config } = openRunFolder(cellFolder, { error: (m) => new SweepStateError(m) });
+    const diff = configDiff(strip(config), strip(cell.config));
     if (diff.length > 0) changed.push(`cell ${cell.name}: ${diff.join("; ")}`);
-    const store = RunStore.open(cellFolder);
     try {
       const c = store.counts();
       const finished = c.total > 0 && c.pending + c.running === 0;

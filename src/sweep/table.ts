@@ -5,7 +5,7 @@ import {
   computeMetrics,
   metricsInputFromStore,
 } from "../metrics/index.js";
-import { RunStore } from "../runs/index.js";
+import { openRunFolder } from "../runs/index.js";
 import { AXES, type Axis, type CellAxes } from "./config.js";
 
 /** One cell's figures for the comparison table, sweep.csv and --json. */
@@ -30,7 +30,7 @@ export function cellResult(
   cell: { name: string; folder: string; axes: CellAxes },
   boot: BootstrapOptions = {},
 ): CellResult {
-  const store = RunStore.open(cell.folder);
+  const { store } = openRunFolder(cell.folder);
   try {
     const counts = store.counts();
     const input = metricsInputFromStore(store);
