@@ -83,7 +83,9 @@ def has(s):
         i = s.find(A, i + 1)
     return False
 found = []
-for o in gc.get_objects():
+# PyPy's gc.get_objects hands out objects mid-collection that can crash the process when
+# touched (seen as a random SIGSEGV); its bytes are all in the address-space scan below.
+for o in (gc.get_objects() if sys.implementation.name != "pypy" else []):
     try:
         if isinstance(o, str) and has(o):
             found.append("gc")
