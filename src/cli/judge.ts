@@ -25,6 +25,7 @@ import { type PythonRuntime, pythonAvailable, pythonLabel } from "../sandbox/ind
 import { sandboxComputeExpected } from "../validate/index.js";
 import { CliError } from "./errors.js";
 import { type FilterOptions, filtersOf, load, loadOptions, withFilters } from "./problems.js";
+import { type ProgressPrinter, progressPrinterFor } from "./progress.js";
 import { stopOnCtrlC } from "./run.js";
 import { type SandboxCliOptions, startSandbox, withSandboxOptions } from "./sandbox-options.js";
 
@@ -67,32 +68,19 @@ export function judgeProgressLine(p: GradeProgress, bar: boolean, now = Date.now
 }
 
 /** A redrawn line on a terminal; otherwise a timestamped line at each 5 % and at the end. */
-function progressPrinter(): { update: (p: GradeProgress) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let last: GradeProgress | undefined;
-  let lastDraw = 0;
+function progressPrinter(): ProgressPrinter<GradeProgress> {
   let lastStep = -1;
-  return {
-    update(p) {
-      last = p;
-      const now = Date.now();
-      if (tty) {
-        if (now - lastDraw < 100 && p.done < p.total) return;
-        lastDraw = now;
-        const line = judgeProgressLine(p, true, now);
-        process.stderr.write(`\r\x1b[2K${line.slice(0, (process.stderr.columns ?? 200) - 1)}`);
-        return;
-      }
+  return progressPrinterFor<GradeProgress>({
+    line: judgeProgressLine,
+    finished: (p) => p.done >= p.total,
+    // Plain log lines: one at each 5 % of the samples.
+    logNow: (p) => {
       const step = p.total > 0 ? Math.floor((p.done / p.total) * 20) : 20;
-      if (step !== lastStep) {
-        lastStep = step;
-        process.stderr.write(`${new Date(now).toISOString()} ${judgeProgressLine(p, false, now)}\n`);
-      }
+      if (step === lastStep) return false;
+      lastStep = step;
+      return true;
     },
-    end() {
-      if (tty && last) process.stderr.write(`\r\x1b[2K${judgeProgressLine(last, true)}\n`);
-    },
-  };
+  });
 }
 
 function resumeMessage(r: ResumeResult, toJudge: number, out: string): string {

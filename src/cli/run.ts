@@ -13,6 +13,7 @@ import {
   runRun,
 } from "../runs/index.js";
 import { CliError, storeError } from "./errors.js";
+import { type ProgressPrinter, progressPrinterFor } from "./progress.js";
 
 const MODEL_WAYS =
   "provide a model in the run config's `model` field: `openai:http://host:port/v1#model` (vLLM, SGLang, llama.cpp server, any OpenAI-compatible server), `ollama:<model>` (Ollama on 127.0.0.1:11434 or $OLLAMA_HOST), `llama:./model.gguf` (a GGUF file run in-process), or `openai:<model>` with OPENAI_API_KEY set";
@@ -80,36 +81,20 @@ export function progressLine(p: RunProgress, bar: boolean, now = Date.now()): st
 }
 
 /** The progress display of one run on stderr (a redrawn bar on a terminal, log lines otherwise). */
-export function progressPrinter(): { update: (p: RunProgress) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let last: RunProgress | undefined;
-  let lastPrint = 0;
+export function progressPrinter(): ProgressPrinter<RunProgress> {
   let lastPct = -1;
-  return {
-    update(p) {
-      last = p;
-      const now = Date.now();
-      if (tty) {
-        if (now - lastPrint < 100 && p.finished < p.total) return;
-        lastPrint = now;
-        process.stderr.write(
-          `\r\x1b[2K${progressLine(p, true, now).slice(0, (process.stderr.columns ?? 200) - 1)}`,
-        );
-        return;
-      }
-      // Plain log lines: at most every 5 s or each 10 %, and always the last one.
+  return progressPrinterFor<RunProgress>({
+    line: progressLine,
+    finished: (p) => p.finished >= p.total,
+    // Plain log lines: at most every 5 s or each 10 %, and always the last one (once).
+    logNow: (p, now, lastAt) => {
       const pct = p.total > 0 ? Math.floor((p.finished / p.total) * 10) : 10;
-      if (now - lastPrint >= 5000 || pct !== lastPct || p.finished === p.total) {
-        if (p.finished === p.total && lastPct === 11) return;
-        lastPrint = now;
-        lastPct = p.finished === p.total ? 11 : pct;
-        process.stderr.write(`${new Date(now).toISOString()} ${progressLine(p, false, now)}\n`);
-      }
+      if (!(now - lastAt >= 5000 || pct !== lastPct || p.finished === p.total)) return false;
+      if (p.finished === p.total && lastPct === 11) return false;
+      lastPct = p.finished === p.total ? 11 : pct;
+      return true;
     },
-    end() {
-      if (tty && last) process.stderr.write(`\r\x1b[2K${progressLine(last, true)}\n`);
-    },
-  };
+  });
 }
 
 /**
