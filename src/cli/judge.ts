@@ -21,7 +21,8 @@ import {
   computeExpectedOutputs,
   defaultCacheDir,
 } from "../problems/index.js";
-import { type PythonRuntime, pythonAvailable, pythonLabel } from "../sandbox/index.js";
+import { pythonForFormat } from "../runs/index.js";
+import { type PythonRuntime, pythonLabel } from "../sandbox/index.js";
 import { sandboxComputeExpected } from "../validate/index.js";
 import { CliError } from "./errors.js";
 import { type FilterOptions, filtersOf, load, loadOptions, withFilters } from "./problems.js";
@@ -201,7 +202,7 @@ export function registerJudge(program: Command): void {
       const kattis = used.filter((p) => p.benchmark === "kattis").length;
       // Kattis judges Python with PyPy; its time limits assume it.
       const defaultPython: PythonRuntime | undefined =
-        kattis === used.length && pythonAvailable("pypy") ? "pypy" : undefined;
+        kattis === used.length ? pythonForFormat("kattis") : undefined;
       const sb = await startSandbox(opts, undefined, defaultPython);
       const ctrlC = stopOnCtrlC();
       try {

@@ -1,11 +1,11 @@
 import type { Command } from "commander";
+import { pythonForFormat } from "../runs/index.js";
 import {
   type IsolationRequest,
   PYTHON_RUNTIMES,
   type PythonRuntime,
   Sandbox,
   type SandboxMode,
-  pythonAvailable,
 } from "../sandbox/index.js";
 import { CliError } from "./errors.js";
 
@@ -39,22 +39,13 @@ export function pythonRuntimeFlag(value: string | undefined): PythonRuntime | un
   return value as PythonRuntime;
 }
 
-/**
- * The default Python runtime for a benchmark format: PyPy for Kattis packages (Kattis judges
- * Python 3 with PyPy and calibrates its time limits for it) when it is installed, with one
- * warning when it is not; CPython (undefined: the sandbox's default) elsewhere.
- */
+/** The default runtime for a format (runs' pythonForFormat), unless --python names one. */
 export function defaultPythonFor(
   format: string | undefined,
   flag: string | undefined,
   warn: (message: string) => void = (m) => process.stderr.write(`codeloop: ${m}\n`),
 ): PythonRuntime | undefined {
-  if (flag !== undefined || format !== "kattis") return undefined;
-  if (pythonAvailable("pypy")) return "pypy";
-  warn(
-    "Kattis time limits are calibrated for PyPy, which is not installed (apt-get install pypy3, or set CODELOOP_PYPY): Python submissions are judged with CPython and may exceed limits they meet on Kattis",
-  );
-  return undefined;
+  return flag !== undefined ? undefined : pythonForFormat(format, warn);
 }
 
 /** A number flag that must be positive (and, with `integer`, whole). */

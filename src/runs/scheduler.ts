@@ -132,18 +132,27 @@ export function gradingTests(config: RunConfig, p: Problem): TestCase[] {
 }
 
 /**
- * The Python runtime of a run: `sandbox.python`, where auto means PyPy for Kattis packages
- * (their time limits are calibrated for it) when it is installed, CPython otherwise.
+ * The runtime a benchmark format prefers: PyPy for Kattis packages (Kattis judges Python 3
+ * with PyPy and calibrates its time limits for it) when it is installed, with one warning when
+ * it is not; undefined (the sandbox's default interpreter) elsewhere.
+ */
+export function pythonForFormat(format: string | undefined, warn?: (m: string) => void): "pypy" | undefined {
+  if (format !== "kattis") return undefined;
+  if (pythonAvailable("pypy")) return "pypy";
+  warn?.(
+    "warning: Kattis time limits are calibrated for PyPy, which is not installed (apt-get install pypy3, or set CODELOOP_PYPY): Python programs run on CPython",
+  );
+  return undefined;
+}
+
+/**
+ * The Python runtime of a run: `sandbox.python`, where auto means pythonForFormat of the
+ * benchmark (PyPy for Kattis packages when installed), CPython otherwise.
  */
 export async function pythonFor(config: RunConfig, log?: (m: string) => void): Promise<"cpython" | "pypy"> {
   if (config.sandbox.python !== "auto") return config.sandbox.python;
   const format = config.benchmark.format ?? (await sourceFormat(config.benchmark.source, { offline: true }));
-  if (format !== "kattis") return "cpython";
-  if (pythonAvailable("pypy")) return "pypy";
-  log?.(
-    "warning: Kattis time limits are calibrated for PyPy, which is not installed (apt-get install pypy3, or set CODELOOP_PYPY): Python programs run on CPython",
-  );
-  return "cpython";
+  return pythonForFormat(format, log) ?? "cpython";
 }
 
 /** The sandbox a run config asks for (workers, mode, isolation, Python runtime). */
