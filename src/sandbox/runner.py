@@ -2462,8 +2462,6 @@ def main():
     # touch (and copy-on-write) every page of the warm interpreter.
     if not SERVER["fresh"]:
         # One test per process in fresh mode: warming up would only add start-up time.
-        import gc
-
         warm_up()
         _gc_freeze()
     send({
