@@ -28,6 +28,7 @@ interface Flags {
   overlapThreshold: string;
   pairsPerProblem: string;
   pointwise?: boolean;
+  allowStaleGrades?: boolean;
   json?: boolean;
 }
 
@@ -62,7 +63,7 @@ function summary(m: ExportMeta): string {
   }
   for (const r of m.runs)
     lines.push(
-      `run ${r.folder}: config ${r.configHash.slice(0, 12)}, grade versions ${r.gradeVersions.map((g) => g.version).join(",")}`,
+      `run ${r.folder}: config ${r.configHash.slice(0, 12)}, grade versions ${r.gradeVersions.map((g) => `${g.version} (${g.judgeVersion ?? "judge unrecorded"})`).join(", ")}`,
     );
   lines.push(...m.notes.map((n) => `note: ${n}`), `provenance: ${metaPath(m.out)}`);
   return `${lines.join("\n")}\n`;
@@ -100,6 +101,7 @@ export function registerExport(program: Command): void {
     )
     .option("--pairs-per-problem <n>", "verifier-pairs: pairs per problem", String(d.pairsPerProblem))
     .option("--pointwise", "verifier-pairs: {prompt, completion, label} rows instead of pairs")
+    .option("--allow-stale-grades", "export grades an older judge made instead of refusing the run")
     .option("--json", "print the sidecar as JSON")
     .action(async (kindArg: string, folders: string[], f: Flags) => {
       let meta: ExportMeta;
@@ -123,6 +125,7 @@ export function registerExport(program: Command): void {
           overlapThreshold: number("--overlap-threshold", f.overlapThreshold),
           pairsPerProblem: number("--pairs-per-problem", f.pairsPerProblem),
           pointwise: f.pointwise ?? false,
+          allowStaleGrades: f.allowStaleGrades ?? false,
           log: (m) => process.stderr.write(`codeloop: ${m}\n`),
         };
         meta = await exportRuns(kind, folders, opts);

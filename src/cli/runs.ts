@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import { JUDGE_VERSION } from "../judge/index.js";
 import {
   type Candidate,
   RunStore,
@@ -133,8 +134,20 @@ export function registerRuns(program: Command): Command {
           return;
         }
         out(
-          `${store.run.name} (${store.run.id}), created ${store.run.createdAt}\n${configSummary(store.config)}\ntrajectories: ${counts.total} (${counts.done} done, ${counts.failed} failed, ${counts.running} running, ${counts.pending} pending)\n\n`,
+          `${store.run.name} (${store.run.id}), created ${store.run.createdAt}\n${configSummary(store.config)}\ntrajectories: ${counts.total} (${counts.done} done, ${counts.failed} failed, ${counts.running} running, ${counts.pending} pending)\n`,
         );
+        const versions = store.gradeVersions();
+        out(
+          `grade versions: ${versions.map((g) => `${g.version} (${g.note}, ${g.judgeVersion ?? "judge unrecorded"})`).join(", ")}\n`,
+        );
+        const stale = store.staleGrades(JUDGE_VERSION);
+        if (stale.length > 0) {
+          const codes = stale.reduce((n, s) => n + s.codes, 0);
+          out(
+            `note: ${codes} code(s) have grades by another judge than this codeloop's (${JUDGE_VERSION}); \`codeloop rejudge ${folder} --all\` grades them again\n`,
+          );
+        }
+        out("\n");
         out("problem\tdone/total\tfailed\taccepted/graded\ttitle\n");
         for (const p of store.iterateProblemSummaries()) {
           out(

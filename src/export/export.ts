@@ -1,12 +1,13 @@
 import { existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { JUDGE_VERSION } from "../judge/index.js";
 import type { ExportContext } from "./context.js";
 import { type ContaminationMatch, EvalIndex, forRunStatements } from "./decontaminate.js";
 import { ExportError } from "./errors.js";
 import { exportPairs } from "./pairs.js";
 import { exportRelabel } from "./relabel.js";
 import { exportRft } from "./rft.js";
-import { openRuns, problemsOf, provenance } from "./source.js";
+import { checkJudge, openRuns, problemsOf, provenance } from "./source.js";
 import { EXPORT_KINDS, type ExportKind, type ExportMeta, type ExportOptions } from "./types.js";
 import { JsonlOut, writeFileAtomic } from "./writer.js";
 
@@ -83,6 +84,7 @@ export async function exportRuns(
   }
   const runs = openRuns(folders);
   try {
+    const staleNotes = checkJudge(runs, opts.allowStaleGrades);
     const ctx: ExportContext = {
       runs,
       problems: problemsOf(runs),
@@ -96,7 +98,7 @@ export async function exportRuns(
         codes: undefined,
         problemsExported: 0,
         gradeVersions: new Set(),
-        notes: [],
+        notes: staleNotes,
       },
     };
     if (opts.singleTurnOnly && kind === "rft") ctx.counts.dropped.multiTurn = 0;
@@ -132,6 +134,7 @@ export async function exportRuns(
       out: opts.out,
       format: kind === "verifier-pairs" ? (opts.pointwise ? "pointwise" : "pairs") : opts.format,
       options,
+      judgeVersion: JUDGE_VERSION,
       runs: runs.map(provenance),
       gradeVersionsUsed: [...c.gradeVersions].sort((a, b) => a - b),
       problems: {

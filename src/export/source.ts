@@ -1,7 +1,10 @@
+import { JUDGE_VERSION } from "../judge/index.js";
 import {
+  type GradeVersion,
   type HiddenGrade,
   type RunConfig,
   type RunStore,
+  type StaleGrades,
   type Trajectory,
   type TrajectoryDetail,
   openRunFolder,
@@ -19,8 +22,10 @@ export interface RunProvenance {
   folder: string;
   name: string;
   configHash: string;
-  /** Every grade version of the run; exports use each code's latest grade. */
-  gradeVersions: { version: number; createdAt: string; note: string }[];
+  /** Every grade version of the run, with its judge; exports use each code's latest grade. */
+  gradeVersions: GradeVersion[];
+  /** Versions by another judge that are still codes' latest grades (exported only when allowed). */
+  staleGrades: StaleGrades[];
 }
 
 /** Opens every folder, or closes what was opened and names the folder that is not a run. */
@@ -44,7 +49,34 @@ export function provenance(r: OpenRun): RunProvenance {
     name: r.store.run.name,
     configHash: r.store.run.configHash,
     gradeVersions: r.store.gradeVersions(),
+    staleGrades: r.store.staleGrades(JUDGE_VERSION),
   };
+}
+
+/**
+ * Refuses runs whose codes' latest grades were made by another judge than this codeloop's
+ * (their verdicts might differ today: a training set must not learn from them), naming the
+ * rejudge that fixes it; with `allow`, returns the notes that say what was exported anyway.
+ */
+export function checkJudge(runs: readonly OpenRun[], allow: boolean): string[] {
+  const notes: string[] = [];
+  for (const r of runs) {
+    const stale = r.store.staleGrades(JUDGE_VERSION);
+    if (stale.length === 0) continue;
+    const codes = stale.reduce((n, s) => n + s.codes, 0);
+    const by = stale
+      .map((s) => `version ${s.version} by ${s.judgeVersion ?? "a judge that did not record its version"}`)
+      .join("; ");
+    if (!allow) {
+      throw new ExportError(
+        `${r.folder}: ${codes} code(s) have grades older than this codeloop's judge (${JUDGE_VERSION}): ${by}. Grade them again with \`codeloop rejudge ${r.folder} --all\` (or pass --allow-stale-grades to export them as they are)`,
+      );
+    }
+    notes.push(
+      `${r.folder}: exported ${codes} code(s) with grades of another judge (${by}) (--allow-stale-grades)`,
+    );
+  }
+  return notes;
 }
 
 export interface ProblemRef {

@@ -24,6 +24,11 @@ export interface ExportOptions {
   overlapThreshold: number;
   pairsPerProblem: number;
   pointwise: boolean;
+  /**
+   * Export grades that a judge other than this codeloop's made (a run graded before the judge
+   * last changed). Off: such a run is refused, with the rejudge command that fixes it.
+   */
+  allowStaleGrades: boolean;
   /** Progress and warnings. */
   log?: (m: string) => void;
 }
@@ -42,6 +47,7 @@ export const DEFAULT_OPTIONS: Omit<ExportOptions, "out"> = {
   overlapThreshold: 0.5,
   pairsPerProblem: 10,
   pointwise: false,
+  allowStaleGrades: false,
 };
 
 /** The sidecar `<out>.meta.json`: provenance and counts. */
@@ -50,6 +56,8 @@ export interface ExportMeta {
   out: string;
   format: string;
   options: Record<string, unknown>;
+  /** The judge this export trusts: grades by any other were refused, or allowed and noted. */
+  judgeVersion: string;
   runs: RunProvenance[];
   /** Grade versions the used grades came from (latest per code). */
   gradeVersionsUsed: number[];

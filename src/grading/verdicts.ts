@@ -12,12 +12,10 @@ import type { Language, Verdict } from "../judge/types.js";
 import type { ExtractionHow } from "../prompts/index.js";
 
 /**
- * Version of the grading that produced a verdict line. A resume keeps only lines of the same
- * version: bump it whenever the judge, the test selection or the limits would decide any
- * sample differently, so old verdicts are graded again instead of mixed with new ones.
- * (Run folders version their grades per run instead: `beginGradeVersion` in src/runs/store.ts.)
+ * A resume keeps only verdict lines of the current judge version (src/judge/version.ts), so old
+ * verdicts are graded again instead of mixed with new ones.
  */
-export const JUDGE_VERSION = "codeloop-judge/1";
+export { JUDGE_VERSION } from "../judge/version.js";
 
 /** A verdict, or `no_code` when `--extract` found no program in the answer. */
 export type SampleVerdict = Verdict | "no_code";

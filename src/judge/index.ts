@@ -1,4 +1,5 @@
 export * from "./types.js";
+export { JUDGE_VERSION } from "./version.js";
 export * from "./pyvalue.js";
 export {
   applyBuiltin,

@@ -16,6 +16,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, join } from "node:path";
+import { JUDGE_VERSION } from "../judge/version.js";
 import { type RunConfig, parseRunConfig } from "./config.js";
 import { type Row, nowIso, num } from "./store-rows.js";
 import { RUN_FILES, SCHEMA, STORE_SCHEMA_VERSION } from "./store-schema.js";
@@ -134,6 +135,11 @@ export function openRunDb(dir: string, config: RunConfig, opts: CreateRunOptions
       // Stores created before problem tags existed lack the column: add it (NULL = no tags).
       const cols = db.prepare("PRAGMA table_info(problems)").all() as Row[];
       if (!cols.some((c) => c.name === "tags")) db.exec("ALTER TABLE problems ADD COLUMN tags TEXT");
+      // Stores created before grade versions named their judge: NULL = an unknown, older judge.
+      const gv = db.prepare("PRAGMA table_info(grade_versions)").all() as Row[];
+      if (!gv.some((c) => c.name === "judge_version")) {
+        db.exec("ALTER TABLE grade_versions ADD COLUMN judge_version TEXT");
+      }
       db.exec(`PRAGMA user_version = ${STORE_SCHEMA_VERSION}`);
       db.prepare(
         "INSERT OR IGNORE INTO run (id, name, created_at, config_hash, seed, codeloop_version) SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM run)",
@@ -145,9 +151,12 @@ export function openRunDb(dir: string, config: RunConfig, opts: CreateRunOptions
         config.seed,
         opts.codeloopVersion ?? "0.1.0",
       );
-      db.prepare("INSERT OR IGNORE INTO grade_versions (version, created_at, note) VALUES (1, ?, 'run')").run(
-        nowIso(),
-      );
+      // Version 1 is the run's own grading, by this codeloop's judge. (A run resumed by a later
+      // codeloop keeps the label of the judge that started it: its readers then see the grades as
+      // stale and offer a rejudge, which is the safe side.)
+      db.prepare(
+        "INSERT OR IGNORE INTO grade_versions (version, created_at, note, judge_version) VALUES (1, ?, 'run', ?)",
+      ).run(nowIso(), JUDGE_VERSION);
     }).immediate();
   } catch (err) {
     db.close();

@@ -20,9 +20,11 @@ import {
 } from "./store-rows.js";
 import type { StoreSql } from "./store-sql.js";
 import type {
+  GradeVersion,
   PageOptions,
   ProblemSummary,
   ResumePoint,
+  StaleGrades,
   StatusCounts,
   StoredCode,
   TrajectoryFacts,
@@ -79,11 +81,35 @@ export class StoreReader {
     );
   }
 
-  gradeVersions(): { version: number; createdAt: string; note: string }[] {
+  gradeVersions(): GradeVersion[] {
     return (this.sql.prep("SELECT * FROM grade_versions ORDER BY version").all() as Row[]).map((r) => ({
       version: num(r.version),
       createdAt: r.created_at as string,
       note: r.note as string,
+      judgeVersion: (r.judge_version as string | null) ?? null,
+    }));
+  }
+
+  /**
+   * Grade versions made by a judge other than `judgeVersion` (or by one that did not record
+   * itself) that are still some code's latest grade, with how many codes: what a reader would
+   * otherwise trust although today's judge might decide it differently.
+   */
+  staleGrades(judgeVersion: string): StaleGrades[] {
+    const rows = this.sql
+      .prep(`
+        SELECT g.version, v.judge_version, COUNT(*) AS codes
+        FROM grades g JOIN grade_versions v ON v.version = g.version
+        WHERE (v.judge_version IS NULL OR v.judge_version <> ?)
+          AND NOT EXISTS (SELECT 1 FROM grades h WHERE h.problem_id = g.problem_id
+            AND h.trajectory = g.trajectory AND h.turn = g.turn AND h.candidate = g.candidate
+            AND h.version > g.version)
+        GROUP BY g.version ORDER BY g.version`)
+      .all(judgeVersion) as Row[];
+    return rows.map((r) => ({
+      version: num(r.version),
+      judgeVersion: (r.judge_version as string | null) ?? null,
+      codes: num(r.codes),
     }));
   }
 

@@ -85,7 +85,9 @@ CREATE TABLE IF NOT EXISTS facts (
 CREATE TABLE IF NOT EXISTS grade_versions (
   version INTEGER PRIMARY KEY,
   created_at TEXT NOT NULL,
-  note TEXT NOT NULL
+  note TEXT NOT NULL,
+  -- JUDGE_VERSION of the codeloop that opened the version; NULL in runs made before it was kept.
+  judge_version TEXT
 );
 CREATE TABLE IF NOT EXISTS grades (
   problem_id TEXT NOT NULL,

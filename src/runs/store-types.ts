@@ -100,3 +100,19 @@ export interface TrajectoryFacts extends TrajectoryKey {
 export class RunStoreError extends Error {
   override name = "RunStoreError";
 }
+
+/** A grade version: 1 is the run's own grading, later ones are rejudges. */
+export interface GradeVersion {
+  version: number;
+  createdAt: string;
+  note: string;
+  /** JUDGE_VERSION of the judge that made it; null for runs made before it was recorded. */
+  judgeVersion: string | null;
+}
+
+/** A grade version by another judge that is still the latest grade of `codes` codes. */
+export interface StaleGrades {
+  version: number;
+  judgeVersion: string | null;
+  codes: number;
+}

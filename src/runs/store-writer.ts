@@ -4,6 +4,7 @@
  * write is keyed by (problem, trajectory, turn, candidate), so a resumed writer stores nothing
  * twice and a killed one leaves a whole turn or nothing.
  */
+import { JUDGE_VERSION } from "../judge/version.js";
 import type { ChatMessage } from "../models/types.js";
 import type { RunConfig } from "./config.js";
 import { type Row, nowIso, num } from "./store-rows.js";
@@ -257,13 +258,16 @@ export class StoreWriter {
     });
   }
 
-  /** Opens a new grade version (e.g. for `rejudge`); grades under it supersede older ones. */
-  beginGradeVersion(note: string): number {
+  /**
+   * Opens a new grade version (e.g. for `rejudge`) made by `judgeVersion`; grades under it
+   * supersede older ones.
+   */
+  beginGradeVersion(note: string, judgeVersion: string = JUDGE_VERSION): number {
     return this.sql.tx(() => {
       const v = num((this.sql.prep("SELECT MAX(version) + 1 AS v FROM grade_versions").get() as Row).v);
       this.sql
-        .prep("INSERT INTO grade_versions (version, created_at, note) VALUES (?, ?, ?)")
-        .run(v, nowIso(), note);
+        .prep("INSERT INTO grade_versions (version, created_at, note, judge_version) VALUES (?, ?, ?, ?)")
+        .run(v, nowIso(), note, judgeVersion);
       return v;
     });
   }

@@ -18,10 +18,12 @@ import { type Db, StoreSql } from "./store-sql.js";
 import type {
   CreateRunOptions,
   FinishTrajectory,
+  GradeVersion,
   PageOptions,
   PlannedProblem,
   ProblemSummary,
   ResumePoint,
+  StaleGrades,
   StatusCounts,
   StoredCode,
   TrajectoryFacts,
@@ -42,10 +44,12 @@ export {
   type CandidateFacts,
   type CreateRunOptions,
   type FinishTrajectory,
+  type GradeVersion,
   type PageOptions,
   type PlannedProblem,
   type ProblemSummary,
   type ResumePoint,
+  type StaleGrades,
   type StatusCounts,
   type StoredCode,
   type TrajectoryFacts,
@@ -159,9 +163,12 @@ export class RunStore {
     return this.writer.writeGrade(key, turn, candidate, grade, version, gradedAt);
   }
 
-  /** Opens a new grade version (e.g. for `rejudge`); grades under it supersede older ones. */
-  beginGradeVersion(note: string): number {
-    return this.writer.beginGradeVersion(note);
+  /**
+   * Opens a new grade version (e.g. for `rejudge`) made by `judgeVersion` (this codeloop's
+   * judge by default); grades under it supersede older ones.
+   */
+  beginGradeVersion(note: string, judgeVersion?: string): number {
+    return this.writer.beginGradeVersion(note, judgeVersion);
   }
 
   // Reads (store-reader.ts).
@@ -179,8 +186,13 @@ export class RunStore {
     return this.reader.counts();
   }
 
-  gradeVersions(): { version: number; createdAt: string; note: string }[] {
+  gradeVersions(): GradeVersion[] {
     return this.reader.gradeVersions();
+  }
+
+  /** Grade versions by another judge than `judgeVersion` that some code still has as its latest. */
+  staleGrades(judgeVersion: string): StaleGrades[] {
+    return this.reader.staleGrades(judgeVersion);
   }
 
   /**

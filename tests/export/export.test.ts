@@ -1,15 +1,17 @@
 // End-to-end exports: real runs (multi-turn with feedback, CoT, best-of-n) on CodeContests
-// sample problems, made through runRun against the chat-completions test server, exported by
-// the real `codeloop export` command wiring.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+// sample problems, made by the built `codeloop run` against the chat-completions test server,
+// exported by the real `codeloop export` command wiring.
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerExport } from "../../src/cli/export.js";
 import { type ExportMeta, metaPath } from "../../src/export/index.js";
+import { JUDGE_VERSION } from "../../src/judge/index.js";
 import { loadProblems, writeNativeJsonl } from "../../src/problems/index.js";
 import { renderPromptTemplate } from "../../src/prompts/index.js";
 import { RunStore, rejudgeRun } from "../../src/runs/index.js";
+import { Database } from "../../src/runs/store-sql.js";
 import { Sandbox } from "../../src/sandbox/index.js";
 import { type ChatServer, startChatServer } from "../helpers/chat-server.js";
 import { captureCli } from "../helpers/cli-capture.js";
@@ -22,12 +24,15 @@ import {
   TWIN,
   WRONG,
   WRONG2,
+  built,
+  cliRun,
   fence,
   goldOf,
   whitespaceVariant,
 } from "./fixtures.js";
 
-const have = hasData("codecontests-sample");
+const have = hasData("codecontests-sample") && built;
+if (!built) console.warn("skipping export tests: run `npm run build` first (npm test does)");
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-export-"));
 const SYSTEM = "You are a careful competitive programmer.";
 const PROSE_ONLY = "Answer in prose only for now; do not write any code yet.";
@@ -509,5 +514,44 @@ describe.runIf(have)("codeloop export on real runs", () => {
     expect(after.meta.codes).toMatchObject({ ungraded: 0 });
     expect(after.meta.gradeVersionsUsed).toEqual([2]);
     expect(after.rows.length).toBeGreaterThan(before.rows.length);
+  });
+
+  it("refuses grades an older judge made and names the rejudge; after `codeloop rejudge --all` they export", async () => {
+    // The cot run as a later codeloop, whose judge has changed, would see it: its grades were
+    // made by an older judge (written into the copy's database as a judge version 0).
+    const old = join(tmp, "cot-old-judge");
+    cpSync(cot, old, { recursive: true });
+    const db = new Database(join(old, "run.db"));
+    db.prepare("UPDATE grade_versions SET judge_version = 'codeloop-judge/0'").run();
+    db.close();
+    const out = join(tmp, "stale.jsonl");
+    await expect(captureCli(registerExport, "export", "rft", old, "--out", out)).rejects.toThrow(
+      new RegExp(
+        `${old}: 4 code\\(s\\) have grades older than this codeloop's judge \\(${JUDGE_VERSION}\\): version 1 by codeloop-judge/0\\. Grade them again with \`codeloop rejudge ${old} --all\``,
+      ),
+    );
+    expect(existsSync(out)).toBe(false);
+    // Allowed on request, and said so in the sidecar.
+    const anyway = await exportRows("rft", old, "--allow-stale-grades");
+    expect(anyway.meta.notes.join("\n")).toMatch(/exported 4 code\(s\) with grades of another judge/);
+    expect(anyway.meta.runs[0]!.staleGrades).toEqual([
+      { version: 1, judgeVersion: "codeloop-judge/0", codes: 4 },
+    ]);
+    // `runs show` says it too.
+    const shown = await cliRun(["runs", "show", old]);
+    expect(shown.stdout).toMatch(/grade versions: 1 \(run, codeloop-judge\/0\)/);
+    expect(shown.stdout).toMatch(/4 code\(s\) have grades by another judge.*codeloop rejudge .* --all/);
+    // The command the error names fixes it.
+    const rejudged = await cliRun(["rejudge", old, "--all"]);
+    expect(rejudged.code, rejudged.stderr).toBe(0);
+    const fixed = await exportRows("rft", old);
+    expect(fixed.meta.judgeVersion).toBe(JUDGE_VERSION);
+    expect(fixed.meta.gradeVersionsUsed).toEqual([2]);
+    expect(fixed.meta.runs[0]!.gradeVersions.map((g) => g.judgeVersion)).toEqual([
+      "codeloop-judge/0",
+      JUDGE_VERSION,
+    ]);
+    expect(fixed.meta.runs[0]!.staleGrades).toEqual([]);
+    expect(fixed.rows).toEqual(anyway.rows);
   });
 });

@@ -1,4 +1,6 @@
-import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { type Problem, loadProblems } from "../../src/problems/index.js";
 import { type RunConfigInput, parseRunConfig, runRun, seedFor } from "../../src/runs/index.js";
 import type { Sandbox } from "../../src/sandbox/index.js";
@@ -104,7 +106,45 @@ export class Runs {
             this.bySeed.set(seedFor(seed, p.id, t, turn, c), { id: p.id, trajectory: t, turn, candidate: c });
     this.script = script;
     const folder = join(this.tmp, name);
-    await runRun({ folder, config }, { sandbox: this.sb, ...extra });
+    if (extra.verifier) {
+      // A verifier is a library hook until the CLI accepts verifier rules (issue 13).
+      await runRun({ folder, config }, { sandbox: this.sb, ...extra });
+      return folder;
+    }
+    // As users make runs: `codeloop run <config>` in its own process, against the test server.
+    const file = join(this.tmp, `${name}.yaml`);
+    writeFileSync(
+      file,
+      `${JSON.stringify({
+        benchmark: { source: SOURCE, filters: { ids: IDS } },
+        model: `openai:${this.server.url}#scripted`,
+        cache: { enabled: false },
+        concurrency: { model: 4, sandbox: 2 },
+        sandbox: { workers: 2 },
+        seed,
+        ...over,
+      })}\n`,
+    );
+    const r = await cliRun(["run", file, "--out", folder]);
+    if (r.code !== 0) throw new Error(`codeloop run ${name} exited ${r.code}:\n${r.stderr}`);
     return folder;
   }
+}
+
+/** The built CLI, which `npm test` builds first. */
+export const CLI = resolve("dist/cli/index.js");
+export const built = existsSync(CLI);
+
+/** Runs the built CLI in a child process without blocking this one (the test server lives here). */
+export function cliRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += String(d);
+  });
+  child.stderr.on("data", (d) => {
+    stderr += String(d);
+  });
+  return new Promise((res) => child.once("close", (code) => res({ code, stdout, stderr })));
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { JUDGE_VERSION } from "../../src/judge/index.js";
 import {
   type Candidate,
   RunStore,
@@ -12,6 +13,7 @@ import {
   parseRunConfig,
   requestMessages,
 } from "../../src/runs/index.js";
+import { Database } from "../../src/runs/store-sql.js";
 import { childEnv } from "./bundle.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-runs-store-"));
@@ -227,6 +229,51 @@ describe("writing and reading", () => {
       { turn: 0, candidate: 1, grade: expect.objectContaining({ version: 1, passed: 0 }) },
     ]);
     s.close();
+  });
+
+  it("records the judge of every grade version and finds grades an older judge made", () => {
+    const dir = fresh();
+    const s = RunStore.create(dir, config);
+    s.planProblems([{ id: "p" }]);
+    for (let t = 0; t < 2; t++) {
+      const k = { problemId: "p", trajectory: t };
+      s.writeTurn(k, turn(0, [cand(0, `p${t}`)]));
+      s.finishTrajectory(k, { status: "done", submitted: { turn: 0, candidate: 0 }, grade: summary(1, 2) });
+    }
+    expect(s.gradeVersions()).toEqual([expect.objectContaining({ version: 1, judgeVersion: JUDGE_VERSION })]);
+    expect(s.staleGrades(JUDGE_VERSION)).toEqual([]);
+    // Seen by a later codeloop whose judge has changed: both grades are stale.
+    expect(s.staleGrades("codeloop-judge/999")).toEqual([
+      { version: 1, judgeVersion: JUDGE_VERSION, codes: 2 },
+    ]);
+    // A rejudge of one code by that later judge leaves one stale grade.
+    const v = s.beginGradeVersion("rejudge", "codeloop-judge/999");
+    s.writeGrade({ problemId: "p", trajectory: 0 }, 0, 0, summary(2, 2), v);
+    expect(s.staleGrades("codeloop-judge/999")).toEqual([
+      { version: 1, judgeVersion: JUDGE_VERSION, codes: 1 },
+    ]);
+    expect(s.staleGrades(JUDGE_VERSION)).toEqual([
+      { version: 2, judgeVersion: "codeloop-judge/999", codes: 1 },
+    ]);
+    s.close();
+
+    // A store made before judge versions were recorded: the column is added on open and its
+    // grade versions count as made by an unknown, older judge.
+    const db = new Database(join(dir, "run.db"));
+    db.exec("ALTER TABLE grade_versions DROP COLUMN judge_version");
+    db.close();
+    const legacy = RunStore.open(dir);
+    expect(legacy.gradeVersions().map((g) => g.judgeVersion)).toEqual([null, null]);
+    expect(legacy.staleGrades(JUDGE_VERSION)).toEqual([
+      { version: 1, judgeVersion: null, codes: 1 },
+      { version: 2, judgeVersion: null, codes: 1 },
+    ]);
+    // A rejudge now is labelled with today's judge and supersedes both.
+    const w = legacy.beginGradeVersion("rejudge --all");
+    for (let t = 0; t < 2; t++) legacy.writeGrade({ problemId: "p", trajectory: t }, 0, 0, summary(2, 2), w);
+    expect(legacy.gradeVersions().at(-1)).toMatchObject({ version: 3, judgeVersion: JUDGE_VERSION });
+    expect(legacy.staleGrades(JUDGE_VERSION)).toEqual([]);
+    legacy.close();
   });
 
   it("pages through 10,000 trajectories without loading them at once", () => {
