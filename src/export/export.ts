@@ -4,7 +4,7 @@ import { JUDGE_VERSION } from "../judge/index.js";
 import type { ExportContext } from "./context.js";
 import { type ContaminationMatch, EvalIndex, forRunStatements } from "./decontaminate.js";
 import { ExportError } from "./errors.js";
-import { exportPairs } from "./pairs.js";
+import { PAIR_FORMATS, exportPairs } from "./pairs.js";
 import { exportRelabel } from "./relabel.js";
 import { exportRft } from "./rft.js";
 import { checkJudge, openRuns, problemsOf, provenance } from "./source.js";
@@ -77,9 +77,14 @@ export async function exportRuns(
   opts: ExportOptions,
 ): Promise<ExportMeta> {
   check(opts);
-  if (kind === "verifier-pairs" && opts.format !== "messages") {
+  if (kind === "verifier-pairs" && !PAIR_FORMATS.includes(opts.format)) {
     throw new ExportError(
-      `--format ${opts.format}: verifier-pairs writes TRL's preference rows {prompt, chosen, rejected} (or --pointwise {prompt, completion, label}); --format applies to rft and relabel`,
+      `--format ${opts.format}: verifier-pairs writes ${PAIR_FORMATS.join(", ")} (TRL {prompt, chosen, rejected}, axolotl bradley_terry {system, input, chosen, rejected}, LLaMA-Factory ranking {conversations, chosen, rejected})`,
+    );
+  }
+  if (kind === "verifier-pairs" && opts.pointwise && opts.format !== "messages") {
+    throw new ExportError(
+      `--pointwise writes TRL's unpaired rows {prompt, completion, label}; it takes --format messages, not ${opts.format}`,
     );
   }
   const runs = openRuns(folders);
@@ -132,7 +137,14 @@ export async function exportRuns(
     const meta: ExportMeta = {
       kind,
       out: opts.out,
-      format: kind === "verifier-pairs" ? (opts.pointwise ? "pointwise" : "pairs") : opts.format,
+      format:
+        kind === "verifier-pairs"
+          ? opts.pointwise
+            ? "pointwise"
+            : opts.format === "messages"
+              ? "pairs"
+              : `pairs-${opts.format}`
+          : opts.format,
       options,
       judgeVersion: JUDGE_VERSION,
       runs: runs.map(provenance),

@@ -49,7 +49,7 @@ export function messagesOf(d: Dialog, system: boolean): Message[] {
 
 const charsOf = (ms: readonly Message[]) => ms.reduce((n, m) => n + m.content.length, 0);
 
-const SHAREGPT_ROLE = { system: "system", user: "human", assistant: "gpt" } as const;
+export const SHAREGPT_ROLE = { system: "system", user: "human", assistant: "gpt" } as const;
 
 /** The rows of one dialog: one, or one per assistant turn for prompt-completion with trainOn all. */
 export function renderDialog(d: Dialog, o: RenderOptions): Rendered[] {

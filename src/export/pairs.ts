@@ -1,6 +1,6 @@
 import { type ExportContext, codeAnswer, skipContaminated } from "./context.js";
 import { dialogTo } from "./dialog.js";
-import { type Message, messagesOf } from "./formats.js";
+import { type ExportFormat, type Message, type Rendered, SHAREGPT_ROLE, messagesOf } from "./formats.js";
 import { distinctIndices, rngFor } from "./sample.js";
 import { detailOf, gradesOf, trajectoriesOf, whereOf } from "./source.js";
 
@@ -11,6 +11,47 @@ import { detailOf, gradesOf, trajectoriesOf, whereOf } from "./source.js";
  * as µCode's verifier reads it; a code is an assistant message holding the fenced code. Only
  * codes with a hidden grade count; the same code text graded both ways (a flaky test) is left out.
  */
+
+/**
+ * One preference row in the trainer's shape:
+ * - `messages`: TRL preference `{prompt, chosen, rejected}`, message lists;
+ * - `axolotl`: `bradley_terry.chat_template` `{system, input, chosen, rejected}`, strings (its
+ *   loader reads `system` unconditionally, so the field is always there, empty without one);
+ * - `sharegpt`: LLaMA-Factory's ranking rows `{conversations, chosen, rejected}`, with chosen and
+ *   rejected single `{from: "gpt", value}` messages.
+ */
+export function pairRow(format: ExportFormat, prompt: Message[], chosen: string, rejected: string): Rendered {
+  const chars = prompt.reduce((n, m) => n + m.content.length, 0) + chosen.length + rejected.length;
+  const assistant = (content: string): Message[] => [{ role: "assistant", content }];
+  switch (format) {
+    case "axolotl":
+      return {
+        row: {
+          system: prompt.find((m) => m.role === "system")?.content ?? "",
+          input: prompt.find((m) => m.role === "user")!.content,
+          chosen,
+          rejected,
+        },
+        chars,
+      };
+    case "sharegpt": {
+      const conv = prompt.map((m) => ({ from: SHAREGPT_ROLE[m.role], value: m.content }));
+      return {
+        row: {
+          conversations: conv,
+          chosen: { from: "gpt", value: chosen },
+          rejected: { from: "gpt", value: rejected },
+        },
+        chars,
+      };
+    }
+    default:
+      return { row: { prompt, chosen: assistant(chosen), rejected: assistant(rejected) }, chars };
+  }
+}
+
+/** The formats verifier-pairs writes (`--pointwise`: TRL's unpaired rows, `messages` only). */
+export const PAIR_FORMATS: readonly ExportFormat[] = ["messages", "axolotl", "sharegpt"];
 
 function bump(ctx: ExportContext, key: string, n = 1): void {
   const codes = ctx.counts.codes!;
@@ -94,12 +135,16 @@ export async function exportPairs(ctx: ExportContext): Promise<void> {
     } else {
       const rng = rngFor(opts.seed, "verifier-pairs", p.problemId);
       for (const k of distinctIndices(good.length * bad.length, opts.pairsPerProblem, rng)) {
-        const chosen = msg(good[Math.floor(k / bad.length)]!);
-        const rejected = msg(bad[k % bad.length]!);
-        ctx.out.write({
-          row: { prompt, chosen, rejected },
-          chars: promptChars + chosen[0]!.content.length + rejected[0]!.content.length,
-        });
+        const chosen = good[Math.floor(k / bad.length)]!;
+        const rejected = bad[k % bad.length]!;
+        ctx.out.write(
+          pairRow(
+            opts.format,
+            prompt,
+            codeAnswer(chosen, language.get(chosen)!),
+            codeAnswer(rejected, language.get(rejected)!),
+          ),
+        );
         wrote++;
       }
       if (good.length === 0 || bad.length === 0) bump(ctx, "problemsWithOneVerdictOnly");

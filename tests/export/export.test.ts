@@ -366,6 +366,46 @@ describe.runIf(have)("codeloop export on real runs", () => {
       const wrong = [WRONG, WRONG2].map((c) => `\`\`\`python\n${c.trim()}\n\`\`\``);
       expect(r.label).toBe(!wrong.includes(r.completion[0].content));
     }
+    // The same pairs for axolotl's reward models (bradley_terry.chat_template reads system,
+    // input, chosen and rejected as strings) and LLaMA-Factory's ranking datasets.
+    const ax = await exportRows("verifier-pairs", bon, "--format", "axolotl");
+    expect(ax.rows).toHaveLength(rows.length);
+    ax.rows.forEach((a, i) => {
+      expect(Object.keys(a)).toEqual(["system", "input", "chosen", "rejected"]);
+      expect(a).toEqual({
+        system: rows[i].prompt[0].content,
+        input: rows[i].prompt[1].content,
+        chosen: rows[i].chosen[0].content,
+        rejected: rows[i].rejected[0].content,
+      });
+    });
+    const noSystem = await exportRows("verifier-pairs", bon, "--format", "axolotl", "--no-system");
+    expect(noSystem.rows.every((r) => r.system === "")).toBe(true);
+    const lf = await exportRows("verifier-pairs", bon, "--format", "sharegpt");
+    expect(lf.meta.format).toBe("pairs-sharegpt");
+    lf.rows.forEach((a, i) => {
+      expect(a).toEqual({
+        conversations: [
+          { from: "system", value: rows[i].prompt[0].content },
+          { from: "human", value: rows[i].prompt[1].content },
+        ],
+        chosen: { from: "gpt", value: rows[i].chosen[0].content },
+        rejected: { from: "gpt", value: rows[i].rejected[0].content },
+      });
+    });
+    await expect(
+      captureCli(
+        registerExport,
+        "export",
+        "verifier-pairs",
+        bon,
+        "--out",
+        join(tmp, "pw.jsonl"),
+        "--pointwise",
+        "--format",
+        "axolotl",
+      ),
+    ).rejects.toThrow(/--pointwise writes TRL's unpaired rows .* not axolotl/);
   });
 
   it("relabel pairs the best code with every history prefix of the failed trajectories", async () => {
@@ -476,8 +516,17 @@ describe.runIf(have)("codeloop export on real runs", () => {
       captureCli(registerExport, "export", "rft", multi, "--out", out, "--format", "alpaca"),
     ).rejects.toThrow(/--format: unknown format "alpaca"/);
     await expect(
-      captureCli(registerExport, "export", "verifier-pairs", multi, "--out", out, "--format", "axolotl"),
-    ).rejects.toThrow(/--format axolotl: verifier-pairs writes/);
+      captureCli(
+        registerExport,
+        "export",
+        "verifier-pairs",
+        multi,
+        "--out",
+        out,
+        "--format",
+        "prompt-completion",
+      ),
+    ).rejects.toThrow(/--format prompt-completion: verifier-pairs writes messages, axolotl, sharegpt/);
     await expect(
       captureCli(registerExport, "export", "rft", multi, "--out", out, "--train-on", "first"),
     ).rejects.toThrow(/--train-on: expected last or all/);
