@@ -75,7 +75,11 @@ export function registerExport(program: Command): void {
     .command("export <kind> <run-folders...>")
     .description(`training data from runs: ${EXPORT_KINDS.join(", ")} (see docs/export.md)`)
     .requiredOption("--out <file.jsonl>", "the JSONL file to write (and <file>.meta.json beside it)")
-    .option("--format <format>", `row format: ${FORMATS.join(", ")} (verifier-pairs: messages, axolotl, sharegpt)`, d.format)
+    .option(
+      "--format <format>",
+      `row format: ${FORMATS.join(", ")} (verifier-pairs: messages, axolotl, sharegpt)`,
+      d.format,
+    )
     .option("--seed <n>", "seed of every choice (dedup order, caps, pairs)", String(d.seed))
     .option("--system", "keep the run's system message (default)")
     .option("--no-system", "leave the system message out")
