@@ -39,10 +39,4 @@ export function skipContaminated(ctx: ExportContext, problemId: string): boolean
   return true;
 }
 
-/** An assistant message holding only a code (relabel targets, verifier inputs). */
-export function codeAnswer(code: string, language: string): string {
-  let longest = 0;
-  for (const m of code.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
-  const fence = "`".repeat(Math.max(3, longest + 1));
-  return `${fence}${language === "cpp" ? "cpp" : "python"}\n${code.replace(/[\r\n]+$/, "")}\n${fence}`;
-}
+export { codeAnswer } from "../verifiers/text.js";

@@ -18,7 +18,8 @@ export {
   parseHubFileRef,
 } from "./hub.js";
 export { LlamaCppModel, type LlamaCppOptions, NODE_LLAMA_CPP_VERSION, loadNodeLlamaCpp } from "./llama.js";
-export { OpenAIEndpoint, type OpenAIEndpointOptions, parseRetryAfter } from "./openai.js";
+export { JsonHttp, type JsonHttpOptions, parseRetryAfter } from "./http.js";
+export { OpenAIEndpoint, type OpenAIEndpointOptions } from "./openai.js";
 export {
   type LlamaModelConfig,
   type ModelConfig,

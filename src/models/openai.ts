@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import { JsonHttp } from "./http.js";
 import {
   type ChatModel,
   type ChatRequest,
@@ -27,30 +27,6 @@ export interface OpenAIEndpointOptions {
   connections?: number;
   /** Identity for cache keys; default `openai:<baseUrl>#<model>`. */
   id?: string;
-}
-
-const DEFAULT_TIMEOUT_MS = 30 * 60_000;
-const CONNECTION_CODES = new Set([
-  "UND_ERR_SOCKET",
-  "UND_ERR_CLOSED",
-  "UND_ERR_CONNECT_TIMEOUT",
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-]);
-
-/** Parses Retry-After (delta seconds or an HTTP date) into milliseconds. */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const v = Array.isArray(value) ? value[0] : value;
-  if (v === undefined || v.trim() === "") return undefined;
-  const seconds = Number(v);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
 function mapFinishReason(reason: unknown): FinishReason {
@@ -92,29 +68,20 @@ export class OpenAIEndpoint implements ChatModel {
   readonly id: string;
   readonly baseUrl: string;
   readonly model: string;
-  private readonly pool: Pool;
-  private readonly pathPrefix: string;
-  private readonly headers: Record<string, string>;
-  private readonly timeoutMs: number;
+  private readonly http: JsonHttp;
 
   constructor(private readonly options: OpenAIEndpointOptions) {
-    const url = new URL(options.baseUrl);
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.model = options.model;
     this.id = options.id ?? `openai:${this.baseUrl}#${options.model}`;
-    this.pathPrefix = url.pathname.replace(/\/+$/, "");
-    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    this.headers = { "content-type": "application/json", accept: "application/json", ...options.headers };
-    if (options.apiKey) this.headers.authorization = `Bearer ${options.apiKey}`;
-    // Non-streaming generations send their headers only when done: undici's own header and body
-    // timeouts would cut long generations, so they are off and one per-attempt limit applies.
-    this.pool = new Pool(url.origin, {
-      connections: options.connections ?? 1024,
-      pipelining: 1,
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      keepAliveTimeout: 30_000,
-      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
+    this.http = new JsonHttp({
+      baseUrl: options.baseUrl,
+      headers,
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}),
+      ...(options.connections !== undefined ? { connections: options.connections } : {}),
     });
   }
 
@@ -146,14 +113,14 @@ export class OpenAIEndpoint implements ChatModel {
   async generate(request: ChatRequest, options: GenerateOptions = {}): Promise<ChatResponse> {
     const body = this.body(request);
     const start = performance.now();
-    const json = await this.call("POST", "/chat/completions", JSON.stringify(body), options.signal);
+    const json = await this.http.post("/chat/completions", body, options.signal);
     const latencyMs = performance.now() - start;
     return { completions: this.parseCompletions(json, request, body.seed as number | undefined, latencyMs) };
   }
 
   /** Model ids the server lists at GET /models. */
   async listModels(signal?: AbortSignal): Promise<string[]> {
-    const json = (await this.call("GET", "/models", undefined, signal)) as { data?: { id?: unknown }[] };
+    const json = (await this.http.get("/models", signal)) as { data?: { id?: unknown }[] };
     if (!Array.isArray(json?.data)) throw new ModelError("bad_response", "GET /models: no data array");
     return json.data.map((m) => String(m.id));
   }
@@ -210,101 +177,7 @@ export class OpenAIEndpoint implements ChatModel {
     });
   }
 
-  private async call(method: "GET" | "POST", path: string, body: string | undefined, signal?: AbortSignal) {
-    if (signal?.aborted) throw new ModelError("aborted", "request aborted", { endpoint: this.baseUrl });
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer =
-      this.timeoutMs > 0
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, this.timeoutMs)
-        : undefined;
-    const onAbort = () => controller.abort();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    try {
-      const res = await this.pool.request({
-        method,
-        path: this.pathPrefix + path,
-        headers: this.headers,
-        body,
-        signal: controller.signal,
-      });
-      const text = await res.body.text();
-      if (res.statusCode < 200 || res.statusCode >= 300) {
-        throw new ModelError(
-          "http",
-          `HTTP ${res.statusCode} from ${this.baseUrl}${path}: ${errorDetail(text)}`,
-          {
-            status: res.statusCode,
-            retryAfterMs: parseRetryAfter(res.headers["retry-after"]),
-            endpoint: this.baseUrl,
-          },
-        );
-      }
-      try {
-        return JSON.parse(text) as unknown;
-      } catch (err) {
-        throw new ModelError(
-          "bad_response",
-          `malformed JSON from ${this.baseUrl}${path}: ${text.slice(0, 120)}`,
-          {
-            cause: err,
-            endpoint: this.baseUrl,
-          },
-        );
-      }
-    } catch (err) {
-      if (err instanceof ModelError) throw err;
-      if (timedOut) {
-        throw new ModelError(
-          "timeout",
-          `no complete answer from ${this.baseUrl} within ${this.timeoutMs} ms`,
-          {
-            cause: err,
-            endpoint: this.baseUrl,
-          },
-        );
-      }
-      if (signal?.aborted)
-        throw new ModelError("aborted", "request aborted", { cause: err, endpoint: this.baseUrl });
-      const code = (err as { code?: string }).code ?? "";
-      const message = err instanceof Error ? err.message : String(err);
-      if (CONNECTION_CODES.has(code) || code.startsWith("UND_ERR")) {
-        throw new ModelError("connection", `${this.baseUrl}: ${code} ${message}`.trim(), {
-          cause: err,
-          endpoint: this.baseUrl,
-        });
-      }
-      throw new ModelError("connection", `${this.baseUrl}: ${message}`, {
-        cause: err,
-        endpoint: this.baseUrl,
-      });
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener("abort", onAbort);
-    }
-  }
-
   async close(): Promise<void> {
-    await this.pool.close();
+    await this.http.close();
   }
-}
-
-/** The server's error message if the body is an OpenAI-style error, else the start of the body. */
-function errorDetail(text: string): string {
-  try {
-    const json = JSON.parse(text) as {
-      error?: { message?: unknown } | string;
-      message?: unknown;
-      detail?: unknown;
-    };
-    const e = json.error;
-    const message = typeof e === "string" ? e : (e?.message ?? json.message ?? json.detail);
-    if (message !== undefined) return String(message).slice(0, 300);
-  } catch {
-    // Not JSON: fall through to the raw text.
-  }
-  return text.slice(0, 300) || "(empty body)";
 }

@@ -173,28 +173,38 @@ function candidateOf(
 }
 
 /**
- * Picks the candidate that continues the trajectory. public-tests: most public tests passed,
- * then the verifier score (when there is one), then the lowest index; random: a seeded draw.
+ * Picks the candidate that continues the trajectory, from its stored facts alone (so a stored
+ * run can be re-selected offline: `codeloop reselect`, and metrics can replay every rule):
+ * - public-tests (PT): most public tests passed, then the lowest index;
+ * - verifier (LV): highest verifier score, then the lowest index;
+ * - public-tests+verifier (PT+LV, µCode's best): public tests first, the score breaks ties;
+ * - random: a seeded draw.
+ * Candidates with code come first; without any, a candidate whose request succeeded (its
+ * answer had no code); -1 when every request failed. A missing score ranks last.
  */
 export function selectCandidate(
-  judged: readonly { candidate: Candidate; result: JudgeResult | null }[],
+  candidates: readonly Candidate[],
   rule: RunConfig["strategy"]["selection"],
   seed: number,
 ): number {
-  const withCode = judged.filter((j) => j.candidate.code !== null);
-  const pool = withCode.length > 0 ? withCode : judged.filter((j) => j.candidate.modelError === null);
+  const withCode = candidates.filter((c) => c.code !== null);
+  const pool = withCode.length > 0 ? withCode : candidates.filter((c) => c.modelError === null);
   if (pool.length === 0) return -1;
-  if (rule === "random") return pool[seed % pool.length]!.candidate.index;
-  const frac = (j: Judged) => (j.result && j.result.total > 0 ? j.result.passed / j.result.total : -1);
-  const byVerifier = rule === "verifier";
+  if (rule === "random") return pool[seed % pool.length]!.index;
+  const frac = (c: Candidate) =>
+    c.publicTests && c.publicTests.total > 0 ? c.publicTests.passed / c.publicTests.total : -1;
+  const byPublic = rule !== "verifier";
+  const byScore = rule === "verifier" || rule === "public-tests+verifier";
   const sorted = [...pool].sort((a, b) => {
-    const va = a.candidate.verifierScore ?? Number.NEGATIVE_INFINITY;
-    const vb = b.candidate.verifierScore ?? Number.NEGATIVE_INFINITY;
-    if (!byVerifier && frac(a) !== frac(b)) return frac(b) - frac(a);
-    if (va !== vb) return vb - va;
-    return a.candidate.index - b.candidate.index;
+    if (byPublic && frac(a) !== frac(b)) return frac(b) - frac(a);
+    if (byScore) {
+      const va = a.verifierScore ?? Number.NEGATIVE_INFINITY;
+      const vb = b.verifierScore ?? Number.NEGATIVE_INFINITY;
+      if (va !== vb) return vb - va;
+    }
+    return a.index - b.index;
   });
-  return sorted[0]!.candidate.index;
+  return sorted[0]!.index;
 }
 
 /** Whether a stored turn ends the trajectory: its selected code passed every public test. */
@@ -338,7 +348,7 @@ export async function playTrajectory(
       judged.push(...results);
     }
     const chosen = selectCandidate(
-      judged,
+      judged.map((j) => j.candidate),
       s.selection,
       seedFor(config.seed, ctx.key.problemId, ctx.key.trajectory, turnIndex, candidatesN),
     );

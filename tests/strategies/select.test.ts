@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { progressLine } from "../../src/cli/run.js";
-import type { JudgeResult } from "../../src/judge/judge.js";
 import type { Candidate } from "../../src/runs/index.js";
 import { selectCandidate } from "../../src/strategies/index.js";
 
@@ -25,34 +24,26 @@ function cand(index: number, over: Partial<Candidate> = {}): Candidate {
   };
 }
 
-const res = (passed: number, total = 3) =>
-  ({
+/** A candidate whose code passed `passed` of 3 public tests. */
+const judged = (c: Candidate, passed: number, total = 3): Candidate => ({
+  ...c,
+  publicTests: {
     passed,
     total,
     verdict: passed === total ? "accepted" : "wrong_answer",
     tests: [],
     infrastructureFailure: false,
-  }) as JudgeResult;
+  },
+});
 
 describe("selectCandidate", () => {
   it("public-tests prefers the most public tests passed, then the verifier score, then the lowest index", () => {
     expect(
-      selectCandidate(
-        [
-          { candidate: cand(0), result: res(1) },
-          { candidate: cand(1), result: res(3) },
-          { candidate: cand(2), result: res(3) },
-        ],
-        "public-tests",
-        0,
-      ),
+      selectCandidate([judged(cand(0), 1), judged(cand(1), 3), judged(cand(2), 3)], "public-tests", 0),
     ).toBe(1);
     expect(
       selectCandidate(
-        [
-          { candidate: cand(0, { verifierScore: 0.1 }), result: res(2) },
-          { candidate: cand(1, { verifierScore: 0.9 }), result: res(2) },
-        ],
+        [judged(cand(0, { verifierScore: 0.1 }), 2), judged(cand(1, { verifierScore: 0.9 }), 2)],
         "public-tests+verifier",
         0,
       ),
@@ -60,14 +51,24 @@ describe("selectCandidate", () => {
     // The verifier rule ranks by score alone.
     expect(
       selectCandidate(
-        [
-          { candidate: cand(0, { verifierScore: 0.2 }), result: res(3) },
-          { candidate: cand(1, { verifierScore: 0.7 }), result: res(0) },
-        ],
+        [judged(cand(0, { verifierScore: 0.2 }), 3), judged(cand(1, { verifierScore: 0.7 }), 0)],
         "verifier",
         0,
       ),
     ).toBe(1);
+  });
+
+  it("PT ignores scores (a stored score must not change a PT re-selection); PT+LV breaks PT ties by score, a missing score last", () => {
+    const tied = [
+      judged(cand(0, { verifierScore: 0.1 }), 2),
+      judged(cand(1, { verifierScore: 0.9 }), 2),
+      judged(cand(2, { verifierScore: 5 }), 1),
+    ];
+    expect(selectCandidate(tied, "public-tests", 0)).toBe(0);
+    expect(selectCandidate(tied, "public-tests+verifier", 0)).toBe(1);
+    expect(selectCandidate(tied, "verifier", 0)).toBe(2);
+    const unscored = [judged(cand(0), 3), judged(cand(1, { verifierScore: -7 }), 3)];
+    expect(selectCandidate(unscored, "public-tests+verifier", 0)).toBe(1);
   });
 
   it("skips candidates without code or whose request failed; -1 when nothing is left", () => {
@@ -77,31 +78,13 @@ describe("selectCandidate", () => {
       rawAnswer: "",
       modelError: { kind: "connection", message: "refused" },
     });
-    expect(
-      selectCandidate(
-        [
-          { candidate: noCode, result: null },
-          { candidate: cand(2), result: res(0) },
-        ],
-        "public-tests",
-        0,
-      ),
-    ).toBe(2);
-    expect(
-      selectCandidate(
-        [
-          { candidate: noCode, result: null },
-          { candidate: failed, result: null },
-        ],
-        "public-tests",
-        0,
-      ),
-    ).toBe(0);
-    expect(selectCandidate([{ candidate: failed, result: null }], "public-tests", 0)).toBe(-1);
+    expect(selectCandidate([noCode, judged(cand(2), 0)], "public-tests", 0)).toBe(2);
+    expect(selectCandidate([noCode, failed], "public-tests", 0)).toBe(0);
+    expect(selectCandidate([failed], "public-tests", 0)).toBe(-1);
   });
 
   it("random draws from the seed, reproducibly", () => {
-    const js = [0, 1, 2].map((i) => ({ candidate: cand(i), result: res(i) }));
+    const js = [0, 1, 2].map((i) => judged(cand(i), i));
     expect(selectCandidate(js, "random", 7)).toBe(1);
     expect(selectCandidate(js, "random", 9)).toBe(0);
   });

@@ -1,0 +1,16 @@
+/**
+ * Learned verifiers for best-of-N selection (µCode): scorer kinds behind a registry, each a
+ * service that exists or the embedded baseline, wrapped with retries and a score cache.
+ */
+export * from "./types.js";
+export { codeAnswer, inputMessages, inputText } from "./text.js";
+export { createScorer, scorerKindOf, scorerKinds } from "./registry.js";
+export {
+  type Verifier,
+  type VerifierOptions,
+  type VerifierSpec,
+  type VerifierStats,
+  createVerifier,
+  manageScorer,
+  scoreKey,
+} from "./managed.js";

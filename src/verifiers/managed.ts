@@ -1,0 +1,170 @@
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { ModelError, asModelError, backoffDelay } from "../models/index.js";
+import { createScorer } from "./registry.js";
+import type { Scorer, ScorerOptions, VerifierInput, VerifierInputKind } from "./types.js";
+
+/** A verifier as a run config names it (`strategy.verifier`). */
+export interface VerifierSpec extends ScorerOptions {
+  ref: string;
+  /** What the scorer is shown (default prompt+code, as µCode). */
+  input?: VerifierInputKind;
+}
+
+export interface VerifierOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Score cache folder; undefined = no cache. */
+  cacheDir?: string;
+  /** Attempts per batch including the first (default 6), as model calls. */
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  onRetry?: (info: { attempt: number; delayMs: number; error: ModelError }) => void;
+}
+
+export interface VerifierStats {
+  batches: number;
+  scored: number;
+  cacheHits: number;
+  retries: number;
+}
+
+/** A scorer with µCode's input, retries like model calls, and a disk cache of scores. */
+export interface Verifier {
+  readonly id: string;
+  readonly input: VerifierInputKind;
+  readonly stats: VerifierStats;
+  score(inputs: readonly VerifierInput[], signal?: AbortSignal): Promise<number[]>;
+  check(signal?: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new ModelError("aborted", "request aborted"));
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        reject(new ModelError("aborted", "request aborted"));
+      },
+      { once: true },
+    );
+  });
+}
+
+/** The cache key of one input's score under a scorer. */
+export function scoreKey(scorerId: string, input: VerifierInput): string {
+  const material = JSON.stringify([
+    1,
+    scorerId,
+    input.prompt,
+    input.code,
+    input.language,
+    input.publicTests ? [input.publicTests.passed, input.publicTests.total] : null,
+  ]);
+  return createHash("sha256").update(material).digest("hex");
+}
+
+/** Scores on disk, one small file per input, written atomically like model answers. */
+class ScoreCache {
+  private n = 0;
+  constructor(private readonly dir: string) {}
+  private path(key: string): string {
+    return join(this.dir, key.slice(0, 2), `${key}.json`);
+  }
+  async get(key: string): Promise<number | undefined> {
+    try {
+      const v = JSON.parse(await readFile(this.path(key), "utf8")) as { score?: unknown };
+      return typeof v.score === "number" && Number.isFinite(v.score) ? v.score : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  async put(key: string, score: number): Promise<void> {
+    const path = this.path(key);
+    try {
+      await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
+      const tmp = `${path}.${process.pid}.${this.n++}.tmp`;
+      await writeFile(tmp, JSON.stringify({ score }), { mode: 0o600 });
+      await rename(tmp, path);
+    } catch {
+      // A cache that cannot write must not fail the scores it would have stored.
+    }
+  }
+}
+
+/** Wraps a scorer: input kind applied, cached scores reused, the rest scored in one batch with retries. */
+export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: VerifierOptions = {}): Verifier {
+  const input = spec.input ?? "prompt+code";
+  const cache = options.cacheDir ? new ScoreCache(options.cacheDir) : undefined;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
+  const id = `${scorer.id}|input=${input}`;
+  const stats: VerifierStats = { batches: 0, scored: 0, cacheHits: 0, retries: 0 };
+
+  const withRetry = async (batch: VerifierInput[], signal?: AbortSignal): Promise<number[]> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const scores = await scorer.score(batch, signal);
+        if (
+          scores.length !== batch.length ||
+          scores.some((s) => typeof s !== "number" || !Number.isFinite(s))
+        ) {
+          throw new ModelError(
+            "bad_response",
+            `${scorer.id}: ${scores.length} score(s) for ${batch.length} input(s), or a score that is not a finite number`,
+          );
+        }
+        return scores;
+      } catch (raw) {
+        const error = asModelError(raw);
+        if (!error.retryable || attempt >= maxAttempts || signal?.aborted) {
+          error.attempts = attempt;
+          if (attempt > 1) error.message = `${error.message} (gave up after ${attempt} attempts)`;
+          throw error;
+        }
+        const delayMs = backoffDelay(attempt, error, { baseDelayMs: options.baseDelayMs ?? 500 });
+        stats.retries++;
+        options.onRetry?.({ attempt, delayMs, error });
+        await sleep(delayMs, signal);
+      }
+    }
+  };
+
+  return {
+    id,
+    input,
+    stats,
+    async score(raw, signal) {
+      const inputs = raw.map((r) => (input === "code" ? { ...r, prompt: "" } : r));
+      const keys = inputs.map((i) => scoreKey(id, i));
+      const out: (number | undefined)[] = cache ? await Promise.all(keys.map((k) => cache.get(k))) : [];
+      const missing = inputs.map((_, i) => i).filter((i) => out[i] === undefined);
+      stats.cacheHits += inputs.length - missing.length;
+      if (missing.length > 0) {
+        stats.batches++;
+        const scores = await withRetry(
+          missing.map((i) => inputs[i]!),
+          signal,
+        );
+        stats.scored += missing.length;
+        await Promise.all(
+          missing.map(async (i, j) => {
+            out[i] = scores[j]!;
+            await cache?.put(keys[i]!, scores[j]!);
+          }),
+        );
+      }
+      return out as number[];
+    },
+    check: (signal) => scorer.check(signal),
+    close: () => scorer.close(),
+  };
+}
+
+/** The verifier a spec names, managed (see manageScorer). */
+export function createVerifier(spec: VerifierSpec, options: VerifierOptions = {}): Verifier {
+  const { ref, input: _input, ...scorerOptions } = spec;
+  return manageScorer(createScorer(ref, scorerOptions, options.env ?? process.env), spec, options);
+}
