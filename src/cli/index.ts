@@ -15,6 +15,7 @@ import { registerRuns } from "./runs.js";
 import { registerSandbox } from "./sandbox.js";
 import { registerSweep } from "./sweep.js";
 import { registerValidate } from "./validate.js";
+import { registerVerifier } from "./verifier.js";
 
 // Run folders, caches and reports hold hidden tests, reference solutions and model answers:
 // everything codeloop writes is private to its user (directories 0700, files 0600).
@@ -41,6 +42,7 @@ registerReport(program);
 registerCompare(program);
 registerSweep(program);
 registerExport(program);
+registerVerifier(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

@@ -40,6 +40,11 @@ export interface Answer {
   delayMs?: number;
   /** Send headers at once, then wait this long before the body. */
   bodyDelayMs?: number;
+  /**
+   * The first token's top logprobs, sent (when the request asks for logprobs) as
+   * `choices[i].logprobs.content[0].top_logprobs`; the first entry is the chosen token.
+   */
+  logprobs?: { token: string; logprob: number }[];
 }
 
 /** A plain string is the answer text. */
@@ -179,7 +184,10 @@ export async function startChatServer(options: ChatServerOptions = {}): Promise<
         message: { role: "assistant", content: text },
         finish_reason: answer.finishReason ?? "stop",
       };
-      if (req.body?.logprobs && options.honourLogprobs !== false) {
+      if (req.body?.logprobs && options.honourLogprobs !== false && answer.logprobs !== undefined) {
+        const chosen = answer.logprobs[0] ?? { token: text, logprob: 0 };
+        choice.logprobs = { content: [{ ...chosen, top_logprobs: answer.logprobs }] };
+      } else if (req.body?.logprobs && options.honourLogprobs !== false) {
         const top = Number(req.body.top_logprobs ?? 0);
         choice.logprobs = {
           content: text.split(/(?=\s)/).map((token, k) => ({
