@@ -147,6 +147,10 @@ export async function* readRows(file: string): AsyncGenerator<TrainingRow> {
       }
       yield parseRow(value, `${file}:${n}`);
     }
+  } catch (err) {
+    if (err instanceof EmbeddedVerifierError) throw err;
+    // A read failing after the open (a folder, an I/O error) is the user's to fix too.
+    throw new EmbeddedVerifierError(`${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? err})`);
   } finally {
     lines.close();
     stream.destroy();

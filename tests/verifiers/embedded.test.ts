@@ -288,6 +288,7 @@ describe("training", () => {
     p = bad("empty.jsonl", [""]);
     await expectError(trainVerifier(p), /empty\.jsonl: no rows to train on/);
     await expectError(trainVerifier(join(tmp, "absent.jsonl")), /absent\.jsonl: cannot read \(ENOENT\)/);
+    await expectError(trainVerifier(tmp), /cannot read \(EISDIR\)/);
     await expectError(trainVerifier(PAIRS, { holdout: 1 }), /--holdout/);
     await expectError(trainVerifier(PAIRS, { dimBits: 30 }), /--dim-bits/);
   });
