@@ -11,6 +11,8 @@ import {
   RunStoreError,
   loadRunConfig,
   runRun,
+  usesVerifier,
+  verifierFor,
 } from "../runs/index.js";
 import { CliError, storeError } from "./errors.js";
 import { type ProgressPrinter, progressPrinterFor } from "./progress.js";
@@ -54,6 +56,28 @@ export async function checkModelReachable(config: RunConfig, timeoutMs = 3000): 
     }
   }
   throw new CliError(`no model server reachable (${reasons.join("; ")}); ${MODEL_WAYS}`);
+}
+
+/**
+ * Fails fast, before a run folder exists, when the config's verifier cannot score: an unknown
+ * kind, an unreachable service, a model it does not serve, a head that gives no score.
+ */
+export async function checkVerifierReady(config: RunConfig, timeoutMs = 15_000): Promise<void> {
+  if (!usesVerifier(config)) return;
+  let v: ReturnType<typeof verifierFor>;
+  try {
+    v = verifierFor(config);
+  } catch (err) {
+    throw new CliError(`strategy.verifier: ${(err as Error).message}`);
+  }
+  if (!v) return;
+  try {
+    await v.check(AbortSignal.timeout(timeoutMs));
+  } catch (err) {
+    throw new CliError(`strategy.verifier: ${(err as Error).message}`);
+  } finally {
+    await v.close();
+  }
 }
 
 function duration(ms: number): string {
@@ -141,6 +165,7 @@ export function registerRun(program: Command): void {
           const cfg = store.config;
           store.close();
           await checkModelReachable(cfg);
+          await checkVerifierReady(cfg);
         } else {
           if (configPath === undefined) throw new CliError("missing run config (or --resume <folder>)");
           try {
@@ -155,6 +180,7 @@ export function registerRun(program: Command): void {
             );
           }
           await checkModelReachable(config);
+          await checkVerifierReady(config);
         }
         process.stderr.write(
           `codeloop: run folder ${folder} (if stopped, continue with: codeloop run --resume ${folder})\n`,

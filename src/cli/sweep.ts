@@ -20,7 +20,7 @@ import {
   sweepConfigJsonSchemaText,
 } from "../sweep/index.js";
 import { CliError } from "./errors.js";
-import { checkModelReachable, progressPrinter, stopOnCtrlC } from "./run.js";
+import { checkModelReachable, checkVerifierReady, progressPrinter, stopOnCtrlC } from "./run.js";
 
 function sweepError(err: unknown): never {
   if (
@@ -159,9 +159,15 @@ export function registerSweep(program: Command): void {
         const checked = new Set<string>();
         for (const c of pending) {
           const key = JSON.stringify(c.cell.config.model);
-          if (checked.has(key)) continue;
-          checked.add(key);
-          await checkModelReachable(c.cell.config);
+          if (!checked.has(key)) {
+            checked.add(key);
+            await checkModelReachable(c.cell.config);
+          }
+          const vkey = JSON.stringify(["verifier", c.cell.config.strategy.verifier ?? null]);
+          if (!checked.has(vkey)) {
+            checked.add(vkey);
+            await checkVerifierReady(c.cell.config);
+          }
         }
         process.stderr.write(`codeloop: if stopped, continue with: ${resumeCommand(file, opts.out)}\n`);
         const stop = stopOnCtrlC();

@@ -127,6 +127,26 @@ export type StrategyKind = (typeof STRATEGY_KINDS)[number];
 
 export const SELECTION_RULES = ["random", "public-tests", "verifier", "public-tests+verifier"] as const;
 
+/**
+ * A learned verifier (src/verifiers): a reference `<kind>:<rest>` (vllm-classify:,
+ * vllm-pooling:, tei:, tei-rerank:, chat-judge:<model ref>, embedded:<v.json>), or the same
+ * with settings: what it is shown, a version that keys its score cache, the class of a
+ * classification head that means correct, the chat judge's prompt.
+ */
+export const verifierSchema = z.union([
+  str("a verifier reference, e.g. vllm-classify:http://host:8000#model"),
+  z
+    .object({
+      ref: str("a verifier reference, e.g. vllm-classify:http://host:8000#model"),
+      input: z.enum(["prompt+code", "code"]).default("prompt+code"),
+      version: str().optional(),
+      label: z.union([z.number().int().nonnegative(), str()]).optional(),
+      judgePrompt: str().optional(),
+      timeoutMs: posInt().optional(),
+    })
+    .strict(),
+]);
+
 /** Prompt ids for one turn; either may be absent (that turn gets no such prompt). */
 const cotTurnSchema = z
   .object({
@@ -149,8 +169,8 @@ export const strategySchema = z
       .default([]),
     /** How best-of-n picks the candidate that continues (ignored with one candidate). */
     selection: z.enum(SELECTION_RULES).default("public-tests"),
-    /** Model reference of a learned verifier, for the verifier selection rules. */
-    verifier: str("a model reference").optional(),
+    /** The learned verifier of the verifier selection rules (see verifierSchema). */
+    verifier: verifierSchema.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -249,6 +269,8 @@ export const runConfigSchema = z
         model: posInt().default(8),
         /** Test sets being judged at once; default: the number of sandbox workers. */
         sandbox: posInt().optional(),
+        /** Verifier batches (one per turn) in flight; default 8. */
+        verifier: posInt().optional(),
       })
       .strict()
       .default({}),

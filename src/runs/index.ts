@@ -4,3 +4,4 @@ export { runConfigJsonSchema, runConfigJsonSchemaText } from "./schema.js";
 export * from "./store.js";
 export * from "./scheduler.js";
 export * from "./open-run.js";
+export { turnVerifier, usesVerifier, verifierFor, verifierSpecOf } from "./verifier.js";

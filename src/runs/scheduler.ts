@@ -13,9 +13,11 @@ import {
   summarize,
 } from "../strategies/index.js";
 import { problemLimits, sandboxComputeExpected } from "../validate/validate.js";
+import type { Verifier as ManagedVerifier } from "../verifiers/index.js";
 import { type RunConfig, problemFilters } from "./config.js";
 import { RunStore } from "./store.js";
 import type { TestSummary, TrajectoryKey, Turn } from "./trajectory.js";
+import { turnVerifier, usesVerifier, verifierFor } from "./verifier.js";
 
 /** A counting semaphore: at most `limit` holders; waiters queue in arrival order. */
 export class Semaphore {
@@ -199,18 +201,42 @@ export async function runRun(
   opts: RunOptions = {},
 ): Promise<RunResult> {
   const t0 = Date.now();
-  const needsVerifier = (c: RunConfig) => c.strategy.selection.includes("verifier") && !opts.verifier;
-  // Without a verifier the verifier rules would silently rank by index: refuse instead.
-  const noVerifier = (c: RunConfig) =>
-    new RunAbortedError(
-      `strategy.selection "${c.strategy.selection}" needs a learned verifier, which codeloop cannot load yet; pass one to runRun (library) or use selection public-tests`,
-    );
-  if (target.config && needsVerifier(target.config)) throw noVerifier(target.config);
-  const store = target.config ? RunStore.create(target.folder, target.config) : RunStore.open(target.folder);
+  // The verifier rules read scores: the config's verifier unless the caller brings one. It is
+  // built before a new run's folder exists, so a bad reference leaves nothing behind.
+  const buildVerifier = (c: RunConfig): ManagedVerifier | undefined => {
+    if (opts.verifier || !usesVerifier(c)) return undefined;
+    try {
+      return verifierFor(c);
+    } catch (err) {
+      throw new RunAbortedError(`strategy.verifier: ${(err as Error).message}`);
+    }
+  };
+  let ownVerifier = target.config ? buildVerifier(target.config) : undefined;
+  let opened: RunStore | undefined;
+  try {
+    opened = target.config ? RunStore.create(target.folder, target.config) : RunStore.open(target.folder);
+    if (!target.config) ownVerifier = buildVerifier(opened.config);
+  } catch (err) {
+    opened?.close();
+    await ownVerifier?.close();
+    throw err;
+  }
+  const store = opened;
   const config = store.config;
-  if (needsVerifier(config)) {
-    store.close();
-    throw noVerifier(config);
+  let verifier: Verifier | undefined = opts.verifier;
+  if (ownVerifier) {
+    // Scores of one run come from one verifier: a changed model file behind the same
+    // reference (its id holds the file's hash) would mix two rankings in one run.
+    const before = store.facts().verifier;
+    if (before !== undefined && before !== ownVerifier.id) {
+      await ownVerifier.close();
+      store.close();
+      throw new RunAbortedError(
+        `${target.folder}: the run's candidates were scored by ${before}, but strategy.verifier now gives ${ownVerifier.id}; start a new run (or reselect this one with the new verifier: codeloop reselect)`,
+      );
+    }
+    store.setFact("verifier", ownVerifier.id);
+    verifier = turnVerifier(ownVerifier, target.folder, (m) => new RunAbortedError(m));
   }
   const log = opts.log ?? (() => {});
   const sandbox = opts.sandbox ?? (await sandboxFor(config, log));
@@ -249,6 +275,7 @@ export async function runRun(
     const judge = new Judge(sandbox);
     const modelSem = new Semaphore(config.concurrency.model);
     const sandboxSem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);
+    const verifierSem = new Semaphore(config.concurrency.verifier ?? 8);
 
     const counts = store.counts();
     const solved = new Set<string>();
@@ -312,7 +339,7 @@ export async function runRun(
           limits: limitsFor(config, p),
           modelGate: modelSem.gate,
           sandboxGate: sandboxSem.gate,
-          ...(opts.verifier ? { verifier: opts.verifier } : {}),
+          ...(verifier ? { verifier, verifierGate: verifierSem.gate } : {}),
           onTurn: async (turn: Turn) => {
             store.writeTurn(key, turn);
             const sel = turn.candidates.find((c) => c.selected) ?? turn.candidates[0];
@@ -405,6 +432,7 @@ export async function runRun(
     return { folder: target.folder, progress, wallMs: Date.now() - t0 };
   } finally {
     await normaliser?.close();
+    await ownVerifier?.close();
     if (!opts.model) await model.close();
     if (!opts.sandbox) await sandbox.close();
     store.close();

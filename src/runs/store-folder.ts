@@ -135,6 +135,9 @@ export function openRunDb(dir: string, config: RunConfig, opts: CreateRunOptions
       // Stores created before problem tags existed lack the column: add it (NULL = no tags).
       const cols = db.prepare("PRAGMA table_info(problems)").all() as Row[];
       if (!cols.some((c) => c.name === "tags")) db.exec("ALTER TABLE problems ADD COLUMN tags TEXT");
+      // Stores created before turns recorded their selection rule: NULL = not recorded.
+      const tc = db.prepare("PRAGMA table_info(turns)").all() as Row[];
+      if (!tc.some((c) => c.name === "selection")) db.exec("ALTER TABLE turns ADD COLUMN selection TEXT");
       // Stores created before grade versions named their judge: NULL = an unknown, older judge.
       const gv = db.prepare("PRAGMA table_info(grade_versions)").all() as Row[];
       if (!gv.some((c) => c.name === "judge_version")) {

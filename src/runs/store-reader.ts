@@ -321,6 +321,7 @@ export class StoreReader {
       messages: JSON.parse(u.messages as string),
       history: u.history as Turn["history"],
       candidates: cands.get(num(u.turn)) ?? [],
+      ...(typeof u.selection === "string" ? { selection: u.selection } : {}),
       startedAt: u.started_at as string,
       finishedAt: u.finished_at as string,
     }));

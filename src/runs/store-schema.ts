@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS turns (
   parent_candidate INTEGER,
   messages TEXT NOT NULL,
   history TEXT NOT NULL CHECK (history IN ('append', 'replace')),
+  selection TEXT,
   started_at TEXT NOT NULL,
   finished_at TEXT NOT NULL,
   PRIMARY KEY (problem_id, trajectory, turn),

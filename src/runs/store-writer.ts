@@ -100,7 +100,7 @@ export class StoreWriter {
       }
       this.sql
         .prep(
-          "INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, selection, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .run(
           key.problemId,
@@ -110,6 +110,7 @@ export class StoreWriter {
           turn.parentCandidate,
           JSON.stringify(turn.messages satisfies ChatMessage[]),
           turn.history,
+          turn.selection ?? null,
           turn.startedAt,
           turn.finishedAt,
         );

@@ -118,6 +118,11 @@ export interface Turn {
   messages: ChatMessage[];
   history: "append" | "replace";
   candidates: Candidate[];
+  /**
+   * The rule that picked the selected candidate among several (`strategy.selection`, or the
+   * rule of a `codeloop reselect`); absent for turns of one candidate.
+   */
+  selection?: string;
   /** ISO timestamps. */
   startedAt: string;
   finishedAt: string;

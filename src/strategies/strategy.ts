@@ -24,11 +24,15 @@ import {
   seedFor,
 } from "../runs/trajectory.js";
 import type { SandboxLimits } from "../sandbox/index.js";
+import type { VerifierInput } from "../verifiers/index.js";
 import { judgeTests, summarize } from "./judging.js";
 
-/** Scores one candidate program; higher is better (µCode's learned verifier plugs in here). */
+/**
+ * Scores a turn's candidate programs in one batch, higher meaning more likely correct (µCode's
+ * learned verifier; src/verifiers builds them from `strategy.verifier`).
+ */
 export interface Verifier {
-  score(problem: Problem, code: string): Promise<number>;
+  score(inputs: readonly VerifierInput[]): Promise<number[]>;
 }
 
 /** A gate that bounds how many operations of one kind run at once. */
@@ -49,6 +53,8 @@ export interface StrategyContext {
   /** Bounds test sets being judged at once. */
   sandboxGate?: Gate;
   verifier?: Verifier;
+  /** Bounds verifier batches in flight. */
+  verifierGate?: Gate;
   /** Called with each finished turn before the next one starts (the scheduler stores it). */
   onTurn: (turn: Turn) => void | Promise<void>;
 }
@@ -207,6 +213,30 @@ export function selectCandidate(
   return sorted[0]!.index;
 }
 
+/**
+ * Scores the turn's candidates that have code in one verifier batch. The verifier reads what
+ * µCode's does: the problem as the first user turn renders it (no CoT prompt) and one code.
+ */
+async function scoreTurn(ctx: StrategyContext, candidates: Candidate[]): Promise<void> {
+  const { config, problem } = ctx;
+  const withCode = candidates.filter((c) => c.code !== null);
+  if (withCode.length === 0) return;
+  const prompt = formatProblem(problem, {
+    language: config.language as Language,
+    overrides: overridesOf(config),
+  });
+  const inputs: VerifierInput[] = withCode.map((c) => ({
+    prompt,
+    code: c.code!,
+    language: config.language,
+    publicTests: c.publicTests ? { passed: c.publicTests.passed, total: c.publicTests.total } : null,
+  }));
+  const scores = await (ctx.verifierGate ?? openGate)(() => ctx.verifier!.score(inputs));
+  withCode.forEach((c, i) => {
+    c.verifierScore = scores[i]!;
+  });
+}
+
 /** Whether a stored turn ends the trajectory: its selected code passed every public test. */
 function passedPublic(c: Candidate | undefined): boolean {
   const p = c?.publicTests;
@@ -339,13 +369,16 @@ export async function playTrajectory(
             );
             candidate.publicTests = summarize(result);
           }
-          if (ctx.verifier && candidate.code !== null && s.selection.includes("verifier")) {
-            candidate.verifierScore = await ctx.verifier.score(problem, candidate.code);
-          }
           return { candidate, result };
         }),
       );
       judged.push(...results);
+      if (ctx.verifier && s.selection.includes("verifier") && candidatesN > 1) {
+        await scoreTurn(
+          ctx,
+          judged.map((j) => j.candidate),
+        );
+      }
     }
     const chosen = selectCandidate(
       judged.map((j) => j.candidate),
@@ -363,6 +396,7 @@ export async function playTrajectory(
       messages: sent,
       history: "append",
       candidates: judged.map((j) => j.candidate),
+      ...(candidatesN > 1 ? { selection: s.selection } : {}),
       startedAt,
       finishedAt: nowIso(),
     };

@@ -14,3 +14,7 @@ export {
   manageScorer,
   scoreKey,
 } from "./managed.js";
+export { chatJudgeKind } from "./chat-judge.js";
+export { EmbeddedVerifier, embeddedKind, trainVerifier } from "./embedded.js";
+export { teiKind, teiRerankKind } from "./tei.js";
+export { vllmClassifyKind, vllmPoolingKind } from "./vllm.js";

@@ -1,11 +1,22 @@
 import { ModelError } from "../models/index.js";
+import { chatJudgeKind } from "./chat-judge.js";
+import { embeddedKind } from "./embedded.js";
+import { teiKind, teiRerankKind } from "./tei.js";
 import type { Scorer, ScorerKind, ScorerOptions } from "./types.js";
+import { vllmClassifyKind, vllmPoolingKind } from "./vllm.js";
 
 /**
  * The scorer kinds, tried in order: each recognises its own `<kind>:` references. A new kind
  * is one file exporting a ScorerKind, added to this list.
  */
-const KINDS: readonly ScorerKind[] = [];
+const KINDS: readonly ScorerKind[] = [
+  vllmClassifyKind,
+  vllmPoolingKind,
+  teiKind,
+  teiRerankKind,
+  chatJudgeKind,
+  embeddedKind,
+];
 
 export function scorerKinds(): readonly ScorerKind[] {
   return KINDS;

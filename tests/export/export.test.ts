@@ -433,7 +433,8 @@ describe.runIf(have)("codeloop export on real runs", () => {
     // Best-of-3 ranked by public tests then a verifier that prefers the marked gold; trajectory 1
     // has only wrong candidates, so it is relabelled with the best-scored accepted code.
     const verifier = {
-      score: async (_p: unknown, code: string) => (code.includes("CODELOOP_V") ? 0.9 : 0.1),
+      score: async (inputs: readonly { code: string }[]) =>
+        inputs.map((i) => (i.code.includes("CODELOOP_V") ? 0.9 : 0.1)),
     };
     const folder = await runs.run(
       "verified",
