@@ -3,12 +3,15 @@ import {
   type MetricsInput,
   type PairedMetric,
   type RunComparison,
+  type VerifierMetrics,
   compareInputs,
   consecutiveSimilarities,
   metricsInputFromStore,
   normalisedCacheFile,
   normalisedCodes,
   pairedMetric,
+  verifierMetricsFromStore,
+  verifierSummaryRows,
 } from "../metrics/index.js";
 import { configSummary, openRunFolder } from "../runs/index.js";
 import { CliError } from "./errors.js";
@@ -17,13 +20,21 @@ export interface LoadedRun {
   folder: string;
   summary: string;
   input: MetricsInput;
+  /** Verifier metrics over every stored candidate; null unless the run is best-of-N. */
+  verifier: VerifierMetrics | null;
 }
 
 /** A run folder's metrics input; a clear error when the folder is not a run. */
-export function loadRun(folder: string, role: string): LoadedRun {
+export function loadRun(folder: string, role: string, seed = 0): LoadedRun {
   const { store } = openRunFolder(folder, { error: (m) => new CliError(`${role}: ${m}`) });
   try {
-    return { folder, summary: configSummary(store.config), input: metricsInputFromStore(store) };
+    return {
+      folder,
+      summary: configSummary(store.config),
+      input: metricsInputFromStore(store),
+      verifier:
+        store.config.strategy.candidatesPerTurn > 1 ? verifierMetricsFromStore(store, { seed }) : null,
+    };
   } finally {
     store.close();
   }
@@ -118,13 +129,32 @@ export function comparisonText(
       pValue(m.p),
     ]);
   }
-  return `${head.join("\n")}\n${alignTable(rows)}\n`;
+  return `${head.join("\n")}\n${alignTable(rows)}\n${verifierText(a, b)}`;
+}
+
+/**
+ * The two runs' verifier metrics side by side (unpaired: each over its own candidates), when
+ * either run is best-of-N; "" otherwise.
+ */
+export function verifierText(a: LoadedRun, b: LoadedRun): string {
+  if (!a.verifier && !b.verifier) return "";
+  const ra = verifierSummaryRows(a.verifier);
+  const rb = verifierSummaryRows(b.verifier);
+  const labels = [...new Set([...ra.keys(), ...rb.keys()])];
+  const rows = [["verifier metric", "A", "B"], ...labels.map((l) => [l, ra.get(l) ?? "–", rb.get(l) ?? "–"])];
+  const notes = [
+    ...(a.verifier?.notes ?? []).map((n) => `A: ${n}`),
+    ...(b.verifier?.notes ?? []).map((n) => `B: ${n}`),
+  ];
+  return `\nverifier metrics of best-of-N candidates with hidden grades (each run on its own; AUC interval: percentile bootstrap over problems; top-1 and best-of-N pass rates in %, best-of-N on first turns)\n${alignTable(rows)}\n${notes.map((n) => `${n}\n`).join("")}`;
 }
 
 export function registerCompare(program: Command): void {
   program
     .command("compare <runA> <runB>")
-    .description("paired bootstrap test per metric (pass@k, pass n@k, code similarity) between two runs")
+    .description(
+      "paired bootstrap test per metric (pass@k, pass n@k, code similarity) between two runs; verifier metrics side by side when either is best-of-N",
+    )
     .option("--json", "print the comparison as JSON")
     .option("--resamples <n>", "bootstrap resamples", "10000")
     .option("--seed <s>", "bootstrap seed", "0")
@@ -141,8 +171,8 @@ export function registerCompare(program: Command): void {
           seed: nonNegInt("--seed", opts.seed),
           confidence: confidenceOf(opts.confidence),
         };
-        const a = loadRun(runA, "run A");
-        const b = loadRun(runB, "run B");
+        const a = loadRun(runA, "run A", boot.seed);
+        const b = loadRun(runB, "run B", boot.seed);
         const cmp = compareInputs(a.input, b.input, boot);
         if (cmp.common === 0) {
           throw new CliError(
@@ -168,7 +198,17 @@ export function registerCompare(program: Command): void {
         }
         if (opts.json) {
           process.stdout.write(
-            `${JSON.stringify({ a: { folder: a.folder, config: a.summary }, b: { folder: b.folder, config: b.summary }, ...boot, ...cmp }, null, 2)}\n`,
+            `${JSON.stringify(
+              {
+                a: { folder: a.folder, config: a.summary },
+                b: { folder: b.folder, config: b.summary },
+                ...boot,
+                ...cmp,
+                ...(a.verifier || b.verifier ? { verifier: { a: a.verifier, b: b.verifier } } : {}),
+              },
+              null,
+              2,
+            )}\n`,
           );
         } else {
           process.stdout.write(comparisonText(a, b, cmp, boot));

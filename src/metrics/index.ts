@@ -16,3 +16,4 @@ export * from "./similarity.js";
 export * from "./compute.js";
 export * from "./fromStore.js";
 export * from "./paired.js";
+export * from "./verifier.js";

@@ -28,7 +28,8 @@ td { font-variant-numeric: tabular-nums; }
 .notice { background: #fff6dd; border: 1px solid #ecd58c; padding: 6px 10px; border-radius: 4px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 14px; }
 .chart { position: relative; height: 300px; min-width: 0; border: 1px solid var(--line); border-radius: 4px; padding: 6px; background: #fff; }
-#similarity .chart, #comparison .chart { max-width: 900px; }
+#similarity .chart, #comparison .chart, #verifier .chart { max-width: 900px; }
+h4 { font-size: 14px; margin: 10px 0 4px; }
 table.problems td:last-child { min-width: 170px; max-width: 360px; }
 a.traj { display: inline-block; min-width: 1.6em; text-align: center; color: var(--accent); }
 .more { color: var(--muted); font-size: 12px; }
@@ -302,6 +303,38 @@ export const CLIENT_SCRIPT = String.raw`
         }
       },
       plugins: [labelsPlugin]
+    });
+  })();
+
+  // Best-of-N curves of each best-of-N run: pass rate of each rule's pick among n candidates.
+  (function () {
+    var LABELS = { "random": "random", "public-tests": "PT", "verifier": "LV", "public-tests+verifier": "PT+LV", "oracle": "oracle" };
+    data.runs.forEach(function (r) {
+      var b = r.verifier && r.verifier.bestOfN;
+      if (!b) return;
+      make("chart-bestofn-" + r.index, {
+        type: "line",
+        data: {
+          datasets: b.curves.map(function (c, i) {
+            return {
+              label: LABELS[c.rule] || c.rule,
+              data: c.points.map(function (p) { return { x: p.n, y: 100 * p.passRate }; }),
+              borderColor: color(i),
+              backgroundColor: color(i, 0.25),
+              borderDash: c.rule === "oracle" ? [6, 4] : [],
+              pointRadius: 3,
+              borderWidth: 2
+            };
+          })
+        },
+        options: {
+          scales: {
+            x: { type: "linear", min: 1, max: b.candidatesPerTurn, title: { display: true, text: "n (candidates the rule picks from)" }, ticks: { stepSize: 1 } },
+            y: percentAxis("pass rate (first turns)")
+          },
+          plugins: { title: title("Best-of-n on first turns: " + r.name) }
+        }
+      });
     });
   })();
 

@@ -4,6 +4,7 @@ import { diffLines } from "diff";
 import {
   type MetricsInput,
   type SimilaritySummary,
+  VerifierAccumulator,
   computeMetrics,
   metricsInputFromStore,
   nAtKPerProblem,
@@ -253,6 +254,18 @@ async function loadRun(
     const similarity = summarise(ratios);
 
     const byId = new Map(input.problems.map((p) => [p.id, p]));
+    const verifier =
+      cfg.strategy.candidatesPerTurn > 1
+        ? new VerifierAccumulator({
+            candidatesPerTurn: cfg.strategy.candidatesPerTurn,
+            selection: cfg.strategy.selection,
+            seed: opts.bootstrap?.seed ?? 0,
+          })
+        : null;
+    if (verifier)
+      log(
+        `${folder}: best-of-${cfg.strategy.candidatesPerTurn}: reading every candidate for the verifier metrics`,
+      );
     let embeddedCount = 0;
     let leftOut = 0;
     const problems: ProblemRow[] = summaries.map((s, row) => {
@@ -262,12 +275,15 @@ async function loadRun(
       const embedded: number[] = [];
       for (const t of store.trajectories({ problemId: s.problemId })) {
         if (t.turnCount === 0) continue;
-        if (embedded.length >= opts.maxTrajectoriesPerProblem) {
-          leftOut++;
-          continue;
-        }
+        const embed = embedded.length < opts.maxTrajectoriesPerProblem;
+        if (!embed) leftOut++;
+        // Best-of-N runs need every trajectory's candidates (scores, grades) for the verifier
+        // metrics: this walk already reads the embedded ones, so it reads the rest here too.
+        if (!embed && !verifier) continue;
         const d = store.trajectoryDetail(t);
         if (!d) continue;
+        verifier?.add(d);
+        if (!embed) continue;
         views[`${index}/${row}/${t.trajectory}`] = trajectoryView(index, d, pool);
         embedded.push(t.trajectory);
       }
@@ -350,6 +366,7 @@ async function loadRun(
       metrics,
       nAtKCurve,
       similarity,
+      verifier: verifier ? verifier.result() : null,
       problems,
       embedded: { perProblem: opts.maxTrajectoriesPerProblem, trajectories: embeddedCount, leftOut },
     };

@@ -1,4 +1,10 @@
-import { DEFAULT_N_AT_K, type Estimate, type GroupMetrics } from "../metrics/index.js";
+import {
+  DEFAULT_N_AT_K,
+  type Estimate,
+  type GroupMetrics,
+  RULE_LABELS,
+  type VerifierMetrics,
+} from "../metrics/index.js";
 import { chartLibraries } from "./assets.js";
 import { CLIENT_SCRIPT, CLIENT_STYLE } from "./client.js";
 import { escapeHtml as esc, scriptJson } from "./escape.js";
@@ -136,6 +142,81 @@ function curvesSection(data: ReportData): string {
     "chart-budget-tokens",
     "budget-tokens",
   )}${chart("chart-nak", "nak")}</div><p class="note">Budget curves: solve rate when trajectories are taken in random order while their cumulative cost (LLM calls, or prompt + completion tokens) fits the budget. pass n@k vs k: n = 1, n = 10, and n = k/T (every bought trajectory submitted, i.e. pass@(k/T)).</p></section>`;
+}
+
+const num3 = (v: number | null) => (v === null ? "–" : v.toFixed(3));
+
+/** One best-of-N run's verifier metrics: counts and notes, AUC, top-1, best-of-N chart and table. */
+function verifierPart(r: RunReport, v: VerifierMetrics): string {
+  const c = v.counts;
+  const counts = table(
+    [
+      "candidates",
+      "with code",
+      "scored",
+      "graded",
+      "scored + graded",
+      "accepted (scored + graded)",
+      "infrastructure failures",
+    ],
+    [
+      [
+        int(c.candidates),
+        int(c.withCode),
+        int(c.scored),
+        int(c.graded),
+        int(c.scoredAndGraded),
+        int(c.acceptedScoredAndGraded),
+        int(c.infrastructureFailures),
+      ],
+    ],
+  );
+  const notes = v.notes.map((n) => `<p class="notice">${esc(n)}</p>`).join("");
+  const a = v.auc;
+  const auc = !a
+    ? `<p class="note">No candidate is both scored and graded: no AUC.</p>`
+    : a.value === null
+      ? `<p class="note">ROC AUC: undefined (${int(a.positives)} accepted, ${int(a.negatives)} not: one class is empty).</p>`
+      : `<p>ROC AUC of verifier scores against the hidden verdict (accepted = positive): <b class="auc">${num3(a.value)}</b> <span class="ci">[95% CI ${num3(a.low)} – ${num3(a.high)}]</span> over ${int(a.positives)} accepted and ${int(a.negatives)} other candidates of ${int(a.problems)} problems (Mann-Whitney U, ties count 1/2; ${esc(a.interval)}, ${int(a.resamples)} resamples, seed ${a.seed}).</p>`;
+  const t = v.top1;
+  const top1 = !t
+    ? ""
+    : `<h4>Top-1</h4>${table(
+        ["pick", "accepted / turns", "rate"],
+        [
+          ...t.rows.map((row) => [
+            esc(RULE_LABELS[row.rule]),
+            `${int(row.accepted)} / ${int(row.turns)}`,
+            pct(row.rate),
+          ]),
+          [
+            "oracle (any accepted)",
+            `${int(t.oracle.withAccepted)} / ${int(t.oracle.turns)}`,
+            pct(t.oracle.rate),
+          ],
+        ],
+        "top1",
+      )}<p class="note">Picks among a turn's scored and graded candidates, over the ${int(t.turns)} turns with at least two of them and at least one accepted (the oracle could succeed). The oracle row is over every turn with at least two graded candidates.</p>`;
+  const b = v.bestOfN;
+  const curves = !b
+    ? `<p class="note">No first turn has a usable hidden grade for every code: no best-of-N curves.</p>`
+    : `<h4>Best-of-N on first turns</h4>${chart(`chart-bestofn-${r.index}`, "best-of-n")}${table(
+        ["n", ...b.curves.map((x) => esc(RULE_LABELS[x.rule]))],
+        Array.from({ length: b.candidatesPerTurn }, (_, i) => [
+          String(i + 1),
+          ...b.curves.map((x) => pct(x.points[i]?.passRate)),
+        ]),
+        "bestofn",
+      )}<p class="note">Pass rate of the candidate each rule picks among n of a first turn's ${b.candidatesPerTurn} candidates, ${b.sampledSizes.length ? `the mean over C(${b.candidatesPerTurn}, n) subsets (seeded samples of ${b.maxSubsets} for n = ${b.sampledSizes.join(", ")})` : `the exact mean over all C(${b.candidatesPerTurn}, n) subsets`} (random: the mean accepted share of the codes; oracle: any accepted among the n), over ${int(b.turns)} first turns${b.ineligibleTurns ? ` (${int(b.ineligibleTurns)} left out: a code without a usable grade, or another number of candidates)` : ""}. First turns only: later turns depend on an earlier pick.</p>`;
+  return `<h3>${esc(r.name)}</h3>${counts}${notes}${auc}${top1}${curves}`;
+}
+
+function verifierSection(data: ReportData): string {
+  const runs = data.runs.filter((r) => r.verifier);
+  if (runs.length === 0) return "";
+  return `<section id="verifier"><h2>Verifier</h2><p class="note">Best-of-N runs: every stored candidate with its verifier score and its latest hidden grade (infrastructure failures left out); codes without a grade are graded with <code>codeloop rejudge &lt;folder&gt; --all</code> or by running with grading.gradeEveryTurn.</p>${runs
+    .map((r) => verifierPart(r, r.verifier!))
+    .join("")}</section>`;
 }
 
 const DIFFICULTY_ORDER = ["easy", "medium", "hard", "unknown"];
@@ -312,6 +393,7 @@ export function renderReportHtml(data: ReportData): string {
     ["curves", "Curves"],
     ["breakdown", "Difficulty"],
     ["similarity", "Similarity"],
+    ...(data.runs.some((r) => r.verifier) ? [["verifier", "Verifier"]] : []),
     ...(data.comparison ? [["comparison", "Comparison"]] : []),
     ["problems", "Problems"],
   ]
@@ -335,6 +417,7 @@ ${metricsSection(data)}
 ${curvesSection(data)}
 ${breakdownSection(data)}
 ${similaritySection(data)}
+${verifierSection(data)}
 ${problemsSection(data)}
 <section id="viewer" hidden><h2>Trajectory</h2><div id="viewer-body"></div></section>
 </main>

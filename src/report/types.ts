@@ -1,4 +1,4 @@
-import type { Metrics, SimilaritySummary } from "../metrics/index.js";
+import type { Metrics, SimilaritySummary, VerifierMetrics } from "../metrics/index.js";
 import type { StatusCounts } from "../runs/store.js";
 
 /** What the report knows of one run: everything the page and the JSON export show. */
@@ -50,6 +50,11 @@ export interface RunReport {
   nAtKCurve: NAtKCurve[];
   /** Consecutive-code similarity of this run. */
   similarity: SimilaritySummary;
+  /**
+   * Verifier metrics over every stored candidate (AUC, top-1, best-of-N curves); null unless
+   * the run is best-of-N (candidatesPerTurn > 1).
+   */
+  verifier: VerifierMetrics | null;
   problems: ProblemRow[];
   embedded: {
     /** The --max-trajectories limit the report was built with. */
