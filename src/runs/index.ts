@@ -5,3 +5,4 @@ export * from "./store.js";
 export * from "./scheduler.js";
 export * from "./open-run.js";
 export { turnVerifier, usesVerifier, verifierFor, verifierSpecOf } from "./verifier.js";
+export { type ReselectOptions, type ReselectResult, type SelectionRule, reselectRun } from "./reselect.js";

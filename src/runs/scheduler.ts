@@ -119,7 +119,11 @@ export function limitsFor(config: RunConfig, p: Problem): SandboxLimits {
 }
 
 /** The run's problems, with HumanEval+/MBPP+ expected outputs computed in the sandbox. */
-function problemsFor(config: RunConfig, sandbox: Sandbox, log?: (m: string) => void): Promise<Problem[]> {
+export function problemsFor(
+  config: RunConfig,
+  sandbox: Sandbox,
+  log?: (m: string) => void,
+): Promise<Problem[]> {
   return loadProblems(config.benchmark.source, problemFilters(config), {
     ...(config.benchmark.format ? { format: config.benchmark.format } : {}),
     ...(config.benchmark.release ? { release: config.benchmark.release } : {}),
@@ -158,7 +162,7 @@ export async function pythonFor(config: RunConfig, log?: (m: string) => void): P
 }
 
 /** The sandbox a run config asks for (workers, mode, isolation, Python runtime). */
-async function sandboxFor(config: RunConfig, log?: (m: string) => void): Promise<Sandbox> {
+export async function sandboxFor(config: RunConfig, log?: (m: string) => void): Promise<Sandbox> {
   return Sandbox.create({
     ...(config.sandbox.workers !== undefined ? { workers: config.sandbox.workers } : {}),
     mode: config.sandbox.mode,

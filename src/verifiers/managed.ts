@@ -132,6 +132,10 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
     }
   };
 
+  // Scores being fetched, by key: a code that two trajectories (or two candidates of one turn)
+  // ask for at once is scored once.
+  const inflight = new Map<string, Promise<number>>();
+
   return {
     id,
     input,
@@ -139,24 +143,64 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
     async score(raw, signal) {
       const inputs = raw.map((r) => (input === "code" ? { ...r, prompt: "" } : r));
       const keys = inputs.map((i) => scoreKey(id, i));
-      const out: (number | undefined)[] = cache ? await Promise.all(keys.map((k) => cache.get(k))) : [];
-      const missing = inputs.map((_, i) => i).filter((i) => out[i] === undefined);
-      stats.cacheHits += inputs.length - missing.length;
-      if (missing.length > 0) {
-        stats.batches++;
-        const scores = await withRetry(
-          missing.map((i) => inputs[i]!),
-          signal,
-        );
-        stats.scored += missing.length;
-        await Promise.all(
-          missing.map(async (i, j) => {
-            out[i] = scores[j]!;
-            await cache?.put(keys[i]!, scores[j]!);
-          }),
-        );
+      const out = new Map<string, Promise<number>>();
+      const mine: {
+        key: string;
+        input: VerifierInput;
+        settle: (v: number) => void;
+        fail: (e: unknown) => void;
+      }[] = [];
+      // Claim every key before any await, so concurrent batches see each other's claims.
+      for (let i = 0; i < inputs.length; i++) {
+        const key = keys[i]!;
+        if (out.has(key)) continue;
+        const pending = inflight.get(key);
+        if (pending) {
+          out.set(key, pending);
+          continue;
+        }
+        let settle!: (v: number) => void;
+        let fail!: (e: unknown) => void;
+        const p = new Promise<number>((res, rej) => {
+          settle = res;
+          fail = rej;
+        });
+        // Waiters that give up (another batch's failure) must not leave an unhandled rejection.
+        p.catch(() => {});
+        inflight.set(key, p);
+        out.set(key, p);
+        mine.push({ key, input: inputs[i]!, settle, fail });
       }
-      return out as number[];
+      try {
+        const cached = cache ? await Promise.all(mine.map((m) => cache.get(m.key))) : [];
+        const missing = mine.filter((m, j) => {
+          const hit = cached[j];
+          if (hit === undefined) return true;
+          stats.cacheHits++;
+          m.settle(hit);
+          return false;
+        });
+        if (missing.length > 0) {
+          stats.batches++;
+          const scores = await withRetry(
+            missing.map((m) => m.input),
+            signal,
+          );
+          stats.scored += missing.length;
+          await Promise.all(
+            missing.map(async (m, j) => {
+              await cache?.put(m.key, scores[j]!);
+              m.settle(scores[j]!);
+            }),
+          );
+        }
+      } catch (err) {
+        for (const m of mine) m.fail(err);
+        throw err;
+      } finally {
+        for (const m of mine) inflight.delete(m.key);
+      }
+      return Promise.all(keys.map((k) => out.get(k)!));
     },
     check: (signal) => scorer.check(signal),
     close: () => scorer.close(),

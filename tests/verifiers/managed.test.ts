@@ -72,6 +72,23 @@ describe("manageScorer", () => {
     expect(codeOnly.stats.cacheHits).toBe(0);
   });
 
+  it("scores a code asked for twice in one batch, or by two batches at once, once", async () => {
+    const s = recording();
+    const v = manageScorer(s, { ref: "x" });
+    const [a, b] = await Promise.all([
+      v.score([input("a"), input("bb"), input("a")]),
+      v.score([input("bb"), input("ccc")]),
+    ]);
+    expect(a).toEqual([1001, 1002, 1001]);
+    expect(b).toEqual([1002, 1003]);
+    expect(
+      s.seen
+        .flat()
+        .map((i) => i.code)
+        .sort(),
+    ).toEqual(["a", "bb", "ccc"]);
+  });
+
   it("retries what model calls retry, not configuration errors, and says how many attempts it made", async () => {
     const flaky = recording([
       new ModelError("http", "HTTP 429", { status: 429, retryAfterMs: 1 }),

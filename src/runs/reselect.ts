@@ -1,0 +1,347 @@
+import { basename } from "node:path";
+import { JUDGE_VERSION } from "../judge/index.js";
+import { Judge } from "../judge/judge.js";
+import type { Language } from "../judge/types.js";
+import type { Problem } from "../problems/index.js";
+import { formatProblem } from "../prompts/index.js";
+import type { Sandbox } from "../sandbox/index.js";
+import {
+  type Verifier as TurnVerifier,
+  judgeTests,
+  selectCandidate,
+  summarize,
+} from "../strategies/index.js";
+import type { VerifierInput } from "../verifiers/index.js";
+import type { RunConfig } from "./config.js";
+import { openRunFolder } from "./open-run.js";
+import {
+  RunAbortedError,
+  excludeFlagged,
+  gradingTests,
+  limitsFor,
+  problemsFor,
+  sandboxFor,
+} from "./scheduler.js";
+import { RunStore } from "./store.js";
+import {
+  type Candidate,
+  type HiddenGrade,
+  type TestSummary,
+  type Trajectory,
+  type TrajectoryDetail,
+  type TrajectoryKey,
+  type Turn,
+  seedFor,
+} from "./trajectory.js";
+import { turnVerifier, usesVerifier, verifierFor } from "./verifier.js";
+
+/**
+ * `codeloop reselect`: another selection rule applied to the stored candidates of a best-of-N
+ * run, without new model calls, into a derived run folder with its own metrics.
+ *
+ * Along each trajectory the rule picks among the stored candidates of each turn. While it picks
+ * what the run picked, the derived trajectory is the stored one. At the first turn where it
+ * picks another candidate, the stored later turns answered feedback on the run's pick, not on
+ * this one: the derived trajectory ends there and submits the new pick ("stops at the
+ * divergence"), so every dialog it holds really happened. Hence exact: everything of single-turn
+ * best-of-N, and each trajectory up to its divergence; not reproducible: the turns the new pick
+ * would have led to (counted as `diverged`). The new submission keeps its stored hidden grade,
+ * or is graded now when the run did not grade it.
+ */
+
+export type SelectionRule = RunConfig["strategy"]["selection"];
+
+export interface ReselectOptions {
+  selection: SelectionRule;
+  /** A verifier reference to score the candidates with instead of the stored scores. */
+  verifier?: string;
+  /** Scorer to use for `verifier` (tests); default: the registry's. */
+  verifierImpl?: TurnVerifier;
+  sandbox?: Sandbox;
+  problems?: Problem[];
+  log?: (line: string) => void;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+export interface ReselectResult {
+  folder: string;
+  source: string;
+  selection: SelectionRule;
+  trajectories: number;
+  /** Already derived by an earlier, interrupted reselect of the same folder. */
+  resumed: number;
+  /** Trajectories whose pick differed from the run's at some turn (ended there). */
+  diverged: number;
+  /** Submissions that differ from the run's. */
+  changedSubmissions: number;
+  /** Submissions graded now (the run had no grade for them). */
+  graded: number;
+  accepted: number;
+  sourceAccepted: number;
+  /** Trajectories the source has not finished: left pending. */
+  unfinished: number;
+  rescored: number;
+}
+
+const gradeOf = (g: HiddenGrade): TestSummary => ({
+  verdict: g.verdict,
+  passed: g.passed,
+  total: g.total,
+  tests: g.tests,
+  infrastructureFailure: g.infrastructureFailure,
+});
+
+/** The derived run's config: the source's with the new rule (and verifier). */
+function derivedConfig(source: RunConfig, folder: string, o: ReselectOptions): RunConfig {
+  const verifier = o.verifier ?? source.strategy.verifier;
+  const config: RunConfig = {
+    ...source,
+    name: `${source.name ?? basename(folder)}-reselect-${o.selection}`,
+    strategy: {
+      ...source.strategy,
+      selection: o.selection,
+      ...(verifier !== undefined ? { verifier } : {}),
+    },
+  };
+  return config;
+}
+
+export async function reselectRun(source: string, out: string, o: ReselectOptions): Promise<ReselectResult> {
+  const log = o.log ?? (() => {});
+  const src = openRunFolder(source);
+  let dst: RunStore | undefined;
+  let sandbox: Sandbox | undefined;
+  let ownVerifier: ReturnType<typeof verifierFor>;
+  try {
+    const sc = src.config;
+    if (sc.strategy.candidatesPerTurn < 2) {
+      throw new RunAbortedError(
+        `${source}: a reselect needs several candidates per turn (best-of-n); this run has ${sc.strategy.candidatesPerTurn}`,
+      );
+    }
+    const stale = src.store.staleGrades(JUDGE_VERSION);
+    if (stale.length > 0) {
+      throw new RunAbortedError(
+        `${source}: ${stale.reduce((n, s) => n + s.codes, 0)} code(s) have grades older than this codeloop's judge (${JUDGE_VERSION}); grade them again first: codeloop rejudge ${source} --all`,
+      );
+    }
+    const config = derivedConfig(sc, source, o);
+    const rescore = usesVerifier(config) && o.verifier !== undefined;
+    if (usesVerifier(config) && config.strategy.verifier === undefined) {
+      throw new RunAbortedError(
+        `--selection ${o.selection} ranks by verifier scores and ${source} has none: give --verifier <reference>`,
+      );
+    }
+    let verifier: TurnVerifier | undefined = o.verifierImpl;
+    if (rescore && !verifier) {
+      ownVerifier = verifierFor(config);
+      await ownVerifier!.check();
+      verifier = turnVerifier(ownVerifier!, out, (m) => new RunAbortedError(m));
+    }
+
+    // The derived folder: new, or the same derivation resumed.
+    const origin = JSON.stringify({
+      source: src.store.run.id,
+      selection: o.selection,
+      verifier: o.verifier ?? null,
+    });
+    if (RunStore.isRunFolder(out)) {
+      dst = RunStore.open(out);
+      if (dst.facts().derivedFrom !== origin) {
+        throw new RunAbortedError(
+          `${out} already holds a run that is not this reselect of ${source}: pick another --out`,
+        );
+      }
+      log(`continuing the reselect in ${out}`);
+    } else {
+      dst = RunStore.create(out, config);
+      dst.planProblems(
+        [...src.store.iterateProblemSummaries()].map((p) => ({
+          id: p.problemId,
+          ...(p.title !== null ? { title: p.title } : {}),
+          ...(p.difficulty !== null ? { difficulty: p.difficulty } : {}),
+          tags: p.tags,
+        })),
+      );
+      dst.recordExcluded(src.store.excludedProblems());
+      for (const [k, v] of Object.entries(src.store.facts())) if (k !== "derivedFrom") dst.setFact(k, v);
+      dst.setFact("derivedFrom", origin);
+      if (ownVerifier) dst.setFact("verifier", ownVerifier.id);
+      dst.log(`reselect of ${source} (run ${src.store.run.id}) with selection ${o.selection}`);
+    }
+
+    // Problems and a sandbox only when something must be graded or scored.
+    let byId: Map<string, Problem> | undefined;
+    let judge: Judge | undefined;
+    const problem = async (id: string): Promise<Problem> => {
+      if (!byId) {
+        sandbox = o.sandbox ?? (await sandboxFor(config, log));
+        const loaded = o.problems ?? (await problemsFor(config, sandbox, log));
+        byId = new Map(excludeFlagged(config, loaded).kept.map((p) => [p.id, p]));
+        judge = new Judge(sandbox);
+      }
+      const p = byId.get(id);
+      if (!p)
+        throw new RunAbortedError(
+          `problem ${id} is in ${source} but no longer in ${config.benchmark.source}`,
+        );
+      return p;
+    };
+
+    const r: ReselectResult = {
+      folder: out,
+      source,
+      selection: o.selection,
+      trajectories: 0,
+      resumed: 0,
+      diverged: 0,
+      changedSubmissions: 0,
+      graded: 0,
+      accepted: 0,
+      sourceAccepted: 0,
+      unfinished: 0,
+      rescored: 0,
+    };
+    const total = src.store.counts().total;
+    for (const t of src.store.trajectories()) {
+      if (o.signal?.aborted) break;
+      r.trajectories++;
+      const d = src.store.trajectoryDetail(t);
+      if (d?.grade?.verdict === "accepted") r.sourceAccepted++;
+      const mine = dst.trajectoryDetail(t);
+      if (mine?.status === "done" || mine?.status === "failed") {
+        r.resumed++;
+        if (mine.grade?.verdict === "accepted") r.accepted++;
+        o.onProgress?.(r.trajectories, total);
+        continue;
+      }
+      if (!d || (d.status !== "done" && d.status !== "failed")) {
+        r.unfinished++;
+        continue;
+      }
+      await deriveTrajectory(d, t, config, dst, {
+        verifier: rescore ? verifier : undefined,
+        problem,
+        grade: async (p, code) =>
+          summarize(
+            await judgeTests(
+              judge!,
+              p,
+              gradingTests(config, p),
+              code,
+              config.language,
+              limitsFor(config, p),
+              true,
+            ),
+          ),
+        result: r,
+      });
+      o.onProgress?.(r.trajectories, total);
+    }
+    dst.setFact("reselect", JSON.stringify({ ...r, folder: undefined, source }));
+    dst.log(
+      `reselect finished: ${r.trajectories} trajectories, ${r.diverged} diverged, ${r.changedSubmissions} submissions changed, ${r.accepted} accepted (source ${r.sourceAccepted})`,
+    );
+    return r;
+  } finally {
+    dst?.close();
+    src.store.close();
+    await ownVerifier?.close();
+    if (sandbox && !o.sandbox) await sandbox.close();
+  }
+}
+
+interface DeriveContext {
+  verifier: TurnVerifier | undefined;
+  problem: (id: string) => Promise<Problem>;
+  grade: (p: Problem, code: string) => Promise<TestSummary>;
+  result: ReselectResult;
+}
+
+/** One trajectory under the new rule: its turns up to the divergence, its submission, grades. */
+async function deriveTrajectory(
+  d: TrajectoryDetail,
+  key: Trajectory,
+  config: RunConfig,
+  dst: RunStore,
+  c: DeriveContext,
+): Promise<void> {
+  const k: TrajectoryKey = { problemId: key.problemId, trajectory: key.trajectory };
+  const grades = new Map<string, HiddenGrade>();
+  for (const g of d.turnGrades) grades.set(`${g.turn}:${g.candidate}`, g.grade);
+  if (d.grade && d.submittedTurn !== null) grades.set(`${d.submittedTurn}:${d.submittedCandidate}`, d.grade);
+  const n = config.strategy.candidatesPerTurn;
+  const written: Turn[] = [];
+  let diverged = false;
+  for (const turn of [...d.turns].sort((a, b) => a.index - b.index)) {
+    const candidates: Candidate[] = turn.candidates.map((x) => ({ ...x, selected: false }));
+    if (c.verifier) {
+      const withCode = candidates.filter((x) => x.code !== null);
+      if (withCode.length > 0) {
+        const p = await c.problem(k.problemId);
+        const prompt = formatProblem(p, {
+          language: config.language as Language,
+          overrides: config.prompts.overrides,
+        });
+        const inputs: VerifierInput[] = withCode.map((x) => ({
+          prompt,
+          code: x.code!,
+          language: config.language,
+          publicTests: x.publicTests ? { passed: x.publicTests.passed, total: x.publicTests.total } : null,
+        }));
+        const scores = await c.verifier.score(inputs);
+        withCode.forEach((x, i) => {
+          x.verifierScore = scores[i]!;
+        });
+        c.result.rescored += withCode.length;
+      }
+    }
+    const pick = selectCandidate(
+      candidates,
+      config.strategy.selection,
+      seedFor(config.seed, k.problemId, k.trajectory, turn.index, n),
+    );
+    const chosen = candidates.find((x) => x.index === pick);
+    if (chosen) chosen.selected = true;
+    const derived: Turn = { ...turn, candidates, ...(n > 1 ? { selection: config.strategy.selection } : {}) };
+    dst.writeTurn(k, derived);
+    written.push(derived);
+    const original = turn.candidates.find((x) => x.selected)?.index ?? -1;
+    if (pick !== original) {
+      diverged = true;
+      break;
+    }
+  }
+  if (diverged) c.result.diverged++;
+  // Hidden grades the run has for the copied candidates (verifier metrics read them).
+  for (const t of written)
+    for (const x of t.candidates) {
+      const g = grades.get(`${t.index}:${x.index}`);
+      if (g && x.code !== null) dst.writeGrade(k, t.index, x.index, gradeOf(g), 1, g.gradedAt);
+    }
+  // The submission: the latest selected code, as a run submits.
+  let submitted: { turn: number; candidate: number; code: string } | null = null;
+  for (let i = written.length - 1; i >= 0 && !submitted; i--) {
+    const sel = written[i]!.candidates.find((x) => x.selected && x.code !== null);
+    if (sel) submitted = { turn: written[i]!.index, candidate: sel.index, code: sel.code! };
+  }
+  let grade: TestSummary | undefined;
+  if (submitted) {
+    const stored = grades.get(`${submitted.turn}:${submitted.candidate}`);
+    if (stored) grade = gradeOf(stored);
+    else {
+      grade = await c.grade(await c.problem(k.problemId), submitted.code);
+      c.result.graded++;
+    }
+    if (submitted.turn !== d.submittedTurn || submitted.candidate !== d.submittedCandidate)
+      c.result.changedSubmissions++;
+    if (grade.verdict === "accepted") c.result.accepted++;
+  }
+  dst.finishTrajectory(k, {
+    status: d.status === "failed" && !diverged ? "failed" : "done",
+    submitted: submitted ? { turn: submitted.turn, candidate: submitted.candidate } : null,
+    ...(d.error && !diverged ? { error: d.error } : {}),
+    ...(grade ? { grade } : {}),
+  });
+}
