@@ -128,10 +128,15 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
     }
     const config = derivedConfig(sc, source, o);
     const rescore = usesVerifier(config) && o.verifier !== undefined;
-    if (usesVerifier(config) && config.strategy.verifier === undefined) {
-      throw new RunAbortedError(
-        `--selection ${o.selection} ranks by verifier scores and ${source} has none: give --verifier <reference>`,
-      );
+    if (usesVerifier(config) && !rescore) {
+      // Stored scores are used only when the run names the verifier that made them (the
+      // derived run's config must say where its scores came from) and every code has one.
+      const unscored = src.store.unscoredCodes();
+      if (sc.strategy.verifier === undefined || unscored > 0) {
+        throw new RunAbortedError(
+          `--selection ${o.selection} ranks by verifier scores and ${source} ${sc.strategy.verifier === undefined ? "names no verifier" : `has ${unscored} code(s) without a score`}: give --verifier <reference>`,
+        );
+      }
     }
     let verifier: TurnVerifier | undefined = o.verifierImpl;
     if (rescore && !verifier) {

@@ -90,6 +90,17 @@ export class StoreReader {
     }));
   }
 
+  /** Candidates with code but no verifier score (a rule that reads scores cannot rank them). */
+  unscoredCodes(): number {
+    return num(
+      (
+        this.sql
+          .prep("SELECT COUNT(*) AS n FROM candidates WHERE code IS NOT NULL AND verifier_score IS NULL")
+          .get() as Row
+      ).n,
+    );
+  }
+
   /**
    * Grade versions made by a judge other than `judgeVersion` (or by one that did not record
    * itself) that are still some code's latest grade, with how many codes: what a reader would

@@ -190,6 +190,11 @@ export class RunStore {
     return this.reader.gradeVersions();
   }
 
+  /** Candidates with code but no verifier score. */
+  unscoredCodes(): number {
+    return this.reader.unscoredCodes();
+  }
+
   /** Grade versions by another judge than `judgeVersion` that some code still has as its latest. */
   staleGrades(judgeVersion: string): StaleGrades[] {
     return this.reader.staleGrades(judgeVersion);
