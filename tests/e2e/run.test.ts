@@ -268,7 +268,7 @@ describe("codeloop run end to end against the chat-completions test server", () 
     expect(counts.pending).toBeGreaterThan(0);
   });
 
-  it("refuses the verifier selection rules without a verifier instead of ranking by index", async () => {
+  it("refuses a verifier reference that names no scorer kind, before any run folder exists", async () => {
     const folder = join(tmp, `run${folderNo++}`);
     const config = parseRunConfig({
       benchmark: { source },
@@ -279,7 +279,10 @@ describe("codeloop run end to end against the chat-completions test server", () 
         verifier: `openai:${server.url}#rm`,
       },
     });
-    await expect(runRun({ folder, config }, { sandbox: sb })).rejects.toThrow(/needs a learned verifier/);
+    // A chat model is a verifier only as a judge (chat-judge:<model ref>).
+    await expect(runRun({ folder, config }, { sandbox: sb })).rejects.toThrow(
+      /strategy\.verifier: verifier "openai:.*#rm": unknown kind; expected one of vllm-classify:.*chat-judge:/,
+    );
     expect(RunStore.isRunFolder(folder)).toBe(false);
   });
 });

@@ -310,7 +310,7 @@ describe("a half-written turn", () => {
         "-e",
         `const D = require("libsql"); const db = new D(${JSON.stringify(join(dir, "run.db"))});
 db.exec("BEGIN IMMEDIATE");
-db.prepare("INSERT INTO turns VALUES ('p', 0, 1, 0, 0, '[]', 'append', 'a', 'b')").run();
+db.prepare("INSERT INTO turns (problem_id, trajectory, turn, parent_turn, parent_candidate, messages, history, started_at, finished_at) VALUES ('p', 0, 1, 0, 0, '[]', 'append', 'a', 'b')").run();
 db.prepare("UPDATE trajectories SET status = 'done' WHERE problem_id = 'p'").run();
 process.stdout.write("inside\\n"); setInterval(() => {}, 1000);`,
       ],
