@@ -1,5 +1,6 @@
-import { llamaBackend, openAIEndpoints } from "./factory.js";
 import type { OpenAIEndpoint } from "./openai.js";
+import { llamaBackend } from "./provider-llama.js";
+import { openAIEndpoints } from "./provider-openai.js";
 import { type ModelConfig, parseModelConfig, parseModelRef } from "./ref.js";
 import { withRetry } from "./retry.js";
 import { type ChatModel, type ChatRequest, type Completion, asModelError } from "./types.js";

@@ -1,27 +1,16 @@
 import { join } from "node:path";
 import { type AccountedModel, type RequestOutcome, withAccounting } from "./accounting.js";
 import { type CacheStats, ResponseCache, withCache } from "./cache.js";
-import {
-  AdaptiveLimiter,
-  type ConcurrencyOptions,
-  type LimiterState,
-  withConcurrency,
-} from "./concurrency.js";
-import { type DownloadOptions, cacheRoot, downloadHubFile, hubFilePath, parseHubFileRef } from "./hub.js";
-import { LlamaCppModel } from "./llama.js";
-import { OpenAIEndpoint } from "./openai.js";
-import {
-  type LlamaModelConfig,
-  type ModelConfig,
-  type OpenAIModelConfig,
-  apiKeyFor,
-  parseModelConfig,
-  parseModelRef,
-} from "./ref.js";
-import { withReplicas } from "./replicas.js";
-import { type RetryOptions, withRetry } from "./retry.js";
-import { type SampleSplitter, withSampleSplitting } from "./split.js";
+import type { ConcurrencyOptions, LimiterState } from "./concurrency.js";
+import { type DownloadOptions, cacheRoot } from "./hub.js";
+import type { ModelConfig } from "./model-config.js";
+import { providerFor } from "./provider-list.js";
+import { parseModelConfig, parseModelRef } from "./ref.js";
+import type { RetryOptions } from "./retry.js";
 import type { ChatModel } from "./types.js";
+
+export { llamaBackend } from "./provider-llama.js";
+export { openAIEndpoints } from "./provider-openai.js";
 
 export interface CreateModelOptions {
   env?: NodeJS.ProcessEnv;
@@ -60,58 +49,11 @@ function cacheEnabled(options: CreateModelOptions, env: NodeJS.ProcessEnv): bool
   return !(off !== undefined && off !== "" && off !== "0" && off.toLowerCase() !== "false");
 }
 
-export function openAIEndpoints(config: OpenAIModelConfig, env: NodeJS.ProcessEnv): OpenAIEndpoint[] {
-  const apiKey = apiKeyFor(config, env);
-  const urls = config.baseUrls ?? [config.baseUrl!];
-  return urls.map(
-    (baseUrl) =>
-      new OpenAIEndpoint({
-        baseUrl,
-        model: config.model,
-        ...(apiKey !== undefined ? { apiKey } : {}),
-        ...(config.headers !== undefined ? { headers: config.headers } : {}),
-        ...(config.extraBody !== undefined ? { extraBody: config.extraBody } : {}),
-        ...(config.timeoutMs !== undefined ? { timeoutMs: config.timeoutMs } : {}),
-      }),
-  );
-}
-
-/** Cache identity of an OpenAI-compatible model: its (sorted) endpoints and model name. */
-function openAIModelId(config: OpenAIModelConfig): string {
-  if (config.id) return config.id;
-  const urls = (config.baseUrls ?? [config.baseUrl!]).map((u) => u.replace(/\/+$/, "")).sort();
-  return `openai:${urls.join(",")}#${config.model}`;
-}
-
-export function llamaBackend(
-  config: LlamaModelConfig,
-  env: NodeJS.ProcessEnv,
-  download?: Omit<DownloadOptions, "env">,
-): LlamaCppModel {
-  const common = {
-    ...(config.contextSize !== undefined ? { contextSize: config.contextSize } : {}),
-    ...(config.threads !== undefined ? { threads: config.threads } : {}),
-    ...(config.gpu !== undefined ? { gpu: config.gpu } : {}),
-    ...(config.gpuLayers !== undefined ? { gpuLayers: config.gpuLayers } : {}),
-    ...(config.parallel !== undefined ? { parallel: config.parallel } : {}),
-  };
-  if (config.hf !== undefined) {
-    const ref = parseHubFileRef(config.hf);
-    const dlOptions: DownloadOptions = { ...download, env };
-    return new LlamaCppModel({
-      ...common,
-      path: hubFilePath(ref, dlOptions),
-      fetch: () => downloadHubFile(ref, dlOptions),
-      id: config.id ?? `llama:hf:${ref.repo}/${ref.file}@${ref.revision}`,
-    });
-  }
-  return new LlamaCppModel({ ...common, path: config.path!, ...(config.id ? { id: config.id } : {}) });
-}
-
 /**
  * Builds a ready-to-use model from a reference string or a config object. Layers, outermost
- * first: accounting -> response cache -> sample splitting -> retry -> replica balancing ->
- * adaptive concurrency per endpoint -> HTTP endpoint (or embedded llama.cpp).
+ * first: accounting -> response cache -> the provider's model (for OpenAI-compatible servers:
+ * sample splitting -> retry -> replica balancing -> adaptive concurrency per endpoint -> HTTP
+ * endpoint; for llama: embedded llama.cpp).
  */
 export function createModel(
   refOrConfig: string | ModelConfig,
@@ -119,31 +61,13 @@ export function createModel(
 ): ManagedModel {
   const env = options.env ?? process.env;
   const config = resolveConfig(refOrConfig, env);
-  let core: ChatModel;
-  let limiters: AdaptiveLimiter[] = [];
-  let splitter: SampleSplitter | undefined;
-
-  if (config.provider === "openai") {
-    const id = openAIModelId(config);
-    const concurrency = { ...config.concurrency, ...options.concurrency };
-    const endpoints = openAIEndpoints(config, env);
-    limiters = endpoints.map(() => new AdaptiveLimiter(concurrency));
-    let balanced: ChatModel;
-    if (endpoints.length === 1) {
-      const single = withConcurrency(endpoints[0]!, limiters[0]!);
-      balanced = { id, generate: (r, o) => single.generate(r, o), close: () => single.close() };
-    } else {
-      balanced = withReplicas(
-        endpoints.map((model, i) => ({ model, limiter: limiters[i]! })),
-        { id },
-      );
-    }
-    if (options.retry !== false) balanced = withRetry(balanced, options.retry ?? {});
-    splitter = withSampleSplitting(balanced, config.nMode ?? "auto");
-    core = splitter;
-  } else {
-    core = llamaBackend(config, env, options.download);
-  }
+  const built = providerFor(config).create(config, env, {
+    ...(options.retry !== undefined ? { retry: options.retry } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.download !== undefined ? { download: options.download } : {}),
+  });
+  let core: ChatModel = built.core;
+  const { limiters, splitter } = built;
 
   let cache: ResponseCache | undefined;
   if (cacheEnabled(options, env)) {

@@ -59,6 +59,10 @@ describe("parseModelRef", () => {
     ]) {
       expect(() => parseModelRef(bad, {}), bad).toThrow(ModelError);
     }
+    // The registry's prefixes are the ones the errors name.
+    expect(() => parseModelRef("foo:bar", {})).toThrow(
+      'unknown model provider "foo" in "foo:bar" (expected one of openai:, vllm:, sglang:, llamacpp:, compat:, ollama:, llama:)',
+    );
   });
 });
 
