@@ -11,6 +11,7 @@ import {
   serialiseVerifier,
   trainVerifier,
 } from "../verifiers/embedded.js";
+import { createVerifier } from "../verifiers/index.js";
 import { CliError } from "./errors.js";
 
 interface TrainFlags {
@@ -71,8 +72,42 @@ export function registerVerifier(program: Command): void {
   const verifier = program
     .command("verifier")
     .description(
-      "the embedded baseline verifier: train on verifier-pairs exports, evaluate (see docs/verifiers.md)",
+      "learned verifiers: check a scorer, train and evaluate the embedded baseline (see docs/verifiers.md)",
     );
+  verifier
+    .command("check <ref>")
+    .description(
+      "can this verifier score? (reachable, serves the model, a head that gives a score), then the scores of a right and a wrong toy code",
+    )
+    .option("--json", "print the result as JSON")
+    .action(async (ref: string, f: { json?: boolean }) => {
+      let v: ReturnType<typeof createVerifier>;
+      try {
+        v = createVerifier({ ref });
+      } catch (err) {
+        throw new CliError(`${ref}: ${(err as Error).message}`);
+      }
+      try {
+        const t0 = performance.now();
+        await v.check(AbortSignal.timeout(30_000));
+        // Two codes for one toy problem: a learned verifier should rank the first higher.
+        const prompt = "Read two integers a and b from standard input and print their sum.";
+        const codes = ["a, b = map(int, input().split())\nprint(a + b)\n", "print(0)\n"];
+        const scores = await v.score(
+          codes.map((code) => ({ prompt, code, language: "python", publicTests: null })),
+        );
+        const ms = Math.round(performance.now() - t0);
+        if (f.json) process.stdout.write(`${JSON.stringify({ ref, id: v.id, ok: true, scores, ms })}\n`);
+        else
+          process.stdout.write(
+            `${v.id}: ok (${ms} ms); toy scores: right ${scores[0]}, wrong ${scores[1]}${scores[0]! > scores[1]! ? "" : " (the wrong code scored at least as high: a weak or inverted head? see the label option)"}\n`,
+          );
+      } catch (err) {
+        throw new CliError(`${ref}: ${(err as Error).message}`);
+      } finally {
+        await v.close();
+      }
+    });
   const d = DEFAULT_TRAIN;
   verifier
     .command("train <pairs.jsonl>")

@@ -347,6 +347,13 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       expect(r.err).toMatch(message);
       expect(existsSync(folder)).toBe(false);
     }
+    // `codeloop verifier check` asks the same questions outside a run.
+    const ok = await run(["verifier", "check", verifierRef(), "--json"]);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ ok: true, scores: [0.2, 0.2] });
+    const bad = await run(["verifier", "check", `vllm-classify:${scorer.url}#other`]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/serves rm, not other/);
     // The config itself refuses a verifier rule without a verifier, naming the field.
     const r = await run(["run", config("none", { selection: "verifier" }), "--out", join(tmp, "none")]);
     expect(r.code).toBe(2);
