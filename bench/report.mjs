@@ -36,6 +36,7 @@ if (process.argv[2] === "--child") {
       embedded: run.embedded.trajectories,
       leftOut: run.embedded.leftOut,
       nAtK: Object.fromEntries(run.metrics.nAtK.map((r) => [`${r.n}@${r.k}`, round(r.value)])),
+      ...(run.verifier ? { verifierAuc: round(run.verifier.auc?.value ?? Number.NaN) } : {}),
       similarityPairs: run.similarity.count,
     }),
   );
@@ -46,6 +47,9 @@ const PROBLEMS = arg("problems", 165);
 const TRAJECTORIES = arg("trajectories", 200);
 const MAX_EMBED = arg("max-trajectories", 10);
 const TURNS = 3;
+// --candidates N > 1: a best-of-N run (PT+LV) with a verifier score and a hidden grade on every
+// candidate, so the report's Verifier section (AUC bootstrap, top-1, best-of-N curves) is timed.
+const CANDIDATES = arg("candidates", 1);
 const rng = seededRng(4242);
 
 const { program, revise } = codeGenerator(rng);
@@ -73,7 +77,16 @@ try {
     benchmark: { source: "synthetic.jsonl" },
     model: "ollama:bench",
     trajectoriesPerProblem: TRAJECTORIES,
-    strategy: { kind: "multi-turn", maxTurns: TURNS },
+    strategy:
+      CANDIDATES > 1
+        ? {
+            kind: "best-of-n",
+            maxTurns: TURNS,
+            candidatesPerTurn: CANDIDATES,
+            selection: "public-tests+verifier",
+            verifier: "embedded:bench-never-called.json",
+          }
+        : { kind: "multi-turn", maxTurns: TURNS },
   });
   const store = RunStore.create(folder, config);
   store.planProblems(
@@ -115,11 +128,10 @@ try {
           parentCandidate: u === 0 ? null : 0,
           messages,
           history: "append",
-          candidates: [
-            {
-              index: 0,
+          candidates: Array.from({ length: CANDIDATES }, (_, c) => ({
+              index: c,
               rawAnswer: `Let me think about it.\n\n\`\`\`python\n${text}\n\`\`\`\n`,
-              code: text,
+              code: c === 0 ? text : `${text}\n# variant ${c}`,
               extraction: "fenced-language",
               finishReason: "stop",
               promptTokens: 400 + 350 * u + Math.floor(rng() * 300),
@@ -130,14 +142,18 @@ try {
               modelError: null,
               seed: t * 10 + u,
               publicTests: summary(publicPass, 3),
-              selected: true,
-              verifierScore: null,
-            },
-          ],
+              selected: c === 0,
+              // An imperfect verifier: correct code tends to score higher.
+              verifierScore: CANDIDATES > 1 ? (c === 0 && correct ? 0.4 : 0) + rng() * 0.6 : null,
+            })),
           startedAt: now,
           finishedAt: now,
         });
         turnsWritten++;
+        // Every candidate graded (grading.gradeEveryTurn), the first with the turn's verdict.
+        if (CANDIDATES > 1)
+          for (let c = 0; c < CANDIDATES; c++)
+            store.writeGrade(key, u, c, summary(c === 0 ? correct : rng() < base, 10));
         last = u;
         if (publicPass) break;
         code = revise(code);
@@ -174,6 +190,7 @@ try {
       problems: PROBLEMS,
       trajectoriesPerProblem: TRAJECTORIES,
       maxTurns: TURNS,
+      candidatesPerTurn: CANDIDATES,
       turns: turnsWritten,
       storeWriteSeconds: round((w1 - w0) / 1000),
       // Whole report: read every trajectory, metrics with 10,000 resamples, similarity, embed, render, write.

@@ -127,6 +127,11 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
       );
     }
     const config = derivedConfig(sc, source, o);
+    if (o.verifier !== undefined && !usesVerifier(config)) {
+      throw new RunAbortedError(
+        `--verifier is read only by the rules that rank by scores (verifier, public-tests+verifier), not by --selection ${o.selection}`,
+      );
+    }
     const rescore = usesVerifier(config) && o.verifier !== undefined;
     if (usesVerifier(config) && !rescore) {
       // Stored scores are used only when the run names the verifier that made them (the
@@ -142,7 +147,11 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
     if (rescore && !verifier) {
       ownVerifier = verifierFor(config);
       await ownVerifier!.check();
-      verifier = turnVerifier(ownVerifier!, out, (m) => new RunAbortedError(m));
+      verifier = turnVerifier(
+        ownVerifier!,
+        `run the same codeloop reselect again (--out ${out}): it continues where it stopped`,
+        (m) => new RunAbortedError(m),
+      );
     }
 
     // The derived folder: new, or the same derivation resumed.
@@ -156,6 +165,14 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
       if (dst.facts().derivedFrom !== origin) {
         throw new RunAbortedError(
           `${out} already holds a run that is not this reselect of ${source}: pick another --out`,
+        );
+      }
+      // One derived run, one ranking: a verifier file retrained (or resolved elsewhere) since
+      // the reselect began would rank the rest of the trajectories differently.
+      const before = dst.facts().verifier;
+      if (ownVerifier && before !== undefined && before !== ownVerifier.id) {
+        throw new RunAbortedError(
+          `${out}: its candidates were scored by ${before}, but --verifier now gives ${ownVerifier.id}; reselect into a new --out`,
         );
       }
       log(`continuing the reselect in ${out}`);
@@ -216,8 +233,12 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
       if (d?.grade?.verdict === "accepted") r.sourceAccepted++;
       const mine = dst.trajectoryDetail(t);
       if (mine?.status === "done" || mine?.status === "failed") {
+        // Derived by an earlier, interrupted reselect: counted from what it stored.
         r.resumed++;
         if (mine.grade?.verdict === "accepted") r.accepted++;
+        if (d && (mine.submittedTurn !== d.submittedTurn || mine.submittedCandidate !== d.submittedCandidate))
+          r.changedSubmissions++;
+        if (d && divergedAt(d, mine.turns, config) !== null) r.diverged++;
         o.onProgress?.(r.trajectories, total);
         continue;
       }
@@ -225,7 +246,7 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
         r.unfinished++;
         continue;
       }
-      await deriveTrajectory(d, t, config, dst, {
+      await deriveTrajectory(d, t, config, dst, mine?.turns ?? [], {
         verifier: rescore ? verifier : undefined,
         problem,
         grade: async (p, code) =>
@@ -243,6 +264,10 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
         result: r,
       });
       o.onProgress?.(r.trajectories, total);
+    }
+    if (o.signal?.aborted) {
+      dst.log(`reselect stopped after ${r.trajectories} trajectories; run it again to continue`);
+      return r;
     }
     dst.setFact("reselect", JSON.stringify({ ...r, folder: undefined, source }));
     dst.log(
@@ -264,12 +289,44 @@ interface DeriveContext {
   result: ReselectResult;
 }
 
-/** One trajectory under the new rule: its turns up to the divergence, its submission, grades. */
+/** Whether a candidate's public tests all passed (the trajectory stops there). */
+function passedPublic(c: Candidate | undefined): boolean {
+  const p = c?.publicTests;
+  return !!p && p.verdict === "accepted" && p.passed === p.total;
+}
+
+/**
+ * The first turn of `derived` whose pick differs from the run's and after which the run went on
+ * (so the derived trajectory lacks turns it would have had), or null. A different pick that
+ * ends the trajectory anyway (it passes the public tests, or the turn is the last allowed) is
+ * exact, not a divergence.
+ */
+function divergedAt(d: TrajectoryDetail, derived: readonly Turn[], config: RunConfig): number | null {
+  let depth = 0;
+  for (const turn of derived) {
+    const pick = turn.candidates.find((x) => x.selected);
+    if (pick) depth++;
+    const original = d.turns.find((u) => u.index === turn.index)?.candidates.find((x) => x.selected);
+    if ((pick?.index ?? -1) === (original?.index ?? -1)) continue;
+    const endsAnyway =
+      (config.strategy.stopOnPublicPass && passedPublic(pick)) || depth >= config.strategy.maxTurns;
+    return endsAnyway ? null : turn.index;
+  }
+  return null;
+}
+
+/**
+ * One trajectory under the new rule: its turns up to the divergence, its submission, grades.
+ * Turns an interrupted reselect already stored (`stored`) are read back, not picked again, so
+ * a resume continues the very derivation it stopped (even with a scorer that is not
+ * deterministic or a score cache that failed to write).
+ */
 async function deriveTrajectory(
   d: TrajectoryDetail,
   key: Trajectory,
   config: RunConfig,
   dst: RunStore,
+  stored: readonly Turn[],
   c: DeriveContext,
 ): Promise<void> {
   const k: TrajectoryKey = { problemId: key.problemId, trajectory: key.trajectory };
@@ -278,47 +335,51 @@ async function deriveTrajectory(
   if (d.grade && d.submittedTurn !== null) grades.set(`${d.submittedTurn}:${d.submittedCandidate}`, d.grade);
   const n = config.strategy.candidatesPerTurn;
   const written: Turn[] = [];
-  let diverged = false;
+  let differs = false;
   for (const turn of [...d.turns].sort((a, b) => a.index - b.index)) {
-    const candidates: Candidate[] = turn.candidates.map((x) => ({ ...x, selected: false }));
-    if (c.verifier) {
-      const withCode = candidates.filter((x) => x.code !== null);
-      if (withCode.length > 0) {
-        const p = await c.problem(k.problemId);
-        const prompt = formatProblem(p, {
-          language: config.language as Language,
-          overrides: config.prompts.overrides,
-        });
-        const inputs: VerifierInput[] = withCode.map((x) => ({
-          prompt,
-          code: x.code!,
-          language: config.language,
-          publicTests: x.publicTests ? { passed: x.publicTests.passed, total: x.publicTests.total } : null,
-        }));
-        const scores = await c.verifier.score(inputs);
-        withCode.forEach((x, i) => {
-          x.verifierScore = scores[i]!;
-        });
-        c.result.rescored += withCode.length;
+    let derived = stored.find((u) => u.index === turn.index);
+    if (!derived) {
+      const candidates: Candidate[] = turn.candidates.map((x) => ({ ...x, selected: false }));
+      if (c.verifier) {
+        const withCode = candidates.filter((x) => x.code !== null);
+        if (withCode.length > 0) {
+          const p = await c.problem(k.problemId);
+          const prompt = formatProblem(p, {
+            language: config.language as Language,
+            overrides: config.prompts.overrides,
+          });
+          const inputs: VerifierInput[] = withCode.map((x) => ({
+            prompt,
+            code: x.code!,
+            language: config.language,
+            publicTests: x.publicTests ? { passed: x.publicTests.passed, total: x.publicTests.total } : null,
+          }));
+          const scores = await c.verifier.score(inputs);
+          withCode.forEach((x, i) => {
+            x.verifierScore = scores[i] ?? null;
+          });
+          c.result.rescored += withCode.length;
+        }
       }
+      const pick = selectCandidate(
+        candidates,
+        config.strategy.selection,
+        seedFor(config.seed, k.problemId, k.trajectory, turn.index, n),
+      );
+      const chosen = candidates.find((x) => x.index === pick);
+      if (chosen) chosen.selected = true;
+      derived = { ...turn, candidates, ...(n > 1 ? { selection: config.strategy.selection } : {}) };
+      dst.writeTurn(k, derived);
     }
-    const pick = selectCandidate(
-      candidates,
-      config.strategy.selection,
-      seedFor(config.seed, k.problemId, k.trajectory, turn.index, n),
-    );
-    const chosen = candidates.find((x) => x.index === pick);
-    if (chosen) chosen.selected = true;
-    const derived: Turn = { ...turn, candidates, ...(n > 1 ? { selection: config.strategy.selection } : {}) };
-    dst.writeTurn(k, derived);
     written.push(derived);
+    const pick = derived.candidates.find((x) => x.selected)?.index ?? -1;
     const original = turn.candidates.find((x) => x.selected)?.index ?? -1;
     if (pick !== original) {
-      diverged = true;
+      differs = true;
       break;
     }
   }
-  if (diverged) c.result.diverged++;
+  if (differs && divergedAt(d, written, config) !== null) c.result.diverged++;
   // Hidden grades the run has for the copied candidates (verifier metrics read them).
   for (const t of written)
     for (const x of t.candidates) {
@@ -332,10 +393,13 @@ async function deriveTrajectory(
     if (sel) submitted = { turn: written[i]!.index, candidate: sel.index, code: sel.code! };
   }
   let grade: TestSummary | undefined;
+  let gradedAt: string | undefined;
   if (submitted) {
-    const stored = grades.get(`${submitted.turn}:${submitted.candidate}`);
-    if (stored) grade = gradeOf(stored);
-    else {
+    const storedGrade = grades.get(`${submitted.turn}:${submitted.candidate}`);
+    if (storedGrade) {
+      grade = gradeOf(storedGrade);
+      gradedAt = storedGrade.gradedAt;
+    } else {
       grade = await c.grade(await c.problem(k.problemId), submitted.code);
       c.result.graded++;
     }
@@ -343,10 +407,12 @@ async function deriveTrajectory(
       c.result.changedSubmissions++;
     if (grade.verdict === "accepted") c.result.accepted++;
   }
+  const diverged = differs;
   dst.finishTrajectory(k, {
     status: d.status === "failed" && !diverged ? "failed" : "done",
     submitted: submitted ? { turn: submitted.turn, candidate: submitted.candidate } : null,
     ...(d.error && !diverged ? { error: d.error } : {}),
     ...(grade ? { grade } : {}),
+    ...(gradedAt ? { gradedAt } : {}),
   });
 }

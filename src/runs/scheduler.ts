@@ -227,6 +227,14 @@ export async function runRun(
   }
   const store = opened;
   const config = store.config;
+  const derivedFrom = store.facts().derivedFrom;
+  if (derivedFrom !== undefined) {
+    store.close();
+    await ownVerifier?.close();
+    throw new RunAbortedError(
+      `${target.folder} was made by codeloop reselect (${derivedFrom}), not by a run: it has no model turns to continue; re-run the same codeloop reselect to finish it`,
+    );
+  }
   let verifier: Verifier | undefined = opts.verifier;
   if (ownVerifier) {
     // Scores of one run come from one verifier: a changed model file behind the same
@@ -240,15 +248,31 @@ export async function runRun(
       );
     }
     store.setFact("verifier", ownVerifier.id);
-    verifier = turnVerifier(ownVerifier, target.folder, (m) => new RunAbortedError(m));
+    verifier = turnVerifier(
+      ownVerifier,
+      `continue with codeloop run --resume ${target.folder}`,
+      (m) => new RunAbortedError(m),
+    );
   }
   const log = opts.log ?? (() => {});
-  const sandbox = opts.sandbox ?? (await sandboxFor(config, log));
-  const model = opts.model ?? modelFor(config);
-  const normaliser =
-    opts.normaliseCodes !== false && config.language === "python"
-      ? await BackgroundNormaliser.open(normalisedCacheFile(target.folder), { log })
-      : undefined;
+  let sandbox: Sandbox | undefined;
+  let model: ChatModel | undefined;
+  let normaliser: BackgroundNormaliser | undefined;
+  try {
+    sandbox = opts.sandbox ?? (await sandboxFor(config, log));
+    model = opts.model ?? modelFor(config);
+    normaliser =
+      opts.normaliseCodes !== false && config.language === "python"
+        ? await BackgroundNormaliser.open(normalisedCacheFile(target.folder), { log })
+        : undefined;
+  } catch (err) {
+    // Nothing ran yet: close what was opened, in reverse.
+    if (!opts.model) await model?.close();
+    if (!opts.sandbox) await sandbox?.close();
+    await ownVerifier?.close();
+    store.close();
+    throw err;
+  }
   try {
     store.log(target.config ? "run started" : "run resumed");
     const loaded = opts.problems ?? (await problemsFor(config, sandbox, log));

@@ -5,8 +5,12 @@
 
 export const RUN_FILES = { config: "config.json", db: "run.db", log: "run.log" } as const;
 
-/** Bumped when the tables change; a store refuses a database written by a newer layout. */
-export const STORE_SCHEMA_VERSION = 1;
+/**
+ * Bumped when the tables change; a store refuses a database written by a newer layout, and
+ * migrates an older one when it opens it. 2: grade versions name their judge, turns their
+ * selection rule (an older codeloop must not add grades labelled with a judge it is not).
+ */
+export const STORE_SCHEMA_VERSION = 2;
 
 export const SCHEMA = `
 CREATE TABLE IF NOT EXISTS run (

@@ -36,15 +36,17 @@ export function verifierFor(config: RunConfig, env: NodeJS.ProcessEnv = process.
  * message saying how to continue; the turn it belonged to is not stored, so a resume scores
  * it again rather than keeping a turn selected without its scores.
  */
-export function turnVerifier(v: Verifier, folder: string, abort: (message: string) => Error): TurnVerifier {
+export function turnVerifier(
+  v: Verifier,
+  howToContinue: string,
+  abort: (message: string) => Error,
+): TurnVerifier {
   return {
     score: async (inputs) => {
       try {
         return await v.score(inputs);
       } catch (err) {
-        throw abort(
-          `verifier ${v.id}: ${(err as Error).message}; the turn was not stored: continue with codeloop run --resume ${folder}`,
-        );
+        throw abort(`verifier ${v.id}: ${(err as Error).message}; the turn was not stored: ${howToContinue}`);
       }
     },
   };

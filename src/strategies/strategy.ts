@@ -32,7 +32,8 @@ import { judgeTests, summarize } from "./judging.js";
  * learned verifier; src/verifiers builds them from `strategy.verifier`).
  */
 export interface Verifier {
-  score(inputs: readonly VerifierInput[]): Promise<number[]>;
+  /** One score per input; null for an input the scorer refused (it ranks last). */
+  score(inputs: readonly VerifierInput[]): Promise<(number | null)[]>;
 }
 
 /** A gate that bounds how many operations of one kind run at once. */
@@ -233,7 +234,7 @@ async function scoreTurn(ctx: StrategyContext, candidates: Candidate[]): Promise
   }));
   const scores = await (ctx.verifierGate ?? openGate)(() => ctx.verifier!.score(inputs));
   withCode.forEach((c, i) => {
-    c.verifierScore = scores[i]!;
+    c.verifierScore = scores[i] ?? null;
   });
 }
 

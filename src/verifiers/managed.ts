@@ -27,6 +27,8 @@ export interface VerifierStats {
   scored: number;
   cacheHits: number;
   retries: number;
+  /** Inputs the service refused on their own (scored null). */
+  refused: number;
 }
 
 /** A scorer with µCode's input, retries like model calls, and a disk cache of scores. */
@@ -34,9 +36,19 @@ export interface Verifier {
   readonly id: string;
   readonly input: VerifierInputKind;
   readonly stats: VerifierStats;
-  score(inputs: readonly VerifierInput[], signal?: AbortSignal): Promise<number[]>;
+  /**
+   * One score per input; null for an input the service refused on its own (a 4xx such as a
+   * code longer than the model's context), which then ranks last instead of stopping the run.
+   */
+  score(inputs: readonly VerifierInput[], signal?: AbortSignal): Promise<(number | null)[]>;
   check(signal?: AbortSignal): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A refusal that concerns the input, not the service: retrying cannot help, others may pass. */
+function inputRefused(err: unknown): boolean {
+  const e = asModelError(err);
+  return e.kind === "http" && (e.status === 400 || e.status === 413 || e.status === 422);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -101,7 +113,7 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
   const cache = options.cacheDir ? new ScoreCache(options.cacheDir) : undefined;
   const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
   const id = `${scorer.id}|input=${input}`;
-  const stats: VerifierStats = { batches: 0, scored: 0, cacheHits: 0, retries: 0 };
+  const stats: VerifierStats = { batches: 0, scored: 0, cacheHits: 0, retries: 0, refused: 0 };
 
   const withRetry = async (batch: VerifierInput[], signal?: AbortSignal): Promise<number[]> => {
     for (let attempt = 1; ; attempt++) {
@@ -134,7 +146,32 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
 
   // Scores being fetched, by key: a code that two trajectories (or two candidates of one turn)
   // ask for at once is scored once.
-  const inflight = new Map<string, Promise<number>>();
+  const inflight = new Map<string, Promise<number | null>>();
+
+  /**
+   * A batch the service refused with a 4xx: each input alone, so one over-long code does not
+   * take the others' scores (or the run) with it. When every input is refused and the service
+   * never scored anything here, it is the setup that is wrong: the error stands.
+   */
+  const oneByOne = async (batch: VerifierInput[], first: unknown, signal?: AbortSignal) => {
+    if (batch.length === 1) {
+      if (stats.scored === 0) throw first;
+      stats.refused++;
+      return [null];
+    }
+    const out: (number | null)[] = [];
+    for (const i of batch) {
+      try {
+        out.push((await withRetry([i], signal))[0]!);
+      } catch (err) {
+        if (!inputRefused(err)) throw err;
+        out.push(null);
+      }
+    }
+    if (out.every((s) => s === null) && stats.scored === 0) throw first;
+    stats.refused += out.filter((s) => s === null).length;
+    return out;
+  };
 
   return {
     id,
@@ -143,11 +180,11 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
     async score(raw, signal) {
       const inputs = raw.map((r) => (input === "code" ? { ...r, prompt: "" } : r));
       const keys = inputs.map((i) => scoreKey(id, i));
-      const out = new Map<string, Promise<number>>();
+      const out = new Map<string, Promise<number | null>>();
       const mine: {
         key: string;
         input: VerifierInput;
-        settle: (v: number) => void;
+        settle: (v: number | null) => void;
         fail: (e: unknown) => void;
       }[] = [];
       // Claim every key before any await, so concurrent batches see each other's claims.
@@ -159,9 +196,9 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
           out.set(key, pending);
           continue;
         }
-        let settle!: (v: number) => void;
+        let settle!: (v: number | null) => void;
         let fail!: (e: unknown) => void;
-        const p = new Promise<number>((res, rej) => {
+        const p = new Promise<number | null>((res, rej) => {
           settle = res;
           fail = rej;
         });
@@ -182,15 +219,21 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
         });
         if (missing.length > 0) {
           stats.batches++;
-          const scores = await withRetry(
-            missing.map((m) => m.input),
-            signal,
-          );
-          stats.scored += missing.length;
+          const batch = missing.map((m) => m.input);
+          let scores: (number | null)[];
+          try {
+            scores = await withRetry(batch, signal);
+          } catch (err) {
+            if (!inputRefused(err)) throw err;
+            scores = await oneByOne(batch, err, signal);
+          }
+          stats.scored += scores.filter((x) => x !== null).length;
           await Promise.all(
             missing.map(async (m, j) => {
-              await cache?.put(m.key, scores[j]!);
-              m.settle(scores[j]!);
+              const score = scores[j]!;
+              // A refusal is not cached: a larger model behind the same reference may take it.
+              if (score !== null) await cache?.put(m.key, score);
+              m.settle(score);
             }),
           );
         }

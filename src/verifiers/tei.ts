@@ -145,7 +145,7 @@ class TeiScorer implements Scorer {
       chunks(inputs, info.maxBatch).map(async (part) => {
         const json = await this.http.post(
           "/predict",
-          { inputs: part.map((i) => [inputText(i)]), raw_scores: false },
+          { inputs: part.map((i) => [inputText(i)]), raw_scores: false, truncate: true },
           signal,
         );
         if (!Array.isArray(json) || json.length !== part.length) {
@@ -193,6 +193,8 @@ class TeiScorer implements Scorer {
                 query: prompt === "" ? CODE_ONLY_QUERY : prompt,
                 texts: part.map((i) => codeAnswer(inputs[i]!.code, inputs[i]!.language)),
                 raw_scores: false,
+                // A code longer than the reranker's context is cut, not refused.
+                truncate: true,
               },
               signal,
             );

@@ -27,7 +27,7 @@ if (!built) console.warn("skipping the verifier end-to-end tests: run `npm run b
 const OVERFIT = "n = int(input())\nprint({1111: 2222, 5555: 11110, 7777: 15554}.get(n, -1))\n";
 const SEED = 11;
 const N = 5;
-const IDS = ["p0", "p1", "p2", "p3"];
+const IDS = ["p0", "p1", "p2"];
 const TRAJECTORIES = 2;
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-e2e-verifier-"));
@@ -175,14 +175,14 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
     const b = JSON.parse(ptlv.out) as { accepted: number; solvedProblems: number };
     // PT cannot tell OVERFIT from RIGHT and takes the first; the verifier can.
     expect(a).toMatchObject({ accepted: 0, solvedProblems: 0 });
-    expect(b).toMatchObject({ accepted: 8, solvedProblems: 4 });
+    expect(b).toMatchObject({ accepted: 6, solvedProblems: 3 });
     expect(b.solvedProblems).toBeGreaterThanOrEqual(a.solvedProblems);
 
     const turns = dump(folders.ptlv).flatMap((t) => t.turns);
     expect(turns.every((u) => u.selection === "public-tests+verifier")).toBe(true);
     // Every candidate with code has a score, correct code the higher one.
     const isRight = (code: unknown) => String(code).trim() === RIGHT.trim();
-    expect(turns.flatMap((u) => u.candidates).filter(([c]) => isRight(c))).toHaveLength(8);
+    expect(turns.flatMap((u) => u.candidates).filter(([c]) => isRight(c))).toHaveLength(6);
     for (const u of turns)
       for (const [c, , score] of u.candidates) expect(score).toBe(isRight(c) ? 0.9 : 0.2);
     // One /classify batch per turn (trajectory 0 plays one turn, trajectory 1 two).
@@ -233,11 +233,12 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
     const s = JSON.parse(r.out);
     // Every trajectory's pick changes at its last turn (OVERFIT -> RIGHT): it ends there.
     expect(s).toMatchObject({
-      trajectories: 8,
-      accepted: 8,
+      trajectories: 6,
+      accepted: 6,
       sourceAccepted: 0,
-      changedSubmissions: 8,
-      diverged: 8,
+      changedSubmissions: 6,
+      // The new pick passes the public tests: the trajectory ends there in the run too (exact).
+      diverged: 0,
       graded: 0,
     });
     expect(chat.requests.length).toBe(calls);
@@ -251,7 +252,7 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       "--json",
     ]);
     expect(back.code, back.err).toBe(0);
-    expect(JSON.parse(back.out)).toMatchObject({ accepted: 0, sourceAccepted: 8 });
+    expect(JSON.parse(back.out)).toMatchObject({ accepted: 0, sourceAccepted: 6 });
     // A second reselect into the same folder finds everything done.
     const again = await run([
       "reselect",
@@ -264,7 +265,7 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       out,
       "--json",
     ]);
-    expect(JSON.parse(again.out)).toMatchObject({ resumed: 8, accepted: 8 });
+    expect(JSON.parse(again.out)).toMatchObject({ resumed: 6, accepted: 6 });
     const wrongRule = await run(["reselect", folders.pt, "--selection", "best", "--out", join(tmp, "x")]);
     expect(wrongRule.code).toBe(2);
     expect(wrongRule.err).toMatch(/--selection: unknown rule "best"/);
@@ -286,7 +287,7 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       "--json",
     ]);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ accepted: 8, solvedProblems: 4 });
+    expect(JSON.parse(r.out)).toMatchObject({ accepted: 6, solvedProblems: 3 });
     const scored = dump(folder).flatMap((t) => t.turns.flatMap((u) => u.candidates));
     const of = (code: string) =>
       scored.filter(([c]) => String(c).trim() === code.trim()).map(([, , s]) => s as number);
@@ -300,19 +301,27 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
   it("a PT+LV run killed with SIGKILL and resumed stores what an uninterrupted one does", async () => {
     const folder = join(tmp, "killed");
     const cfg = config("killed", { selection: "public-tests+verifier", verifier: verifierRef() });
-    // Slow answers, so the kill lands mid-run.
-    delayMs = 40;
+    // Slow answers, and the kill as soon as the verifier has scored two turns of this run:
+    // mid-run, with turns stored and trajectories still open.
+    delayMs = 60;
     try {
-      for (let attempt = 0; attempt < 4; attempt++) {
-        const args = existsSync(join(folder, "config.json"))
-          ? ["run", "--resume", folder]
-          : ["run", cfg, "--out", folder];
-        const { child, done } = cli(args);
-        const timer = attempt < 3 ? setTimeout(() => child.kill("SIGKILL"), 1500 + attempt * 700) : undefined;
-        const r = await done;
-        clearTimeout(timer);
-        if (r.code === 0) break;
-      }
+      const scoredTurns = () =>
+        scorer.requests.filter((r) => r.path === "/classify" && JSON.stringify(r.body).includes("Exercise"))
+          .length;
+      const before = scoredTurns();
+      const { child, done } = cli(["run", cfg, "--out", folder]);
+      const poll = setInterval(() => {
+        if (scoredTurns() - before >= 2) child.kill("SIGKILL");
+      }, 20);
+      const killed = await done;
+      clearInterval(poll);
+      expect(killed.code).toBeNull();
+      const partial = RunStore.open(folder);
+      const counts = partial.counts();
+      partial.close();
+      expect(counts.done).toBeLessThan(counts.total);
+      const resumed = await run(["run", "--resume", folder]);
+      expect(resumed.code, resumed.err).toBe(0);
     } finally {
       delayMs = 0;
     }

@@ -8,6 +8,7 @@ import {
   type TestSummary,
   parseRunConfig,
   reselectRun,
+  runRun,
 } from "../../src/runs/index.js";
 import { Database } from "../../src/runs/store-sql.js";
 import { Sandbox } from "../../src/sandbox/index.js";
@@ -112,7 +113,8 @@ describe("reselectRun", () => {
     const r = await reselectRun(run, out, { selection: "public-tests+verifier", sandbox: sb, problems });
     expect(r).toMatchObject({
       trajectories: 1,
-      diverged: 1,
+      // A different pick on the last allowed turn is exact: not a divergence.
+      diverged: 0,
       changedSubmissions: 1,
       graded: 1,
       accepted: 1,
@@ -147,6 +149,69 @@ describe("reselectRun", () => {
     expect(lv).toMatchObject({ accepted: 1 });
   });
 
+  it("a different pick where the run went on is a divergence: the trajectory ends there; a resumed reselect reads its stored turns back", async () => {
+    // Two turns: on turn 0 the run (PT) took candidate 0 (2 of 3 public tests) and went on to
+    // turn 1; PT+LV takes candidate 1 (also 2 of 3, higher score) and the dialog after it never
+    // happened.
+    const folder = join(tmp, `run${n++}`);
+    const config = parseRunConfig({
+      benchmark: { source: join(tmp, "unused.jsonl") },
+      model: "openai:http://127.0.0.1:9/v1#m",
+      strategy: {
+        kind: "best-of-n",
+        candidatesPerTurn: 2,
+        maxTurns: 2,
+        verifier: "embedded:/nonexistent/v.json",
+      },
+      trajectoriesPerProblem: 1,
+      seed: 3,
+    });
+    const s = RunStore.create(folder, config);
+    s.planProblems([{ id: "a" }]);
+    const key = { problemId: "a", trajectory: 0 };
+    const turn = (index: number, candidates: Candidate[]) => ({
+      index,
+      parentTurn: index === 0 ? null : 0,
+      parentCandidate: index === 0 ? null : 0,
+      messages: [{ role: "user" as const, content: index === 0 ? "double it" : "feedback" }],
+      history: "append" as const,
+      candidates,
+      startedAt: "2026-12-02T00:00:00Z",
+      finishedAt: "2026-12-02T00:00:01Z",
+    });
+    const almost = "n = int(input())\nprint(2 * n if n != 9 else 0)\n";
+    s.writeTurn(key, turn(0, [cand(0, WRONG, 2, 0.1, true), cand(1, almost, 2, 0.8, false)]));
+    s.writeTurn(key, turn(1, [cand(0, RIGHT, 3, 0.9, true), cand(1, WRONG, 1, 0.1, false)]));
+    s.finishTrajectory(key, { status: "done", submitted: { turn: 1, candidate: 0 }, grade: summary(6, 6) });
+    s.close();
+    const out = join(tmp, "diverged");
+    const r = await reselectRun(folder, out, { selection: "public-tests+verifier", sandbox: sb, problems });
+    expect(r).toMatchObject({
+      diverged: 1,
+      changedSubmissions: 1,
+      graded: 1,
+      accepted: 0,
+      sourceAccepted: 1,
+    });
+    const d = RunStore.open(out);
+    const t = d.trajectoryDetail(key)!;
+    expect(t.turns.map((u) => u.index)).toEqual([0]);
+    expect([t.submittedTurn, t.submittedCandidate]).toEqual([0, 1]);
+    expect(t.grade?.verdict).toBe("wrong_answer");
+    d.close();
+    // Run again into the same folder: everything is read back, the counts are the same.
+    const again = await reselectRun(folder, out, {
+      selection: "public-tests+verifier",
+      sandbox: sb,
+      problems,
+    });
+    expect(again).toMatchObject({ resumed: 1, diverged: 1, changedSubmissions: 1, accepted: 0 });
+    // A run folder made by reselect is not a run to resume.
+    await expect(runRun({ folder: out }, { sandbox: sb })).rejects.toThrow(
+      /was made by codeloop reselect .* re-run the same codeloop reselect/,
+    );
+  });
+
   it("refuses a run of one candidate per turn, a score rule without scores, a foreign --out and stale grades", async () => {
     await expect(
       reselectRun(bestOf3({ candidatesPerTurn: 1 }), join(tmp, "x1"), { selection: "public-tests" }),
@@ -161,6 +226,9 @@ describe("reselectRun", () => {
     ).rejects.toThrow(/ranks by verifier scores and .* names no verifier: give --verifier/);
     const run = bestOf3();
     const other = bestOf3();
+    await expect(
+      reselectRun(run, join(tmp, "x5"), { selection: "public-tests", verifier: "embedded:/x.json" }),
+    ).rejects.toThrow(/--verifier is read only by the rules that rank by scores/);
     await expect(reselectRun(run, other, { selection: "public-tests" })).rejects.toThrow(
       /already holds a run that is not this reselect/,
     );

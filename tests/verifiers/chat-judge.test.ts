@@ -147,7 +147,7 @@ describe("chat-judge", () => {
     expect(DEFAULT_JUDGE_PROMPT).toContain("{prompt}");
   });
 
-  it("retries 429 and a dropped connection through manageScorer; a 400 is not retried", async () => {
+  it("retries 429 and a dropped connection through manageScorer; a 400 is not retried, the code ranks last", async () => {
     const { server, scorer } = await setup();
     server.enqueue({ fault: "status", status: 429, retryAfter: 0 }, { fault: "drop" });
     const managed = manageScorer(scorer, { ref: "x" }, { baseDelayMs: 1 });
@@ -155,10 +155,12 @@ describe("chat-judge", () => {
     expect(s).toBeCloseTo(0.3);
     expect(managed.stats.retries).toBe(2);
 
+    // The judge has answered before, so a 400 is this code's (too long for its context, say).
+    const before = server.requests.length;
     server.enqueue({ fault: "status", status: 400 });
-    const error = await failure(managed.score(inputsOf(["another"])));
-    expect(error.status).toBe(400);
-    expect(error.attempts).toBe(1);
+    expect(await managed.score(inputsOf(["another"]))).toEqual([null]);
+    expect(server.requests.length - before).toBe(1);
+    expect(managed.stats.refused).toBe(1);
   });
 
   it("check passes against a server that returns logprobs", async () => {

@@ -46,7 +46,11 @@ describe("tei", () => {
     expect(scores[1]).toBeCloseTo(0.9);
     expect(scores[2]).toBeCloseTo(0.2);
     expect(posts(server)).toHaveLength(1);
-    expect(posts(server)[0]!.body).toEqual({ inputs: inputs.map((i) => [inputText(i)]), raw_scores: false });
+    expect(posts(server)[0]!.body).toEqual({
+      inputs: inputs.map((i) => [inputText(i)]),
+      raw_scores: false,
+      truncate: true,
+    });
     await scorer.score(inputs);
     // /info is read once, for id2label and the batch limit.
     expect(server.requests.filter((r) => r.path === "/info")).toHaveLength(1);
@@ -132,7 +136,7 @@ describe("tei", () => {
 
     server.enqueue({ fault: "status", status: 429, message: "Model is overloaded" });
     const managed = manageScorer(scorer, { ref: "x" }, { baseDelayMs: 1 });
-    expect((await managed.score(inputsOf(codes))).map((s) => Math.round(s * 10) / 10)).toEqual([
+    expect((await managed.score(inputsOf(codes))).map((s) => Math.round(s! * 10) / 10)).toEqual([
       0.2, 0.9, 0.2,
     ]);
     expect(managed.stats.retries).toBe(1);
@@ -148,11 +152,13 @@ describe("tei", () => {
         error_type: "Validation",
       }),
     });
+    // A single code refused, by a service that never scored anything here: the error stands.
     const managed = manageScorer(scorer, { ref: "x" }, { baseDelayMs: 1 });
-    const error = await failure(managed.score(inputsOf(codes)));
+    const error = await failure(managed.score(inputsOf(codes.slice(0, 1))));
     expect(error.status).toBe(422);
     expect(error.message).toContain("inputs must have less than 512 tokens");
     expect(error.attempts).toBe(1);
+    expect(posts(server)).toHaveLength(1);
   });
 
   it("retries a failed /info and a dropped /predict", async () => {
@@ -187,8 +193,13 @@ describe("tei-rerank", () => {
       .map((r) => r.body)
       .sort((x, y) => x.query.localeCompare(y.query));
     expect(bodies).toEqual([
-      { query: "Problem A", texts: codes.map((c) => codeAnswer(c, "python")), raw_scores: false },
-      { query: "Problem B", texts: [codeAnswer(`z ${MARK}`, "python")], raw_scores: false },
+      {
+        query: "Problem A",
+        texts: codes.map((c) => codeAnswer(c, "python")),
+        raw_scores: false,
+        truncate: true,
+      },
+      { query: "Problem B", texts: [codeAnswer(`z ${MARK}`, "python")], raw_scores: false, truncate: true },
     ]);
   });
 

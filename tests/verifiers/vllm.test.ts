@@ -131,20 +131,32 @@ describe("vllm-classify", () => {
     expect(server.requests.filter((r) => r.method === "POST")).toHaveLength(2);
   });
 
-  it("does not retry a 4xx refusal", async () => {
+  it("does not retry a 4xx refusal: the batch's inputs are scored one by one, one refused alone ranks last", async () => {
     const { server, scorer } = await setup("vllm-classify");
-    server.enqueue({
-      fault: "status",
+    const tooLong = {
+      fault: "status" as const,
       status: 400,
       message: "This model's maximum context length is 4096 tokens",
-    });
+    };
+    // The batch, then its first input alone, are refused; the others are scored alone.
+    server.enqueue(tooLong, tooLong);
     const managed = manageScorer(scorer, { ref: "x" }, { baseDelayMs: 1 });
-    const error = await failure(managed.score(inputsOf(codes)));
+    const scores = await managed.score(inputsOf(codes));
+    expect(scores[0]).toBeNull();
+    expect(scores.slice(1).every((s) => typeof s === "number")).toBe(true);
+    expect(managed.stats).toMatchObject({ retries: 0, refused: 1 });
+    expect(server.requests.filter((r) => r.method === "POST")).toHaveLength(1 + codes.length);
+
+    // Every input refused by a service that never scored anything here: the setup is wrong.
+    const fresh = await setup("vllm-classify");
+    fresh.server.enqueue(...Array.from({ length: 1 + codes.length }, () => tooLong));
+    const error = await failure(
+      manageScorer(fresh.scorer, { ref: "x" }, { baseDelayMs: 1 }).score(inputsOf(codes)),
+    );
     expect(error.kind).toBe("http");
     expect(error.status).toBe(400);
     expect(error.message).toContain("maximum context length");
     expect(error.attempts).toBe(1);
-    expect(managed.stats.retries).toBe(0);
   });
 
   it("retries a dropped connection and a reset", async () => {
