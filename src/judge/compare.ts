@@ -1,5 +1,5 @@
 import { isUtf8 } from "node:buffer";
-import type { CompareOptions } from "./types.js";
+import type { CompareOptions } from "../core/verdict.js";
 
 /*
  * Token comparison of a program's output with the expected answer, Kattis default-validator

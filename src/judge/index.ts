@@ -1,6 +1,6 @@
-export * from "./types.js";
+export * from "../core/verdict.js";
 export { JUDGE_VERSION } from "./version.js";
-export * from "./pyvalue.js";
+export * from "../core/pyvalue.js";
 export {
   applyBuiltin,
   checkAssertCall,

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { type PyValue, pyEqual, pyHasFloat, pyReprClipped } from "../core/pyvalue.js";
+import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "../core/verdict.js";
 import type { Sandbox } from "../sandbox/index.js";
 import type {
   JobTest,
@@ -11,9 +13,7 @@ import type {
 } from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
 import { checkAssertCall, pyEquals } from "./pycompare.js";
-import { type PyValue, pyEqual, pyHasFloat, pyReprClipped } from "./pyvalue.js";
 import { type CheckerOutcome, testlibOutcome } from "./testlib.js";
-import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "./types.js";
 
 export interface Submission {
   language: Language | string;

@@ -8,8 +8,8 @@ import {
   pyIntValue,
   pyRepr,
   pyReprClipped,
-} from "./pyvalue.js";
-import type { AssertCheck } from "./types.js";
+} from "../core/pyvalue.js";
+import type { AssertCheck } from "../core/verdict.js";
 
 /**
  * Python's own semantics on PyValues, for converted asserts: `==` as CPython evaluates it on

@@ -1,8 +1,6 @@
-/** One message of a chat dialog. */
-export interface ChatMessage {
-  role: "system" | "user" | "assistant";
-  content: string;
-}
+import type { ChatMessage, FinishReason, ModelErrorKind } from "../core/chat.js";
+
+export type { ChatMessage, FinishReason, ModelErrorKind };
 
 /** Sampling settings; unset fields are left to the server's defaults. */
 export interface SamplingParams {
@@ -52,8 +50,6 @@ export interface TokenLogprob {
   top?: { token: string; logprob: number }[];
 }
 
-export type FinishReason = "stop" | "length" | "content_filter" | "tool_calls" | "abort" | "other";
-
 export interface Completion {
   text: string;
   finishReason: FinishReason;
@@ -89,15 +85,6 @@ export interface ChatModel {
   /** Releases connections, native handles and timers. */
   close(): Promise<void>;
 }
-
-export type ModelErrorKind =
-  | "http" // the server answered with a non-2xx status
-  | "timeout" // no complete answer within the per-attempt time limit
-  | "connection" // refused, reset or dropped mid-response
-  | "bad_response" // 2xx but not a usable chat-completions body
-  | "aborted" // the caller's signal fired
-  | "config" // bad reference, missing optional dependency, missing file
-  | "backend"; // an error inside an embedded backend
 
 /** The one error type the models layer throws; carries what a retry or a report needs. */
 export class ModelError extends Error {

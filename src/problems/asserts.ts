@@ -1,6 +1,6 @@
+import type { PyValue } from "../core/pyvalue.js";
+import type { AssertCall, AssertCheck } from "../core/verdict.js";
 import { pyTruthy } from "../judge/pycompare.js";
-import type { PyValue } from "../judge/pyvalue.js";
-import type { AssertCall, AssertCheck } from "../judge/types.js";
 import { type PyExpr, PyExprError, parseAssertStatement, parseExpression } from "./pyexpr.js";
 import { constValue } from "./pyfold.js";
 import { PySourceError, logicalLines } from "./pysource.js";

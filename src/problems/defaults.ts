@@ -1,4 +1,4 @@
-import type { CompareOptions } from "../judge/types.js";
+import type { CompareOptions } from "../core/verdict.js";
 import type { Limits } from "./types.js";
 
 /**

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PYVALUE_ENCODING_VERSION, type PyValue } from "../judge/pyvalue.js";
-import type { TestCase } from "../judge/types.js";
+import { PYVALUE_ENCODING_VERSION, type PyValue } from "../core/pyvalue.js";
+import type { TestCase } from "../core/verdict.js";
 import { ProblemLoadError, errorMessage } from "./errors.js";
 import type { ComputeExpected, Problem } from "./types.js";
 

@@ -1,4 +1,4 @@
-import type { JudgeSpec, TestCase } from "../judge/types.js";
+import type { JudgeSpec, TestCase } from "../core/verdict.js";
 import type { Problem } from "./types.js";
 
 /** The judge spec for one test: the problem's main spec or the extra one of the test's kind. */

@@ -1,3 +1,4 @@
+import { type PyValue, py, pyIntValue } from "../core/pyvalue.js";
 import {
   applyBuiltin,
   compareIntFloat,
@@ -7,7 +8,6 @@ import {
   pyIsHashable,
   pyTruthy,
 } from "../judge/pycompare.js";
-import { type PyValue, py, pyIntValue } from "../judge/pyvalue.js";
 import { type BinaryOp, type CompareOp, DIGITS, MAX_INT_DIGITS, type PyExpr } from "./pyexpr.js";
 
 /**

@@ -1,4 +1,4 @@
-import { type PyValue, py } from "../judge/pyvalue.js";
+import { type PyValue, py } from "../core/pyvalue.js";
 
 export class PyLiteralError extends Error {}
 

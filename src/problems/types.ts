@@ -1,5 +1,5 @@
-import type { PyValue } from "../judge/pyvalue.js";
-import type { JudgeSpec, TestCase, Verdict } from "../judge/types.js";
+import type { PyValue } from "../core/pyvalue.js";
+import type { JudgeSpec, TestCase, Verdict } from "../core/verdict.js";
 
 /** Benchmark formats codeloop reads. */
 export type BenchmarkFormat =

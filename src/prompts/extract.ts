@@ -1,4 +1,4 @@
-import type { Language } from "../judge/types.js";
+import type { Language } from "../core/verdict.js";
 
 /**
  * Where the extracted code came from:
@@ -10,7 +10,9 @@ import type { Language } from "../judge/types.js";
  * - no-fence: no usable block, but part of the answer reads as code;
  * - none: no code at all (a recorded outcome: the turn is spent).
  */
-export type ExtractionHow = "fenced-language" | "fenced-other" | "last-block" | "unclosed-fence" | "no-fence";
+import type { ExtractionHow } from "../core/extraction.js";
+
+export type { ExtractionHow };
 
 export type Extraction = { code: string; how: ExtractionHow } | { code: null; how: "none" };
 

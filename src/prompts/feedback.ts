@@ -1,6 +1,6 @@
+import { pyRepr, pyReprClipped } from "../core/pyvalue.js";
+import type { TestCase } from "../core/verdict.js";
 import type { JudgeResult, TestVerdict } from "../judge/judge.js";
-import { pyRepr, pyReprClipped } from "../judge/pyvalue.js";
-import type { TestCase } from "../judge/types.js";
 import type { Problem } from "../problems/types.js";
 import type { RunRecord } from "../sandbox/types.js";
 import { callSource, entryPointOf } from "./problem.js";

@@ -1,5 +1,5 @@
-import { type PyValue, pyRepr } from "../judge/pyvalue.js";
-import type { Language, TestCase } from "../judge/types.js";
+import { type PyValue, pyRepr } from "../core/pyvalue.js";
+import type { Language, TestCase } from "../core/verdict.js";
 import type { Problem } from "../problems/types.js";
 import { type PromptOverrides, paragraphs, render } from "./templates.js";
 import { clipText, fenced, trimEndNewlines } from "./text.js";

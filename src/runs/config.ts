@@ -125,7 +125,9 @@ export const samplingSchema = z
 export const STRATEGY_KINDS = ["single-turn", "multi-turn", "cot-retry", "best-of-n"] as const;
 export type StrategyKind = (typeof STRATEGY_KINDS)[number];
 
-export const SELECTION_RULES = ["random", "public-tests", "verifier", "public-tests+verifier"] as const;
+import { SELECTION_RULES } from "../core/selection.js";
+
+export { SELECTION_RULES };
 
 /**
  * A learned verifier (src/verifiers): a reference `<kind>:<rest>` (vllm-classify:,

@@ -1,6 +1,6 @@
+import { BackgroundNormaliser, normalisedCacheFile } from "../core/normalize.js";
 import { Judge } from "../judge/judge.js";
 import type { TestCase } from "../judge/types.js";
-import { BackgroundNormaliser, normalisedCacheFile } from "../metrics/normalize.js";
 import { type ChatModel, type ManagedModel, createModel } from "../models/index.js";
 import { type Problem, allTests, loadFlags, loadProblems, sourceFormat } from "../problems/index.js";
 import { Sandbox, type SandboxLimits, pythonAvailable, pythonLabel } from "../sandbox/index.js";

@@ -1,4 +1,4 @@
-import { type PyValue, pyFromJsonText } from "../judge/pyvalue.js";
+import { type PyValue, pyFromJsonText } from "../core/pyvalue.js";
 import type { SandboxTrace, SandboxTraceEvent } from "./types.js";
 
 /**

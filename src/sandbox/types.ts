@@ -1,5 +1,5 @@
-import type { PyValue } from "../judge/pyvalue.js";
-import type { Verdict } from "../judge/types.js";
+import type { PyValue } from "../core/pyvalue.js";
+import type { Verdict } from "../core/verdict.js";
 
 /** Limits for each test. Time is CPU time; the wall clock is only a backstop. */
 export interface SandboxLimits {

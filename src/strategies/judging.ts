@@ -1,7 +1,7 @@
+import type { TestSummary } from "../core/trajectory.js";
+import type { Language, TestCase } from "../core/verdict.js";
 import type { Judge, JudgeResult, TestVerdict } from "../judge/judge.js";
-import type { Language, TestCase } from "../judge/types.js";
 import { type Problem, judgeFor } from "../problems/index.js";
-import type { TestSummary } from "../runs/trajectory.js";
 import type { SandboxLimits } from "../sandbox/index.js";
 
 /**

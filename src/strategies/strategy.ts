@@ -1,9 +1,26 @@
+import type { SelectionRule } from "../core/selection.js";
+import {
+  type Candidate,
+  type TestSummary,
+  type TrajectoryKey,
+  type Turn,
+  requestMessages,
+  seedFor,
+} from "../core/trajectory.js";
+import type { Language } from "../core/verdict.js";
 import type { Judge, JudgeResult } from "../judge/judge.js";
-import type { Language } from "../judge/types.js";
-import { type ChatMessage, type ChatModel, type Completion, asModelError } from "../models/index.js";
+import {
+  type ChatMessage,
+  type ChatModel,
+  type Completion,
+  type SamplingParams,
+  asModelError,
+} from "../models/index.js";
 import { type Problem, judgeFor } from "../problems/index.js";
 import {
   type ExecutionTrace,
+  type FeedbackKind,
+  type FeedbackLimits,
   type PromptOverrides,
   entryPointOf,
   extractCode,
@@ -14,15 +31,6 @@ import {
   systemMessage,
   turnSteps,
 } from "../prompts/index.js";
-import type { RunConfig } from "../runs/config.js";
-import {
-  type Candidate,
-  type TestSummary,
-  type TrajectoryKey,
-  type Turn,
-  requestMessages,
-  seedFor,
-} from "../runs/trajectory.js";
 import type { SandboxLimits } from "../sandbox/index.js";
 import type { VerifierInput } from "../verifiers/index.js";
 import { judgeTests, summarize } from "./judging.js";
@@ -36,6 +44,26 @@ export interface Verifier {
   score(inputs: readonly VerifierInput[]): Promise<(number | null)[]>;
 }
 
+/**
+ * What a linear strategy reads of a run's config: its own settings, not the whole run config
+ * (a run's config satisfies it). Kept here so that strategies sit below runs.
+ */
+export interface StrategyConfig {
+  language: "python" | "cpp";
+  seed: number;
+  sampling: SamplingParams;
+  strategy: {
+    maxTurns: number;
+    candidatesPerTurn: number;
+    stopOnPublicPass: boolean;
+    /** Entry i gives turn i + 1 its reasoning and/or instruction prompt id. */
+    cot: readonly { reasoning?: string | undefined; instruction?: string | undefined }[];
+    selection: SelectionRule;
+  };
+  feedback: { kind: FeedbackKind; truncation: Partial<FeedbackLimits> };
+  prompts: { system?: string | undefined; overrides: PromptOverrides };
+}
+
 /** A gate that bounds how many operations of one kind run at once. */
 export type Gate = <T>(fn: () => Promise<T>) => Promise<T>;
 
@@ -45,7 +73,7 @@ export const openGate: Gate = (fn) => fn();
 export interface StrategyContext {
   problem: Problem;
   key: TrajectoryKey;
-  config: RunConfig;
+  config: StrategyConfig;
   model: ChatModel;
   judge: Judge;
   limits: SandboxLimits;
@@ -70,11 +98,11 @@ export interface StrategyOutcome {
 
 const nowIso = () => new Date().toISOString();
 
-function overridesOf(config: RunConfig): PromptOverrides {
+function overridesOf(config: StrategyConfig): PromptOverrides {
   return config.prompts.overrides;
 }
 
-function systemOf(config: RunConfig): ChatMessage | null {
+function systemOf(config: StrategyConfig): ChatMessage | null {
   if (config.prompts.system !== undefined) {
     return config.prompts.system.trim() ? { role: "system", content: config.prompts.system } : null;
   }
@@ -189,11 +217,7 @@ function candidateOf(
  * Candidates with code come first; without any, a candidate whose request succeeded (its
  * answer had no code); -1 when every request failed. A missing score ranks last.
  */
-export function selectCandidate(
-  candidates: readonly Candidate[],
-  rule: RunConfig["strategy"]["selection"],
-  seed: number,
-): number {
+export function selectCandidate(candidates: readonly Candidate[], rule: SelectionRule, seed: number): number {
   const withCode = candidates.filter((c) => c.code !== null);
   const pool = withCode.length > 0 ? withCode : candidates.filter((c) => c.modelError === null);
   if (pool.length === 0) return -1;

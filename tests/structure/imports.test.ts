@@ -68,4 +68,34 @@ describe("module structure", () => {
     ]);
     expect(findCycle(g)).toEqual(["a", "b", "c", "a"]);
   });
+
+  /** Folder of a source file (the top-level entry files count as their own "root"). */
+  const folderOf = (file: string) => {
+    const rel = relative(SRC, file).split("/");
+    return rel.length > 1 ? rel[0]! : "(root)";
+  };
+
+  it("has no cycles between folders either: every folder imports only downward", () => {
+    const graph = new Map<string, Set<string>>();
+    for (const f of sources(SRC)) {
+      const from = folderOf(f);
+      const deps = graph.get(from) ?? new Set<string>();
+      for (const d of importsOf(f)) if (folderOf(d) !== from) deps.add(folderOf(d));
+      graph.set(from, deps);
+    }
+    graph.delete("(root)");
+    const g = new Map([...graph].map(([k, v]) => [k, [...v].filter((d) => d !== "(root)")]));
+    expect(findCycle(g)).toBeUndefined();
+  });
+
+  it("the ground floor (src/core) imports nothing else of the project", () => {
+    const core = sources(join(SRC, "core"));
+    expect(core.length).toBeGreaterThan(3);
+    const outside = core.flatMap((f) =>
+      importsOf(f)
+        .filter((d) => folderOf(d) !== "core")
+        .map((d) => `${relative(SRC, f)} -> ${relative(SRC, d)}`),
+    );
+    expect(outside).toEqual([]);
+  });
 });
