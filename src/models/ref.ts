@@ -1,15 +1,8 @@
-import {
-  type LlamaModelConfig,
-  type ModelConfig,
-  type OpenAIModelConfig,
-  apiKeyFor,
-  llamaConfigSchema,
-  modelConfigSchema,
-  openAIConfigSchema,
-} from "./model-config.js";
+import { type ModelConfig, modelConfigSchema } from "./model-config.js";
 import { providerForPrefix, providerPrefixes } from "./provider-list.js";
 import { ModelError } from "./types.js";
 
+// The configs' schemas and types live in model-config.ts; importers of ref.ts still find them here.
 export {
   type LlamaModelConfig,
   type ModelConfig,
@@ -18,7 +11,7 @@ export {
   llamaConfigSchema,
   modelConfigSchema,
   openAIConfigSchema,
-};
+} from "./model-config.js";
 
 /**
  * Parses a short model reference `<prefix>:<rest>` into a config, by the provider that owns the
