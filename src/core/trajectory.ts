@@ -149,6 +149,25 @@ export interface TrajectoryDetail extends Trajectory {
   turnGrades: { turn: number; candidate: number; grade: HiddenGrade }[];
 }
 
+/** The key of a candidate in `latestGrades`. */
+export function gradeKey(turn: number, candidate: number): string {
+  return `${turn}:${candidate}`;
+}
+
+/**
+ * The latest hidden grade of every graded candidate of a trajectory, keyed by `gradeKey`: the
+ * turn grades, and the submission's grade (the trajectory's own; the same latest grade when
+ * the turn grades hold it too).
+ */
+export function latestGrades(d: TrajectoryDetail): Map<string, HiddenGrade> {
+  const out = new Map<string, HiddenGrade>();
+  for (const g of d.turnGrades) out.set(gradeKey(g.turn, g.candidate), g.grade);
+  if (d.grade && d.submittedTurn !== null && d.submittedCandidate !== null) {
+    out.set(gradeKey(d.submittedTurn, d.submittedCandidate), d.grade);
+  }
+  return out;
+}
+
 /**
  * The full request a turn sent: walks the parent chain from the root, appending each turn's
  * messages and then the answer of the candidate its child continued.

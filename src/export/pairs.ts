@@ -1,8 +1,9 @@
+import { gradeKey, latestGrades } from "../runs/index.js";
 import { type ExportContext, codeAnswer, skipContaminated } from "./context.js";
 import { dialogTo } from "./dialog.js";
 import { type ExportFormat, type Message, type Rendered, SHAREGPT_ROLE, messagesOf } from "./formats.js";
 import { distinctIndices, rngFor } from "./sample.js";
-import { detailOf, gradesOf, trajectoriesOf, whereOf } from "./source.js";
+import { detailOf, trajectoriesOf, whereOf } from "./source.js";
 
 /**
  * Verifier training data (µCode): Bradley-Terry pairs `{prompt, chosen, rejected}` of one
@@ -71,11 +72,11 @@ export async function exportPairs(ctx: ExportContext): Promise<void> {
       ctx.counts.kept++;
       const d = detailOf(runs, rt);
       const config = runs[rt.run]!.config;
-      const grades = gradesOf(d);
+      const grades = latestGrades(d);
       for (const turn of d.turns) {
         for (const c of turn.candidates) {
           if (c.code === null) continue;
-          const g = grades.get(`${turn.index}:${c.index}`);
+          const g = grades.get(gradeKey(turn.index, c.index));
           if (!g) {
             bump(ctx, "ungraded");
             continue;

@@ -1,8 +1,9 @@
+import { gradeKey, latestGrades } from "../runs/index.js";
 import { type ExportContext, codeAnswer, drop, skipContaminated } from "./context.js";
 import { type Dialog, dialogTo } from "./dialog.js";
 import { renderDialog } from "./formats.js";
 import { rngFor, shuffled } from "./sample.js";
-import { type RunTrajectory, detailOf, gradesOf, trajectoriesOf, whereOf } from "./source.js";
+import { type RunTrajectory, detailOf, trajectoriesOf, whereOf } from "./source.js";
 
 /**
  * µCode's expert relabelling: per problem the best code (accepted on its latest hidden grade;
@@ -38,10 +39,10 @@ export async function exportRelabel(ctx: ExportContext): Promise<void> {
     for (const rt of trajectoriesOf(runs, p.problemId)) {
       ctx.counts.read++;
       const d = detailOf(runs, rt);
-      const grades = gradesOf(d);
+      const grades = latestGrades(d);
       for (const turn of d.turns) {
         for (const c of turn.candidates) {
-          const g = grades.get(`${turn.index}:${c.index}`);
+          const g = grades.get(gradeKey(turn.index, c.index));
           if (c.code === null || !g || g.infrastructureFailure || g.verdict !== "accepted") continue;
           ctx.counts.gradeVersions.add(g.version);
           const cand: Best = {

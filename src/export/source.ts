@@ -122,17 +122,6 @@ export function detailOf(runs: readonly OpenRun[], rt: RunTrajectory): Trajector
   return d;
 }
 
-/** The latest grade of every graded candidate of a trajectory, keyed "turn:candidate". */
-export function gradesOf(d: TrajectoryDetail): Map<string, HiddenGrade> {
-  const out = new Map<string, HiddenGrade>();
-  for (const g of d.turnGrades) out.set(`${g.turn}:${g.candidate}`, g.grade);
-  if (d.grade && d.submittedTurn !== null && d.submittedCandidate !== null) {
-    const k = `${d.submittedTurn}:${d.submittedCandidate}`;
-    if (!out.has(k)) out.set(k, d.grade);
-  }
-  return out;
-}
-
 /** Where a trajectory is, for error messages. */
 export function whereOf(runs: readonly OpenRun[], rt: RunTrajectory): string {
   return `${runs[rt.run]!.folder}: ${rt.t.problemId}#${rt.t.trajectory}`;

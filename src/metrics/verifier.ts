@@ -11,7 +11,14 @@
  */
 import { SELECTION_RULES } from "../runs/config.js";
 import type { RunStore } from "../runs/store.js";
-import type { Candidate, HiddenGrade, TrajectoryDetail, Turn } from "../runs/trajectory.js";
+import {
+  type Candidate,
+  type HiddenGrade,
+  type TrajectoryDetail,
+  type Turn,
+  gradeKey,
+  latestGrades,
+} from "../runs/trajectory.js";
 import { selectCandidate } from "../strategies/index.js";
 import { quantileSorted } from "./bootstrap.js";
 import { allFromRatio } from "./combinatorics.js";
@@ -193,17 +200,6 @@ function sampleSubset(rng: Rng, n: number, r: number): number[] {
 
 const hasScore = (c: Candidate) => c.verifierScore !== null && Number.isFinite(c.verifierScore);
 
-/** The latest hidden grade of each candidate of a trajectory, keyed "turn/candidate". */
-function gradesOf(d: TrajectoryDetail): Map<string, HiddenGrade> {
-  const out = new Map<string, HiddenGrade>();
-  for (const g of d.turnGrades) out.set(`${g.turn}/${g.candidate}`, g.grade);
-  // The submission's grade is the trajectory's own (turnGrades may hold it too: same latest grade).
-  if (d.grade && d.submittedTurn !== null && d.submittedCandidate !== null) {
-    out.set(`${d.submittedTurn}/${d.submittedCandidate}`, d.grade);
-  }
-  return out;
-}
-
 /**
  * Streams TrajectoryDetails of one run into its verifier metrics: `add` each trajectory (in
  * any order), then `result`. Every stored turn counts, whatever the trajectory's status: a
@@ -239,7 +235,7 @@ export class VerifierAccumulator {
   }
 
   add(d: TrajectoryDetail): void {
-    const grades = gradesOf(d);
+    const grades = latestGrades(d);
     let problem = this.problemIndex.get(d.problemId);
     if (problem === undefined) {
       problem = this.problemIndex.size;
@@ -259,7 +255,7 @@ export class VerifierAccumulator {
         this.counts.withCode++;
         const scored = hasScore(c);
         if (scored) this.counts.scored++;
-        const g = grades.get(`${turn.index}/${c.index}`);
+        const g = grades.get(gradeKey(turn.index, c.index));
         if (g?.infrastructureFailure) this.counts.infrastructureFailures++;
         if (!g || g.infrastructureFailure) {
           codesUngraded++;

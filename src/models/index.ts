@@ -30,5 +30,5 @@ export {
   parseModelRef,
 } from "./ref.js";
 export { type Replica, type ReplicaOptions, withReplicas } from "./replicas.js";
-export { type RetryOptions, backoffDelay, withRetry } from "./retry.js";
+export { type RetryOptions, backoffDelay, retrying, withRetry } from "./retry.js";
 export { type NMode, type SampleSplitter, withSampleSplitting } from "./split.js";

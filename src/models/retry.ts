@@ -62,26 +62,44 @@ export function backoffDelay(
  * final error says how many attempts were made.
  */
 export function withRetry(inner: ChatModel, options: RetryOptions = {}): ChatModel {
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
   return {
     id: inner.id,
     close: () => inner.close(),
-    async generate(request: ChatRequest, genOptions: GenerateOptions = {}): Promise<ChatResponse> {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await inner.generate(request, genOptions);
-        } catch (raw) {
-          const error = asModelError(raw);
-          if (!error.retryable || attempt >= maxAttempts || genOptions.signal?.aborted) {
-            error.attempts = attempt;
-            if (attempt > 1) error.message = `${error.message} (gave up after ${attempt} attempts)`;
-            throw error;
-          }
-          const delayMs = backoffDelay(attempt, error, options);
-          options.onRetry?.({ attempt, delayMs, error, request });
-          await sleep(delayMs, genOptions.signal);
-        }
-      }
-    },
+    generate: (request: ChatRequest, genOptions: GenerateOptions = {}): Promise<ChatResponse> =>
+      retrying(
+        () => inner.generate(request, genOptions),
+        options,
+        genOptions.signal,
+        (info) => options.onRetry?.({ ...info, request }),
+      ),
   };
+}
+
+/**
+ * The retry loop itself, for any call that fails with ModelErrors (chat requests above,
+ * verifier batches in src/verifiers): retryable errors wait `backoffDelay` and try again, up to
+ * `maxAttempts`; the last error says how many attempts were made.
+ */
+export async function retrying<T>(
+  call: () => Promise<T>,
+  options: Omit<RetryOptions, "onRetry"> = {},
+  signal?: AbortSignal,
+  onRetry?: (info: { attempt: number; delayMs: number; error: ModelError }) => void,
+): Promise<T> {
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 6);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (raw) {
+      const error = asModelError(raw);
+      if (!error.retryable || attempt >= maxAttempts || signal?.aborted) {
+        error.attempts = attempt;
+        if (attempt > 1) error.message = `${error.message} (gave up after ${attempt} attempts)`;
+        throw error;
+      }
+      const delayMs = backoffDelay(attempt, error, options);
+      onRetry?.({ attempt, delayMs, error });
+      await sleep(delayMs, signal);
+    }
+  }
 }

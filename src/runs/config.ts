@@ -125,7 +125,7 @@ export const samplingSchema = z
 export const STRATEGY_KINDS = ["single-turn", "multi-turn", "cot-retry", "best-of-n"] as const;
 export type StrategyKind = (typeof STRATEGY_KINDS)[number];
 
-import { SELECTION_RULES } from "../core/selection.js";
+import { SELECTION_RULES, readsScores } from "../core/selection.js";
 
 export { SELECTION_RULES };
 
@@ -190,7 +190,7 @@ export const strategySchema = z
           "cot-retry needs prompt ids for its later turns, e.g. [{}, {reasoning: reasoning.restate}, {instruction: instruction.naive-then-improve}]",
       });
     }
-    if (s.selection.includes("verifier") && s.verifier === undefined) {
+    if (readsScores(s.selection) && s.verifier === undefined) {
       ctx.addIssue({
         code: "custom",
         path: ["verifier"],

@@ -1,27 +1,17 @@
 import { basename } from "node:path";
 import { JUDGE_VERSION } from "../judge/index.js";
 import { Judge } from "../judge/judge.js";
-import type { Language } from "../judge/types.js";
 import type { Problem } from "../problems/index.js";
-import { formatProblem } from "../prompts/index.js";
 import type { Sandbox } from "../sandbox/index.js";
 import {
   type Verifier as TurnVerifier,
-  judgeTests,
+  passedPublic,
+  scoreCandidates,
   selectCandidate,
-  summarize,
 } from "../strategies/index.js";
-import type { VerifierInput } from "../verifiers/index.js";
 import type { RunConfig } from "./config.js";
 import { openRunFolder } from "./open-run.js";
-import {
-  RunAbortedError,
-  excludeFlagged,
-  gradingTests,
-  limitsFor,
-  problemsFor,
-  sandboxFor,
-} from "./scheduler.js";
+import { RunAbortedError, excludeFlagged, gradeSubmission, problemsFor, sandboxFor } from "./scheduler.js";
 import { RunStore } from "./store.js";
 import {
   type Candidate,
@@ -31,6 +21,8 @@ import {
   type TrajectoryDetail,
   type TrajectoryKey,
   type Turn,
+  gradeKey,
+  latestGrades,
   seedFor,
 } from "./trajectory.js";
 import { turnVerifier, usesVerifier, verifierFor } from "./verifier.js";
@@ -249,18 +241,7 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
       await deriveTrajectory(d, t, config, dst, mine?.turns ?? [], {
         verifier: rescore ? verifier : undefined,
         problem,
-        grade: async (p, code) =>
-          summarize(
-            await judgeTests(
-              judge!,
-              p,
-              gradingTests(config, p),
-              code,
-              config.language,
-              limitsFor(config, p),
-              true,
-            ),
-          ),
+        grade: (p, code) => gradeSubmission(judge!, config, p, code),
         result: r,
       });
       o.onProgress?.(r.trajectories, total);
@@ -287,12 +268,6 @@ interface DeriveContext {
   problem: (id: string) => Promise<Problem>;
   grade: (p: Problem, code: string) => Promise<TestSummary>;
   result: ReselectResult;
-}
-
-/** Whether a candidate's public tests all passed (the trajectory stops there). */
-function passedPublic(c: Candidate | undefined): boolean {
-  const p = c?.publicTests;
-  return !!p && p.verdict === "accepted" && p.passed === p.total;
 }
 
 /**
@@ -330,9 +305,7 @@ async function deriveTrajectory(
   c: DeriveContext,
 ): Promise<void> {
   const k: TrajectoryKey = { problemId: key.problemId, trajectory: key.trajectory };
-  const grades = new Map<string, HiddenGrade>();
-  for (const g of d.turnGrades) grades.set(`${g.turn}:${g.candidate}`, g.grade);
-  if (d.grade && d.submittedTurn !== null) grades.set(`${d.submittedTurn}:${d.submittedCandidate}`, d.grade);
+  const grades = latestGrades(d);
   const n = config.strategy.candidatesPerTurn;
   const written: Turn[] = [];
   let differs = false;
@@ -341,25 +314,12 @@ async function deriveTrajectory(
     if (!derived) {
       const candidates: Candidate[] = turn.candidates.map((x) => ({ ...x, selected: false }));
       if (c.verifier) {
-        const withCode = candidates.filter((x) => x.code !== null);
-        if (withCode.length > 0) {
-          const p = await c.problem(k.problemId);
-          const prompt = formatProblem(p, {
-            language: config.language as Language,
-            overrides: config.prompts.overrides,
-          });
-          const inputs: VerifierInput[] = withCode.map((x) => ({
-            prompt,
-            code: x.code!,
-            language: config.language,
-            publicTests: x.publicTests ? { passed: x.publicTests.passed, total: x.publicTests.total } : null,
-          }));
-          const scores = await c.verifier.score(inputs);
-          withCode.forEach((x, i) => {
-            x.verifierScore = scores[i] ?? null;
-          });
-          c.result.rescored += withCode.length;
-        }
+        c.result.rescored += await scoreCandidates(
+          c.verifier,
+          config,
+          await c.problem(k.problemId),
+          candidates,
+        );
       }
       const pick = selectCandidate(
         candidates,
@@ -383,7 +343,7 @@ async function deriveTrajectory(
   // Hidden grades the run has for the copied candidates (verifier metrics read them).
   for (const t of written)
     for (const x of t.candidates) {
-      const g = grades.get(`${t.index}:${x.index}`);
+      const g = grades.get(gradeKey(t.index, x.index));
       if (g && x.code !== null) dst.writeGrade(k, t.index, x.index, gradeOf(g), 1, g.gradedAt);
     }
   // The submission: the latest selected code, as a run submits.
@@ -395,7 +355,7 @@ async function deriveTrajectory(
   let grade: TestSummary | undefined;
   let gradedAt: string | undefined;
   if (submitted) {
-    const storedGrade = grades.get(`${submitted.turn}:${submitted.candidate}`);
+    const storedGrade = grades.get(gradeKey(submitted.turn, submitted.candidate));
     if (storedGrade) {
       grade = gradeOf(storedGrade);
       gradedAt = storedGrade.gradedAt;

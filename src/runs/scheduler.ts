@@ -132,6 +132,21 @@ export function problemsFor(
   });
 }
 
+/**
+ * A code's hidden grade as the run's config asks: on `gradingTests`, under the problem's
+ * limits, stopping at the first failed test. Runs, rejudge and reselect grade through it.
+ */
+export async function gradeSubmission(
+  judge: Judge,
+  config: RunConfig,
+  p: Problem,
+  code: string,
+): Promise<TestSummary> {
+  return summarize(
+    await judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true),
+  );
+}
+
 /** The tests a submission is graded on (`grading.tests`): all of them, or the hidden ones. */
 export function gradingTests(config: RunConfig, p: Problem): TestCase[] {
   return config.grading.tests === "hidden" ? hiddenTests(p) : allTests(p);
@@ -333,12 +348,8 @@ export async function runRun(
     let lastDeadError = "";
     report();
 
-    const grade = async (p: Problem, code: string): Promise<TestSummary> =>
-      summarize(
-        await sandboxSem.gate(() =>
-          judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true),
-        ),
-      );
+    const grade = (p: Problem, code: string): Promise<TestSummary> =>
+      sandboxSem.gate(() => gradeSubmission(judge, config, p, code));
 
     const play = async (key: TrajectoryKey, storedTurns: number, retry: boolean): Promise<void> => {
       const p = byId.get(key.problemId);
@@ -511,19 +522,7 @@ export async function rejudgeRun(
         const c = n.value;
         const p = byId.get(c.problemId);
         if (!p) continue;
-        const r = summarize(
-          await sem.gate(() =>
-            judgeTests(
-              judge,
-              p,
-              gradingTests(config, p),
-              c.code,
-              config.language,
-              limitsFor(config, p),
-              true,
-            ),
-          ),
-        );
+        const r = await sem.gate(() => gradeSubmission(judge, config, p, c.code));
         store.writeGrade(c, c.turn, c.candidate, r, version);
         graded++;
         if (r.verdict === "accepted") accepted++;

@@ -1,4 +1,5 @@
 import { join } from "node:path";
+import { readsScores } from "../core/selection.js";
 import { cacheRoot } from "../models/index.js";
 import type { Verifier as TurnVerifier } from "../strategies/index.js";
 import { type Verifier, type VerifierSpec, createVerifier } from "../verifiers/index.js";
@@ -13,7 +14,7 @@ export function verifierSpecOf(config: RunConfig): VerifierSpec | undefined {
 
 /** Whether the config's selection rule reads verifier scores. */
 export function usesVerifier(config: RunConfig): boolean {
-  return config.strategy.selection === "verifier" || config.strategy.selection === "public-tests+verifier";
+  return readsScores(config.strategy.selection);
 }
 
 /**

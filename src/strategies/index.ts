@@ -11,6 +11,8 @@ export {
   feedbackFor,
   openGate,
   playTrajectory,
+  passedPublic,
+  scoreCandidates,
   selectCandidate,
 } from "./strategy.js";
 export { hiddenTests, judgeTests, summarize } from "./judging.js";

@@ -1,4 +1,4 @@
-import type { SelectionRule } from "../core/selection.js";
+import { type SelectionRule, readsScores } from "../core/selection.js";
 import {
   type Candidate,
   type TestSummary,
@@ -225,7 +225,7 @@ export function selectCandidate(candidates: readonly Candidate[], rule: Selectio
   const frac = (c: Candidate) =>
     c.publicTests && c.publicTests.total > 0 ? c.publicTests.passed / c.publicTests.total : -1;
   const byPublic = rule !== "verifier";
-  const byScore = rule === "verifier" || rule === "public-tests+verifier";
+  const byScore = readsScores(rule);
   const sorted = [...pool].sort((a, b) => {
     if (byPublic && frac(a) !== frac(b)) return frac(b) - frac(a);
     if (byScore) {
@@ -243,9 +243,22 @@ export function selectCandidate(candidates: readonly Candidate[], rule: Selectio
  * µCode's does: the problem as the first user turn renders it (no CoT prompt) and one code.
  */
 async function scoreTurn(ctx: StrategyContext, candidates: Candidate[]): Promise<void> {
-  const { config, problem } = ctx;
+  await scoreCandidates(ctx.verifier!, ctx.config, ctx.problem, candidates, ctx.verifierGate);
+}
+
+/**
+ * Sets the verifier score of every candidate with code in one batch (runs, and `codeloop
+ * reselect` over stored candidates); returns how many were scored.
+ */
+export async function scoreCandidates(
+  verifier: Verifier,
+  config: StrategyConfig,
+  problem: Problem,
+  candidates: readonly Candidate[],
+  gate: Gate = openGate,
+): Promise<number> {
   const withCode = candidates.filter((c) => c.code !== null);
-  if (withCode.length === 0) return;
+  if (withCode.length === 0) return 0;
   const prompt = formatProblem(problem, {
     language: config.language as Language,
     overrides: overridesOf(config),
@@ -256,14 +269,15 @@ async function scoreTurn(ctx: StrategyContext, candidates: Candidate[]): Promise
     language: config.language,
     publicTests: c.publicTests ? { passed: c.publicTests.passed, total: c.publicTests.total } : null,
   }));
-  const scores = await (ctx.verifierGate ?? openGate)(() => ctx.verifier!.score(inputs));
+  const scores = await gate(() => verifier.score(inputs));
   withCode.forEach((c, i) => {
     c.verifierScore = scores[i] ?? null;
   });
+  return withCode.length;
 }
 
 /** Whether a stored turn ends the trajectory: its selected code passed every public test. */
-function passedPublic(c: Candidate | undefined): boolean {
+export function passedPublic(c: Candidate | undefined): boolean {
   const p = c?.publicTests;
   return !!p && p.verdict === "accepted" && p.passed === p.total;
 }
@@ -398,7 +412,7 @@ export async function playTrajectory(
         }),
       );
       judged.push(...results);
-      if (ctx.verifier && s.selection.includes("verifier") && candidatesN > 1) {
+      if (ctx.verifier && readsScores(s.selection) && candidatesN > 1) {
         await scoreTurn(
           ctx,
           judged.map((j) => j.candidate),

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { ModelError, asModelError, backoffDelay } from "../models/index.js";
+import { ModelError, asModelError, retrying } from "../models/index.js";
 import { createScorer } from "./registry.js";
 import type { Scorer, ScorerOptions, VerifierInput, VerifierInputKind } from "./types.js";
 
@@ -49,21 +49,6 @@ export interface Verifier {
 function inputRefused(err: unknown): boolean {
   const e = asModelError(err);
   return e.kind === "http" && (e.status === 400 || e.status === 413 || e.status === 422);
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new ModelError("aborted", "request aborted"));
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(t);
-        reject(new ModelError("aborted", "request aborted"));
-      },
-      { once: true },
-    );
-  });
 }
 
 /** The cache key of one input's score under a scorer. */
@@ -115,9 +100,10 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
   const id = `${scorer.id}|input=${input}`;
   const stats: VerifierStats = { batches: 0, scored: 0, cacheHits: 0, retries: 0, refused: 0 };
 
-  const withRetry = async (batch: VerifierInput[], signal?: AbortSignal): Promise<number[]> => {
-    for (let attempt = 1; ; attempt++) {
-      try {
+  // Scores checked inside the retried call: a malformed answer is retried like a model's.
+  const withRetry = (batch: VerifierInput[], signal?: AbortSignal): Promise<number[]> =>
+    retrying(
+      async () => {
         const scores = await scorer.score(batch, signal);
         if (
           scores.length !== batch.length ||
@@ -129,20 +115,14 @@ export function manageScorer(scorer: Scorer, spec: VerifierSpec, options: Verifi
           );
         }
         return scores;
-      } catch (raw) {
-        const error = asModelError(raw);
-        if (!error.retryable || attempt >= maxAttempts || signal?.aborted) {
-          error.attempts = attempt;
-          if (attempt > 1) error.message = `${error.message} (gave up after ${attempt} attempts)`;
-          throw error;
-        }
-        const delayMs = backoffDelay(attempt, error, { baseDelayMs: options.baseDelayMs ?? 500 });
+      },
+      { maxAttempts, baseDelayMs: options.baseDelayMs ?? 500 },
+      signal,
+      (info) => {
         stats.retries++;
-        options.onRetry?.({ attempt, delayMs, error });
-        await sleep(delayMs, signal);
-      }
-    }
-  };
+        options.onRetry?.(info);
+      },
+    );
 
   // Scores being fetched, by key: a code that two trajectories (or two candidates of one turn)
   // ask for at once is scored once.
