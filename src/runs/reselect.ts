@@ -367,11 +367,12 @@ async function deriveTrajectory(
       c.result.changedSubmissions++;
     if (grade.verdict === "accepted") c.result.accepted++;
   }
-  const diverged = differs;
+  // A trajectory the run left failed stays failed only where it is the run's own; one that ends
+  // on a different pick ended well, whatever happened to the run's later turns.
   dst.finishTrajectory(k, {
-    status: d.status === "failed" && !diverged ? "failed" : "done",
+    status: d.status === "failed" && !differs ? "failed" : "done",
     submitted: submitted ? { turn: submitted.turn, candidate: submitted.candidate } : null,
-    ...(d.error && !diverged ? { error: d.error } : {}),
+    ...(d.error && !differs ? { error: d.error } : {}),
     ...(grade ? { grade } : {}),
     ...(gradedAt ? { gradedAt } : {}),
   });
