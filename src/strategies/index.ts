@@ -1,18 +1,30 @@
 /**
- * Strategies: how a trajectory is played (single-turn, multi-turn, CoT-retry, best-of-n per
- * turn). One linear engine covers all four; the trajectory model (parent links, several
- * candidates per turn) already allows tree search to be added as another player.
+ * Strategies: how a trajectory is played. Each kind (single-turn, multi-turn, cot-retry,
+ * best-of-n: linear.ts; tree search: tree.ts) is a composition of the steps in steps.ts,
+ * registered by kind in registry.ts.
  */
 export {
+  type Budget,
   type Gate,
+  type StrategyConfig,
   type StrategyContext,
   type StrategyOutcome,
   type Verifier,
-  feedbackFor,
   openGate,
-  playTrajectory,
+} from "./context.js";
+export {
+  type CandidateState,
+  type Step,
+  type TurnState,
+  chain,
+  eachCandidate,
+  feedbackFor,
   passedPublic,
+  publicFraction,
   scoreCandidates,
   selectCandidate,
-} from "./strategy.js";
+} from "./steps.js";
+export { type LinearSettings, linearTurn, playLinear } from "./linear.js";
+export { MAX_TREE_NODES, type TreeSettings, betaSample, playTree, treeSubmission } from "./tree.js";
+export { STRATEGIES, type StrategyEntry, TREE_DEFAULTS, playTrajectory, strategyFor } from "./registry.js";
 export { hiddenTests, judgeTests, summarize } from "./judging.js";
