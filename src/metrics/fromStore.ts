@@ -1,4 +1,5 @@
 import type { CandidateFacts, RunStore, TrajectoryFacts } from "../runs/store.js";
+import { TREE_DEFAULTS } from "../strategies/index.js";
 import type { MetricsInput, ProblemRecord, TrajectoryRecord, TurnRecord } from "./types.js";
 
 export interface FromStoreOptions {
@@ -67,7 +68,24 @@ export function metricsInputFromStore(store: RunStore, opts: FromStoreOptions = 
   return {
     problems,
     feedbackKind: store.config.feedback.kind,
-    maxTurns: store.config.strategy.maxTurns,
+    maxTurns: programsPerTrajectory(store.config.strategy, problems),
     language: store.config.language,
   };
+}
+
+/**
+ * The programs one trajectory costs in pass n@k's "max-turns" convention: T for a linear run;
+ * for a tree search, its budget in calls, or with a budget in tokens only, the most programs
+ * any of its trajectories made (every program of a tree counts toward k).
+ */
+export function programsPerTrajectory(
+  strategy: { kind: string; maxTurns: number; budget?: { calls?: number | undefined } | undefined },
+  problems: readonly ProblemRecord[],
+): number {
+  if (strategy.kind !== "tree") return strategy.maxTurns;
+  if (strategy.budget === undefined) return TREE_DEFAULTS.budget.calls;
+  if (strategy.budget.calls !== undefined) return strategy.budget.calls;
+  let most = 1;
+  for (const p of problems) for (const t of p.trajectories) most = Math.max(most, t.turns.length);
+  return most;
 }

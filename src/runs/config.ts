@@ -122,10 +122,11 @@ export const samplingSchema = z
   })
   .strict();
 
-export const STRATEGY_KINDS = ["single-turn", "multi-turn", "cot-retry", "best-of-n"] as const;
+export const STRATEGY_KINDS = ["single-turn", "multi-turn", "cot-retry", "best-of-n", "tree"] as const;
 export type StrategyKind = (typeof STRATEGY_KINDS)[number];
 
 import { SELECTION_RULES, readsScores } from "../core/selection.js";
+import { TREE_DEFAULTS } from "../strategies/index.js";
 
 export { SELECTION_RULES };
 
@@ -157,10 +158,24 @@ const cotTurnSchema = z
   })
   .strict();
 
+/** A tree search's budget: LLM calls answered, or tokens (prompt + completion), or both. */
+const budgetSchema = z
+  .object({
+    calls: posInt().optional(),
+    tokens: posInt().optional(),
+  })
+  .strict()
+  .refine((b) => b.calls !== undefined || b.tokens !== undefined, {
+    message: "give calls or tokens (or both), e.g. {calls: 8} or {tokens: 20000}",
+  });
+
 export const strategySchema = z
   .object({
     kind: z.enum(STRATEGY_KINDS).default("multi-turn"),
-    /** Default 1 for single-turn, 3 otherwise (the paper's compute-optimal T). */
+    /**
+     * Default 1 for single-turn, 3 otherwise (the paper's compute-optimal T). For tree search,
+     * the turns on one path from a root.
+     */
     maxTurns: posInt().optional(),
     /** Default 5 for best-of-n (µCode's N), 1 otherwise. */
     candidatesPerTurn: posInt().optional(),
@@ -173,9 +188,38 @@ export const strategySchema = z
     selection: z.enum(SELECTION_RULES).default("public-tests"),
     /** The learned verifier of the verifier selection rules (see verifierSchema). */
     verifier: verifierSchema.optional(),
+    /** Tree search: when to stop (default {calls: 8}). */
+    budget: budgetSchema.optional(),
+    /** Tree search: children sampled per expansion (default 1). */
+    branching: posInt().optional(),
+    /** Tree search: REx's heuristic weight C (default 5; docs/strategies.md). */
+    exploration: num("a positive number").positive("expected a positive number").optional(),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.kind !== "tree") {
+      for (const f of ["budget", "branching", "exploration"] as const) {
+        if (s[f] !== undefined) {
+          ctx.addIssue({ code: "custom", path: [f], message: `only for kind: tree (this is ${s.kind})` });
+        }
+      }
+    } else {
+      if (s.candidatesPerTurn !== undefined && s.candidatesPerTurn !== 1) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["candidatesPerTurn"],
+          message: "tree search makes one program per node; set branching for children per expansion",
+        });
+      }
+      if (s.selection === "random") {
+        ctx.addIssue({
+          code: "custom",
+          path: ["selection"],
+          message:
+            'tree search submits by public tests ("public-tests"), then verifier ("public-tests+verifier"), or by verifier alone ("verifier"); "random" is not one',
+        });
+      }
+    }
     if (s.kind === "single-turn" && s.maxTurns !== undefined && s.maxTurns !== 1) {
       ctx.addIssue({ code: "custom", path: ["maxTurns"], message: "single-turn means maxTurns 1" });
     }
@@ -617,6 +661,10 @@ export function configSummary(cfg: RunConfig): string {
         ? `openai:${cfg.model.model}`
         : `llama:${cfg.model.path ?? cfg.model.hf}`;
   const s = cfg.strategy;
-  const shape = `${s.kind} T=${s.maxTurns}${s.candidatesPerTurn > 1 ? ` N=${s.candidatesPerTurn}` : ""}`;
+  const budget: { calls?: number; tokens?: number } = s.budget ?? TREE_DEFAULTS.budget;
+  const shape =
+    s.kind === "tree"
+      ? `tree depth=${s.maxTurns} b=${s.branching ?? 1} budget=${[budget.calls !== undefined ? `${budget.calls} calls` : "", budget.tokens !== undefined ? `${budget.tokens} tokens` : ""].filter(Boolean).join("/")}`
+      : `${s.kind} T=${s.maxTurns}${s.candidatesPerTurn > 1 ? ` N=${s.candidatesPerTurn}` : ""}`;
   return `${cfg.benchmark.source} | ${model} | ${shape} | feedback=${cfg.feedback.kind} | ${cfg.trajectoriesPerProblem}/problem | seed=${cfg.seed}`;
 }

@@ -12,12 +12,21 @@ export interface StrategyEntry<S> {
   /** One line for docs and errors. */
   description: string;
   settings(config: StrategyConfig): S;
-  play(ctx: StrategyContext, settings: S, stored: readonly Turn[], retryFailed: boolean): Promise<StrategyOutcome>;
+  play(
+    ctx: StrategyContext,
+    settings: S,
+    stored: readonly Turn[],
+    retryFailed: boolean,
+  ): Promise<StrategyOutcome>;
 }
 
 function linearSettings(config: StrategyConfig): LinearSettings {
   const s = config.strategy;
-  return { maxTurns: s.maxTurns, candidatesPerTurn: s.candidatesPerTurn, stopOnPublicPass: s.stopOnPublicPass };
+  return {
+    maxTurns: s.maxTurns,
+    candidatesPerTurn: s.candidatesPerTurn,
+    stopOnPublicPass: s.stopOnPublicPass,
+  };
 }
 
 const linear = (description: string): StrategyEntry<LinearSettings> => ({
@@ -58,7 +67,8 @@ export const STRATEGIES: ReadonlyMap<string, StrategyEntry<any>> = new Map<strin
 // biome-ignore lint/suspicious/noExplicitAny: see STRATEGIES
 export function strategyFor(kind: string): StrategyEntry<any> {
   const entry = STRATEGIES.get(kind);
-  if (!entry) throw new Error(`unknown strategy kind "${kind}" (known: ${[...STRATEGIES.keys()].join(", ")})`);
+  if (!entry)
+    throw new Error(`unknown strategy kind "${kind}" (known: ${[...STRATEGIES.keys()].join(", ")})`);
   return entry;
 }
 

@@ -277,7 +277,15 @@ export const judgePublic: Step<CandidateState> = async (c, ctx) => {
   if (code === null) return;
   const { problem, config } = ctx;
   c.result = await (ctx.sandboxGate ?? openGate)(() =>
-    judgeTests(ctx.judge, problem, problem.tests.public, code, config.language as Language, ctx.limits, false),
+    judgeTests(
+      ctx.judge,
+      problem,
+      problem.tests.public,
+      code,
+      config.language as Language,
+      ctx.limits,
+      false,
+    ),
   );
   c.candidate.publicTests = summarize(c.result);
 };
@@ -418,6 +426,14 @@ export async function feedbackFor(
 export function rejudgePublic(ctx: StrategyContext, code: string): Promise<JudgeResult> {
   const { problem, config } = ctx;
   return (ctx.sandboxGate ?? openGate)(() =>
-    judgeTests(ctx.judge, problem, problem.tests.public, code, config.language as Language, ctx.limits, false),
+    judgeTests(
+      ctx.judge,
+      problem,
+      problem.tests.public,
+      code,
+      config.language as Language,
+      ctx.limits,
+      false,
+    ),
   );
 }

@@ -29,9 +29,12 @@ import {
  * fresh answer to the problem; a child refines its parent (the parent's dialog, its answer, and
  * the feedback on it). Each step expands one arm, chosen by Thompson sampling: a node's chance
  * that a refinement of it is right is drawn from Beta(1 + C·h, 1 + C·(1 − h) + N), where h is
- * the fraction of public tests it passes and N the times it was refined already, so a node
- * whose refinements keep failing loses its draw to others (backtracking), and C weighs the
- * heuristic against that penalty. "A fresh root" is one more arm, with h the mean of the roots
+ * the fraction of public tests it passes and N the times it was refined already plus, our
+ * addition to REx, the refinements in a row on its path that did not improve on their parent.
+ * So a node whose refinements keep failing, and a branch that stopped improving, lose their
+ * draws to others (backtracking); C weighs the heuristic against that penalty. A refinement
+ * that returns a program already in the tree is the same arm, not a new one: models often
+ * answer feedback with the same code. "A fresh root" is one more arm, with h the mean of the roots
  * so far and N the root expansions so far. Nodes at the depth limit, passing nodes and failed
  * requests are not arms. The search stops when a node passes every public test (with
  * stopOnPublicPass) or the budget is spent; the submission is the node with the most public
@@ -70,6 +73,14 @@ interface Node {
   h: number;
   /** Times it was refined. */
   expansions: number;
+  /**
+   * Refinements in a row on its path that did not improve on their parent (its own included):
+   * a branch that stops improving carries its count down, so its new children do not look
+   * like fresh arms.
+   */
+  stall: number;
+  /** Its code is the same as an earlier node's: the same program, so not an arm of its own. */
+  duplicate: boolean;
   /** Its public-test result with outputs, while this process holds it. */
   result?: JudgeResult | null;
   /** The feedback on it, rendered once. */
@@ -96,8 +107,8 @@ function chooseArm(
   let best: Node | null = null;
   let bestDraw = betaSample(rng, 1 + C * meanRoot, 1 + C * (1 - meanRoot) + rootExpansions);
   for (const n of answered) {
-    if (n.depth >= settings.maxDepth || passedPublic(n.candidate)) continue;
-    const draw = betaSample(rng, 1 + C * n.h, 1 + C * (1 - n.h) + n.expansions);
+    if (n.duplicate || n.depth >= settings.maxDepth || passedPublic(n.candidate)) continue;
+    const draw = betaSample(rng, 1 + C * n.h, 1 + C * (1 - n.h) + n.expansions + n.stall);
     if (draw > bestDraw) {
       best = n;
       bestDraw = draw;
@@ -127,6 +138,7 @@ export async function playTree(
   const turns: Turn[] = [];
   const nodes: Node[] = [];
   const byTurn = new Map<number, Node>();
+  const codes = new Set<string>();
   const spent: Spent = { calls: 0, tokens: 0 };
   let rootExpansions = 0;
   const scoring = ctx.verifier !== undefined && readsScores(settings.selection);
@@ -140,7 +152,11 @@ export async function playTree(
       depth: parent ? parent.depth + 1 : 1,
       h: c.publicTests && c.publicTests.total > 0 ? c.publicTests.passed / c.publicTests.total : 0,
       expansions: 0,
+      stall: 0,
+      duplicate: c.code !== null && codes.has(c.code.trim()),
     };
+    if (c.code !== null) codes.add(c.code.trim());
+    if (parent) node.stall = node.h > parent.h ? 0 : parent.stall + 1;
     // Kept for the feedback only while the node can still be refined.
     if (result !== undefined && node.depth < settings.maxDepth && !passedPublic(c)) node.result = result;
     turns.push(turn);
@@ -213,7 +229,10 @@ async function expand(
   let prefix: ChatMessage[] = [];
   let message: string;
   if (arm) {
-    prefix = [...requestMessages(turns, arm.turn.index), { role: "assistant", content: arm.candidate.rawAnswer }];
+    prefix = [
+      ...requestMessages(turns, arm.turn.index),
+      { role: "assistant", content: arm.candidate.rawAnswer },
+    ];
     if (arm.feedback === undefined) {
       const code = arm.candidate.code;
       // A resumed search judges the parent again: only summaries are stored, feedback needs outputs.
