@@ -107,6 +107,11 @@ export async function reselectRun(source: string, out: string, o: ReselectOption
   let ownVerifier: ReturnType<typeof verifierFor>;
   try {
     const sc = src.config;
+    if (sc.strategy.kind === "tree") {
+      throw new RunAbortedError(
+        `${source}: a tree search has one program per node and no pick among candidates to redo; its submission already uses the verifier when strategy.selection reads scores`,
+      );
+    }
     if (sc.strategy.candidatesPerTurn < 2) {
       throw new RunAbortedError(
         `${source}: a reselect needs several candidates per turn (best-of-n); this run has ${sc.strategy.candidatesPerTurn}`,

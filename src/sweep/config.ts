@@ -274,7 +274,8 @@ export function cellInput(
     const kind = baseConfig.strategy.kind;
     // 1 turn is single-turn (best-of-n keeps its candidates); more turns turn a single-turn
     // base into multi-turn; multi-turn, cot-retry and best-of-n keep their kind.
-    if (turns === 1 && kind !== "best-of-n") strategy.kind = "single-turn";
+    // A tree search keeps its kind too: its turns are the depth of a path.
+    if (turns === 1 && kind !== "best-of-n" && kind !== "tree") strategy.kind = "single-turn";
     else if (turns > 1 && kind === "single-turn") strategy.kind = "multi-turn";
     strategy.maxTurns = turns;
   }
