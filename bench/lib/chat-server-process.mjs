@@ -4,27 +4,38 @@
 import { fork } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 /**
  * Starts the server with `latencyMs` per answer; `answer`, when given, is the text of every
- * completion. Resolves to the child process and the server's URL.
+ * completion; `respondModule`, when given instead, is the path of a module whose export
+ * `respond(request)` answers each request (a scripted model, in the server's process).
+ * Resolves to the child process and the server's URL.
  */
-export function startChatServerProcess(workDir, { latencyMs = 0, answer } = {}) {
+export function startChatServerProcess(workDir, { latencyMs = 0, answer, respondModule } = {}) {
   const source = readFileSync(join(root, "tests/helpers/chat-server.ts"), "utf8");
   const js = ts.transpileModule(source, {
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   }).outputText;
   writeFileSync(join(workDir, "chat-server.mjs"), js);
   const launcher = join(workDir, "server-main.mjs");
-  const respond = answer === undefined ? "" : `, respond: () => ${JSON.stringify(answer)}`;
+  const respond =
+    respondModule !== undefined
+      ? ", respond"
+      : answer === undefined
+        ? ""
+        : `, respond: () => ${JSON.stringify(answer)}`;
+  const respondImport =
+    respondModule !== undefined
+      ? `import { respond } from ${JSON.stringify(pathToFileURL(respondModule).href)};\n`
+      : "";
   writeFileSync(
     launcher,
     `import { startChatServer } from "./chat-server.mjs";
-const server = await startChatServer({ logLimit: 0, latencyMs: ${latencyMs}${respond} });
+${respondImport}const server = await startChatServer({ logLimit: 0, latencyMs: ${latencyMs}${respond} });
 process.send({ url: server.url });
 process.on("message", async (m) => {
   if (m === "stats") process.send({ stats: server.stats });
