@@ -368,6 +368,31 @@ export async function runRun(
           }
         }
       }
+      // What follows a stored turn: progress, the dead-server count, normalising, grades.
+      const afterWrite = async (turns: readonly Turn[]) => {
+        for (const turn of turns) {
+          const sel = turn.candidates.find((c) => c.selected) ?? turn.candidates[0];
+          if (sel?.code) normaliser?.add(sel.code);
+          const unreachable = turn.candidates.every(
+            (c) => c.modelError?.kind === "connection" || c.modelError?.kind === "timeout",
+          );
+          if (unreachable) {
+            deadTurns++;
+            lastDeadError = turn.candidates[0]?.modelError?.message ?? "";
+          } else deadTurns = 0;
+          for (const c of turn.candidates) {
+            progress.promptTokens += c.promptTokens;
+            progress.completionTokens += c.completionTokens;
+            if (c.modelError) progress.modelErrors++;
+          }
+          if (config.grading.gradeEveryTurn) {
+            for (const c of turn.candidates) {
+              if (c.code !== null) store.writeGrade(key, turn.index, c.index, await grade(p, c.code));
+            }
+          }
+        }
+        report();
+      };
       const outcome = await playTrajectory(
         {
           problem: p,
@@ -381,26 +406,11 @@ export async function runRun(
           ...(verifier ? { verifier, verifierGate: verifierSem.gate } : {}),
           onTurn: async (turn: Turn) => {
             store.writeTurn(key, turn);
-            const sel = turn.candidates.find((c) => c.selected) ?? turn.candidates[0];
-            if (sel?.code) normaliser?.add(sel.code);
-            const unreachable = turn.candidates.every(
-              (c) => c.modelError?.kind === "connection" || c.modelError?.kind === "timeout",
-            );
-            if (unreachable) {
-              deadTurns++;
-              lastDeadError = turn.candidates[0]?.modelError?.message ?? "";
-            } else deadTurns = 0;
-            for (const c of turn.candidates) {
-              progress.promptTokens += c.promptTokens;
-              progress.completionTokens += c.completionTokens;
-              if (c.modelError) progress.modelErrors++;
-            }
-            if (config.grading.gradeEveryTurn) {
-              for (const c of turn.candidates) {
-                if (c.code !== null) store.writeGrade(key, turn.index, c.index, await grade(p, c.code));
-              }
-            }
-            report();
+            await afterWrite([turn]);
+          },
+          onTurns: async (turns: readonly Turn[]) => {
+            store.writeTurns(key, turns);
+            await afterWrite(turns);
           },
         },
         stored,

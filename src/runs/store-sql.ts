@@ -31,7 +31,27 @@ export class StoreSql {
    * library's `transaction()` compiles both statements again on every call, which cost more than
    * the writes themselves in a run's per-turn transactions.
    */
+  private depth = 0;
+
+  /** Runs fn in one transaction; a tx inside a tx joins the outer one (writeTurns). */
   tx<T>(fn: () => T): T {
+    if (this.depth > 0) {
+      this.depth++;
+      try {
+        return fn();
+      } finally {
+        this.depth--;
+      }
+    }
+    this.depth = 1;
+    try {
+      return this.outerTx(fn);
+    } finally {
+      this.depth = 0;
+    }
+  }
+
+  private outerTx<T>(fn: () => T): T {
     this.prep("BEGIN IMMEDIATE").run();
     try {
       const result = fn();

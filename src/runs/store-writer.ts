@@ -62,6 +62,11 @@ export class StoreWriter {
    * Stores one complete turn and its candidates in one transaction and marks the trajectory
    * running. Returns false, changing nothing, when the turn is already stored.
    */
+  /** Several turns of one trajectory in one transaction (a tree expansion's children). */
+  writeTurns(key: TrajectoryKey, turns: readonly Turn[]): boolean[] {
+    return this.sql.tx(() => turns.map((t) => this.writeTurn(key, t)));
+  }
+
   writeTurn(key: TrajectoryKey, turn: Turn): boolean {
     const seen = new Set<number>();
     for (const c of turn.candidates) {

@@ -140,6 +140,14 @@ export class RunStore {
   }
 
   /**
+   * Stores several whole turns of one trajectory in one transaction, in order (a turn may be
+   * the parent of the next): a killed process leaves all of them or none. One result per turn.
+   */
+  writeTurns(key: TrajectoryKey, turns: readonly Turn[]): boolean[] {
+    return this.writer.writeTurns(key, turns);
+  }
+
+  /**
    * Marks a trajectory done or failed, with its submission and (optionally) that submission's
    * hidden grade, in one transaction. Finishing a done trajectory again changes nothing.
    */

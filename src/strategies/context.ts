@@ -81,6 +81,11 @@ export interface StrategyContext {
   verifierGate?: Gate;
   /** Called with each finished turn before the next one starts (the scheduler stores it). */
   onTurn: (turn: Turn) => void | Promise<void>;
+  /**
+   * Called with turns made together (a tree expansion's children) instead of onTurn for each,
+   * so the scheduler can store them in one transaction; absent, onTurn is called for each.
+   */
+  onTurns?: (turns: readonly Turn[]) => void | Promise<void>;
 }
 
 export interface StrategyOutcome {

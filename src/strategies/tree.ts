@@ -196,7 +196,8 @@ export async function playTree(
     }
     const missing = indices.slice(kept.length);
     const made = missing.length > 0 ? await expand(ctx, turns, arm, missing, scoring) : [];
-    for (const m of made) await ctx.onTurn(m.turn);
+    if (made.length > 0 && ctx.onTurns) await ctx.onTurns(made.map((m) => m.turn));
+    else for (const m of made) await ctx.onTurn(m.turn);
     if (arm) arm.expansions++;
     else rootExpansions++;
     const children = [...kept.map((t) => add(t)), ...made.map((m) => add(m.turn, m.result))];

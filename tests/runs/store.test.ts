@@ -166,6 +166,25 @@ describe("writing and reading", () => {
     s.close();
   });
 
+  it("stores several turns in one transaction: all of them or none", () => {
+    const s = RunStore.create(fresh(), config);
+    s.planProblems([{ id: "p" }]);
+    const k = { problemId: "p", trajectory: 0 };
+    // A turn may be the parent of the next one in the same batch.
+    expect(s.writeTurns(k, [turn(0, [cand(0, "r")]), turn(1, [cand(0, "c")], [0, 0])])).toEqual([true, true]);
+    // The second turn's parent is missing: the first one, valid alone, is not kept either.
+    expect(() => s.writeTurns(k, [turn(2, [cand(0, "x")], [0, 0]), turn(3, [cand(0, "y")], [9, 0])])).toThrow(
+      /parent turn 9 candidate 0 is not stored/,
+    );
+    expect(s.trajectoryDetail(k)!.turns.map((t) => t.index)).toEqual([0, 1]);
+    // Already stored turns are reported, not written twice.
+    expect(s.writeTurns(k, [turn(1, [cand(0, "c")], [0, 0]), turn(2, [cand(0, "x")], [0, 0])])).toEqual([
+      false,
+      true,
+    ]);
+    s.close();
+  });
+
   it("rejects turns and submissions that do not fit the stored tree", () => {
     const s = RunStore.create(fresh(), config);
     s.planProblems([{ id: "p" }]);
