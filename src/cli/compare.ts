@@ -66,6 +66,12 @@ function nonNegInt(flag: string, v: string): number {
   return n;
 }
 
+function budgetList(flag: string, v: string): number[] {
+  const list = v.split(",").map((x) => x.trim());
+  for (const x of list) positiveInt(flag, x);
+  return [...new Set(list.map(Number))].sort((x, y) => x - y);
+}
+
 function confidenceOf(v: string): number {
   const n = Number(v);
   if (!(n > 0 && n < 1)) throw new CliError(`--confidence: expected a number between 0 and 1, got "${v}"`);
@@ -115,10 +121,11 @@ export function comparisonText(
     `B: ${b.folder} (${b.summary})`,
     `problems in both: ${cmp.common}; only in A: ${listIds(cmp.onlyA)}; only in B: ${listIds(cmp.onlyB)}`,
     `paired bootstrap over problems: ${opts.resamples} resamples, seed ${opts.seed}; pass rates in %, differences in points`,
+    ...budgetNote(cmp),
     "",
   ];
   const rows = [["metric", "problems", "A", "B", "B-A", `${pct}% CI`, "p"]];
-  for (const m of cmp.metrics) {
+  for (const m of [...cmp.metrics, ...cmp.atBudget.metrics]) {
     rows.push([
       m.metric,
       String(m.problems),
@@ -130,6 +137,20 @@ export function comparisonText(
     ]);
   }
   return `${head.join("\n")}\n${alignTable(rows)}\n${verifierText(a, b)}`;
+}
+
+const compact = (v: number) => v.toLocaleString("en-US", { maximumFractionDigits: 0 });
+
+/** What the equal-budget rows are, and how far each run's sample reaches. */
+function budgetNote(cmp: RunComparison): string[] {
+  const { reach, budgets } = cmp.atBudget;
+  if (!reach || cmp.atBudget.metrics.length === 0) return [];
+  const axis = (x: "calls" | "tokens") =>
+    `${budgets[x].map(compact).join(" / ") || "none"} ${x} (per trajectory A ${compact(reach.a[x].trajectory)}, B ${compact(reach.b[x].trajectory)}; smallest problem total A ${compact(reach.a[x].total)}, B ${compact(reach.b[x].total)})`;
+  return [
+    "solved ≤ B calls/tokens: the budget curves at equal budget, P(solved) when a problem's trajectories are taken in random order while their cost (all their turns: every node of a tree) fits B",
+    `budgets: ${axis("calls")}; ${axis("tokens")}`,
+  ];
 }
 
 /**
@@ -153,18 +174,34 @@ export function registerCompare(program: Command): void {
   program
     .command("compare <runA> <runB>")
     .description(
-      "paired bootstrap test per metric (pass@k, pass n@k, code similarity) between two runs; verifier metrics side by side when either is best-of-N",
+      "paired bootstrap test per metric (pass@k, pass n@k, code similarity, solve rate at equal budgets of calls and tokens) between two runs; verifier metrics side by side when either is best-of-N",
     )
     .option("--json", "print the comparison as JSON")
     .option("--resamples <n>", "bootstrap resamples", "10000")
     .option("--seed <s>", "bootstrap seed", "0")
     .option("--confidence <c>", "interval coverage", "0.95")
     .option("--no-similarity", "skip the consecutive-code similarity (needs Python)")
+    .option(
+      "--budgets-calls <list>",
+      "LLM-call budgets per problem to compare at (comma-separated; default: a few both runs reach)",
+    )
+    .option(
+      "--budgets-tokens <list>",
+      "token budgets per problem to compare at (comma-separated; default: a few both runs reach)",
+    )
     .action(
       async (
         runA: string,
         runB: string,
-        opts: { json?: boolean; resamples: string; seed: string; confidence: string; similarity: boolean },
+        opts: {
+          json?: boolean;
+          resamples: string;
+          seed: string;
+          confidence: string;
+          similarity: boolean;
+          budgetsCalls?: string;
+          budgetsTokens?: string;
+        },
       ) => {
         const boot = {
           resamples: positiveInt("--resamples", opts.resamples),
@@ -173,7 +210,15 @@ export function registerCompare(program: Command): void {
         };
         const a = loadRun(runA, "run A", boot.seed);
         const b = loadRun(runB, "run B", boot.seed);
-        const cmp = compareInputs(a.input, b.input, boot);
+        const budgets = {
+          ...(opts.budgetsCalls !== undefined
+            ? { calls: budgetList("--budgets-calls", opts.budgetsCalls) }
+            : {}),
+          ...(opts.budgetsTokens !== undefined
+            ? { tokens: budgetList("--budgets-tokens", opts.budgetsTokens) }
+            : {}),
+        };
+        const cmp = compareInputs(a.input, b.input, { ...boot, budgets });
         if (cmp.common === 0) {
           throw new CliError(
             `${runA} and ${runB} have no problems in common (A: ${a.input.problems.length} problems, B: ${b.input.problems.length})`,
@@ -191,7 +236,7 @@ export function registerCompare(program: Command): void {
             );
           }
         }
-        if (cmp.metrics.length === 0) {
+        if (cmp.metrics.length + cmp.atBudget.metrics.length === 0) {
           throw new CliError(
             `no metric can be compared: none of the ${cmp.common} common problems has finished trajectories in both runs`,
           );

@@ -79,33 +79,40 @@ function costsToSolve(
   return out.sort();
 }
 
-export function budgetCurve(
-  allProblems: readonly ProblemRecord[],
-  axis: BudgetAxis,
-  opts: BudgetCurveOptions = {},
-): BudgetPoint[] {
-  // A problem without trajectories has no ordering to sample; it is not part of the curve.
-  const problems = allProblems.filter((p) => p.trajectories.length > 0);
-  if (problems.length === 0) return [];
-  const perms = opts.permutations ?? 2000;
-  let budgets = opts.budgets;
-  if (!budgets) {
-    let minCost = Number.POSITIVE_INFINITY;
-    let maxTotal = 0;
-    for (const p of problems) {
-      let total = 0;
-      for (const t of p.trajectories) {
-        const c = trajectoryCost(t, axis);
-        total += c;
-        if (c > 0) minCost = Math.min(minCost, c);
-      }
-      maxTotal = Math.max(maxTotal, total);
+/** The default budgets of a curve: a geometric grid from the cheapest trajectory to the largest problem's total. */
+export function defaultBudgets(problems: readonly ProblemRecord[], axis: BudgetAxis, points = 24): number[] {
+  let minCost = Number.POSITIVE_INFINITY;
+  let maxTotal = 0;
+  for (const p of problems) {
+    let total = 0;
+    for (const t of p.trajectories) {
+      const c = trajectoryCost(t, axis);
+      total += c;
+      if (c > 0) minCost = Math.min(minCost, c);
     }
-    budgets = geometricGrid(Number.isFinite(minCost) ? minCost : 1, maxTotal, 24);
+    maxTotal = Math.max(maxTotal, total);
   }
-  const sums = new Float64Array(budgets.length);
-  problems.forEach((p, pi) => {
-    const sorted = costsToSolve(p.trajectories, axis, perms, (opts.seed ?? 0) + pi);
+  return geometricGrid(Number.isFinite(minCost) ? minCost : 1, maxTotal, points);
+}
+
+/**
+ * Per problem and budget, the chance that problem is solved within the budget (the sampled
+ * share of orderings): `values[b][p]`, null for a problem without trajectories. Problem p's
+ * orderings are seeded with seed + (its position among the problems that have trajectories),
+ * so the mean over the problems is exactly `budgetCurve`'s value.
+ */
+export function budgetValuesPerProblem(
+  problems: readonly ProblemRecord[],
+  axis: BudgetAxis,
+  budgets: readonly number[],
+  opts: Omit<BudgetCurveOptions, "budgets"> = {},
+): (number | null)[][] {
+  const perms = opts.permutations ?? 2000;
+  const out = budgets.map(() => new Array<number | null>(problems.length).fill(null));
+  let pi = 0;
+  problems.forEach((p, i) => {
+    if (p.trajectories.length === 0) return;
+    const sorted = costsToSolve(p.trajectories, axis, perms, (opts.seed ?? 0) + pi++);
     budgets.forEach((b, bi) => {
       // Count of sampled orderings solved within b: binary search in the sorted costs.
       let lo = 0;
@@ -115,8 +122,30 @@ export function budgetCurve(
         if (sorted[mid]! <= b) lo = mid + 1;
         else hi = mid;
       }
-      sums[bi]! += lo / perms;
+      out[bi]![i] = lo / perms;
     });
   });
-  return budgets.map((b, i) => ({ budget: b, value: sums[i]! / problems.length }));
+  return out;
+}
+
+/**
+ * The curve averaged over the problems that have trajectories. A trajectory costs the sum over
+ * all its turns (every node of a tree search, every candidate of best-of-N), so runs of
+ * different shapes are on one axis.
+ */
+export function budgetCurve(
+  allProblems: readonly ProblemRecord[],
+  axis: BudgetAxis,
+  opts: BudgetCurveOptions = {},
+): BudgetPoint[] {
+  // A problem without trajectories has no ordering to sample; it is not part of the curve.
+  const problems = allProblems.filter((p) => p.trajectories.length > 0);
+  if (problems.length === 0) return [];
+  const budgets = opts.budgets ?? defaultBudgets(problems, axis);
+  const values = budgetValuesPerProblem(problems, axis, budgets, opts);
+  return budgets.map((b, i) => {
+    let sum = 0;
+    for (const v of values[i]!) sum += v!;
+    return { budget: b, value: sum / problems.length };
+  });
 }

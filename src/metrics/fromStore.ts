@@ -10,12 +10,17 @@ export interface FromStoreOptions {
   includeUnfinished?: boolean;
 }
 
-/** One stored trajectory as metrics input: its turns in index order, from the store's lean scan. */
+/**
+ * One stored trajectory as metrics input: its turns in index order, from the store's lean scan.
+ * A turn whose parent is not the previous turn (tree search) gets `parent`.
+ */
 export function trajectoryRecord(t: TrajectoryFacts): TrajectoryRecord {
   const turns: TurnRecord[] = [];
   let submittedTurn: number | null = null;
   let hiddenPass = false;
   const cs = t.candidates;
+  // Stored turn index -> position in `turns` (the same unless a turn has no candidate).
+  const position = new Map<number, number>();
   for (let i = 0; i < cs.length; ) {
     const turn = cs[i]!.turn;
     let j = i;
@@ -32,12 +37,19 @@ export function trajectoryRecord(t: TrajectoryFacts): TrajectoryRecord {
       }
     }
     sel ??= cs[i]!;
+    position.set(turn, turns.length);
+    const pt = cs[i]!.parentTurn;
+    const parent = pt === null ? null : (position.get(pt) ?? null);
+    // Only a parent other than the previous turn is written (a tree's branch or later root):
+    // a chain's records stay exactly what they were.
+    const chained = parent === (turns.length === 0 ? null : turns.length - 1);
     turns.push({
       code: sel.code,
       publicPass: sel.publicVerdict === "accepted",
       hiddenPass: sel.hiddenVerdict === null ? null : sel.hiddenVerdict === "accepted",
       llmCalls: j - i,
       tokens,
+      ...(chained ? {} : { parent }),
     });
     i = j;
   }

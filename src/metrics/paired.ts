@@ -1,4 +1,5 @@
 import { quantileSorted } from "./bootstrap.js";
+import { type BudgetAxis, budgetValuesPerProblem, geometricGrid, trajectoryCost } from "./budget.js";
 import { DEFAULT_N_AT_K, type NAtKOptions, type NAtKSetting, nAtKPerProblem } from "./nk.js";
 import { passAtKPerProblem } from "./passk.js";
 import { randInt, seededRng } from "./rng.js";
@@ -188,14 +189,29 @@ export interface CompareOptions extends PairedBootstrapOptions {
   /** pass n@k settings (default 1@3, 10@30, 33@100, 100@300). */
   nAtK?: readonly NAtKSetting[];
   nAtKOptions?: NAtKOptions;
+  /** Budgets of the equal-budget comparison per axis (default: `sharedBudgets`). */
+  budgets?: { calls?: readonly number[]; tokens?: readonly number[] };
+  /** Orderings sampled per problem for the budget values (default 2000, as the curves). */
+  budgetPermutations?: number;
 }
 
 export interface PairedMetric extends PairedDifference {
-  /** "pass@1", "pass 1@3", "similarity". */
+  /** "pass@1", "pass 1@3", "similarity", "solved ≤ 6 calls", "solved ≤ 4,000 tokens". */
   metric: string;
-  kind: "pass@k" | "n@k" | "similarity";
+  kind: "pass@k" | "n@k" | "similarity" | "budget";
   n?: number;
   k?: number;
+  /** For kind "budget": the axis and the budget per problem. */
+  axis?: BudgetAxis;
+  budget?: number;
+}
+
+/** Where a run's sample runs out on the common problems, per axis (see `sharedBudgets`). */
+export interface BudgetReach {
+  /** The mean cost of one trajectory over the common problems. */
+  trajectory: number;
+  /** The smallest total cost of a problem's trajectories over the common problems. */
+  total: number;
 }
 
 export interface RunComparison {
@@ -205,6 +221,16 @@ export interface RunComparison {
   onlyB: string[];
   /** One entry per metric some common problem has a value for in both runs. */
   metrics: PairedMetric[];
+  /**
+   * The two runs at equal budget: per budget of LLM calls and of tokens per problem, the paired
+   * difference of the budget curves' per-problem values (P(solved within the budget)), over the
+   * common problems with finished trajectories in both runs.
+   */
+  atBudget: {
+    budgets: { calls: number[]; tokens: number[] };
+    reach: { a: Record<BudgetAxis, BudgetReach>; b: Record<BudgetAxis, BudgetReach> } | null;
+    metrics: PairedMetric[];
+  };
 }
 
 /** Problem ids of A and B: the common ones and those only one run has. */
@@ -239,18 +265,108 @@ export function pairedMetric(
   return pairedBootstrap(pairs.a, pairs.b, opts);
 }
 
+/** The problems of both runs that both have trajectories of, in A's order (same ids, same positions). */
+function commonWithTrajectories(
+  a: MetricsInput,
+  b: MetricsInput,
+): [MetricsInput["problems"], MetricsInput["problems"]] {
+  const byB = new Map(b.problems.map((p) => [p.id, p]));
+  const pa: MetricsInput["problems"] = [];
+  const pb: MetricsInput["problems"] = [];
+  for (const p of a.problems) {
+    const q = byB.get(p.id);
+    if (!q || p.trajectories.length === 0 || q.trajectories.length === 0) continue;
+    pa.push(p);
+    pb.push(q);
+  }
+  return [pa, pb];
+}
+
+function reachOf(problems: MetricsInput["problems"], axis: BudgetAxis): BudgetReach {
+  let sum = 0;
+  let count = 0;
+  let total = Number.POSITIVE_INFINITY;
+  for (const p of problems) {
+    let t = 0;
+    for (const x of p.trajectories) {
+      const c = trajectoryCost(x, axis);
+      t += c;
+      sum += c;
+      count++;
+    }
+    total = Math.min(total, t);
+  }
+  return { trajectory: count ? sum / count : 0, total: Number.isFinite(total) ? total : 0 };
+}
+
 /**
- * Paired bootstrap per metric for two runs matched by problem id: pass@k where both runs have
- * k trajectories of a problem, pass n@k where both budgets (each run with its own turns per
- * trajectory) buy enough trajectories. Every metric uses the same seed, so the same resampled
- * problems whenever its problem set is the same.
+ * Budgets both runs reach, per axis: from one trajectory of the dearer run (its mean cost) up
+ * to the smallest problem total of either run (beyond it some problem's sample is used up and
+ * its value stops growing for want of trajectories, not of budget), at most `points` of them on
+ * a geometric grid that ends at that upper bound. [] when either run spent nothing.
  */
-export function compareInputs(a: MetricsInput, b: MetricsInput, opts: CompareOptions = {}): RunComparison {
-  const boot: PairedBootstrapOptions = {
+export function sharedBudgets(a: BudgetReach, b: BudgetReach, points = 3): number[] {
+  const hi = Math.floor(Math.min(a.total, b.total));
+  if (hi < 1) return [];
+  const lo = Math.min(hi, Math.max(1, Math.ceil(Math.max(a.trajectory, b.trajectory))));
+  return geometricGrid(lo, hi, points);
+}
+
+const budgetLabel = (axis: BudgetAxis, budget: number) =>
+  `solved ≤ ${budget.toLocaleString("en-US")} ${axis === "calls" ? (budget === 1 ? "call" : "calls") : "tokens"}`;
+
+/**
+ * The equal-budget part of `compareInputs`: the runs' budget-curve values per common problem at
+ * the same budgets of calls and of tokens, paired by problem and bootstrapped over problems.
+ * The runs may differ in everything else (turns, tree or chain, programs per trajectory): a
+ * trajectory costs the sum over its turns.
+ */
+export function compareAtBudget(
+  a: MetricsInput,
+  b: MetricsInput,
+  opts: CompareOptions = {},
+): RunComparison["atBudget"] {
+  const boot = bootOptions(opts);
+  const [pa, pb] = commonWithTrajectories(a, b);
+  if (pa.length === 0) return { budgets: { calls: [], tokens: [] }, reach: null, metrics: [] };
+  const axes: BudgetAxis[] = ["calls", "tokens"];
+  const reach = {
+    a: { calls: reachOf(pa, "calls"), tokens: reachOf(pa, "tokens") },
+    b: { calls: reachOf(pb, "calls"), tokens: reachOf(pb, "tokens") },
+  };
+  const budgets = { calls: [] as number[], tokens: [] as number[] };
+  const metrics: PairedMetric[] = [];
+  for (const axis of axes) {
+    budgets[axis] = [...(opts.budgets?.[axis] ?? sharedBudgets(reach.a[axis], reach.b[axis]))];
+    if (budgets[axis].length === 0) continue;
+    const bopts = { permutations: opts.budgetPermutations, seed: opts.seed };
+    const va = budgetValuesPerProblem(pa, axis, budgets[axis], bopts);
+    const vb = budgetValuesPerProblem(pb, axis, budgets[axis], bopts);
+    budgets[axis].forEach((budget, i) => {
+      const r = pairedBootstrap(va[i] as number[], vb[i] as number[], boot);
+      metrics.push({ metric: budgetLabel(axis, budget), kind: "budget", axis, budget, ...r });
+    });
+  }
+  return { budgets, reach, metrics };
+}
+
+function bootOptions(opts: PairedBootstrapOptions): PairedBootstrapOptions {
+  return {
     ...(opts.resamples !== undefined ? { resamples: opts.resamples } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     ...(opts.confidence !== undefined ? { confidence: opts.confidence } : {}),
   };
+}
+
+/**
+ * Paired bootstrap per metric for two runs matched by problem id: pass@k where both runs have
+ * k trajectories of a problem, pass n@k where both budgets (each run with its own turns per
+ * trajectory) buy enough trajectories; and the two runs at equal budgets of calls and tokens
+ * (`compareAtBudget`). Every metric uses the same seed, so the same resampled problems whenever
+ * its problem set is the same.
+ */
+export function compareInputs(a: MetricsInput, b: MetricsInput, opts: CompareOptions = {}): RunComparison {
+  const boot = bootOptions(opts);
   const metrics: PairedMetric[] = [];
   for (const k of opts.passAtK ?? [1, 10, 100]) {
     const r = pairedMetric(a, passAtKPerProblem(a.problems, k), b, passAtKPerProblem(b.problems, k), boot);
@@ -266,5 +382,5 @@ export function compareInputs(a: MetricsInput, b: MetricsInput, opts: CompareOpt
     );
     if (r) metrics.push({ metric: `pass ${s.n}@${s.k}`, kind: "n@k", n: s.n, k: s.k, ...r });
   }
-  return { ...problemOverlap(a, b), metrics };
+  return { ...problemOverlap(a, b), metrics, atBudget: compareAtBudget(a, b, opts) };
 }

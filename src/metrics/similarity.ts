@@ -2,9 +2,12 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { quantileSorted } from "./bootstrap.js";
 import { createMatcher, sequenceRatio } from "./sequence.js";
-import type { MetricsInput, ProblemRecord } from "./types.js";
+import { type MetricsInput, type ProblemRecord, type TurnRecord, parentOf } from "./types.js";
 
-/** Exploration vs exploitation: how much each turn's code resembles the previous turn's. */
+/**
+ * Exploration vs exploitation: how much each turn's code resembles the code it continues (the
+ * previous turn's in a chain, its parent's in a tree).
+ */
 
 export interface SimilaritySummary {
   count: number;
@@ -19,23 +22,45 @@ export interface SimilaritySummary {
 }
 
 /**
- * Every code the similarity needs, for one normalisation batch: the codes of trajectories with
- * at least two turns with code (a lone code has no neighbour to compare with).
+ * The code pairs of one trajectory as [earlier, later] turn indices: each turn with code and
+ * the nearest turn with code on its way back along `parentOf` (the previous turns of a chain,
+ * the ancestors of a tree node). Turns without code are skipped, so a pair spans the gap.
+ */
+export function codePairs(turns: readonly TurnRecord[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < turns.length; i++) {
+    if (turns[i]!.code === null) continue;
+    const seen = new Set<number>([i]);
+    let j = parentOf(turns, i);
+    while (j !== null && turns[j] !== undefined && turns[j]!.code === null && !seen.has(j)) {
+      seen.add(j);
+      j = parentOf(turns, j);
+    }
+    if (j !== null && turns[j] !== undefined && !seen.has(j)) out.push([j, i]);
+  }
+  return out;
+}
+
+/**
+ * Every code the similarity needs, for one normalisation batch: the codes that are in some
+ * pair (a lone code has no neighbour to compare with).
  */
 export function codesOf(problems: readonly ProblemRecord[]): string[] {
   const out: string[] = [];
   for (const p of problems) {
     for (const t of p.trajectories) {
-      let n = 0;
-      for (const u of t.turns) if (u.code !== null) n++;
-      if (n < 2) continue;
-      for (const u of t.turns) if (u.code !== null) out.push(u.code);
+      const inPair = new Set<number>();
+      for (const [a, b] of codePairs(t.turns)) inPair.add(a).add(b);
+      for (let i = 0; i < t.turns.length; i++) if (inPair.has(i)) out.push(t.turns[i]!.code!);
     }
   }
   return out;
 }
 
-/** Consecutive code pairs of every trajectory, as a flat list [a0, b0, a1, b1, ...]. */
+/**
+ * Consecutive code pairs of every trajectory, as a flat list [a0, b0, a1, b1, ...]: each code
+ * with its predecessor's (`codePairs`: a chain's previous turn, a tree node's parent).
+ */
 export function consecutivePairs(
   problems: readonly ProblemRecord[],
   normalised: (code: string) => string,
@@ -43,13 +68,8 @@ export function consecutivePairs(
   const out: string[] = [];
   for (const p of problems) {
     for (const t of p.trajectories) {
-      let prev: string | null = null;
-      for (const u of t.turns) {
-        if (u.code === null) continue;
-        const cur = normalised(u.code);
-        if (prev !== null) out.push(prev, cur);
-        prev = cur;
-      }
+      for (const [a, b] of codePairs(t.turns))
+        out.push(normalised(t.turns[a]!.code!), normalised(t.turns[b]!.code!));
     }
   }
   return out;
@@ -133,8 +153,9 @@ export async function pairRatios(flat: readonly string[], opts: RatioOptions = {
 }
 
 /**
- * Ratios of consecutive codes within each trajectory (turns without code are skipped, so a
- * pair spans the gap). `normalised` maps a raw code to its normalised text.
+ * Ratios of consecutive codes within each trajectory (`codePairs`: turn and previous turn in a
+ * chain, node and parent in a tree; turns without code are skipped, so a pair spans the gap).
+ * `normalised` maps a raw code to its normalised text.
  */
 export function consecutiveSimilarities(
   problems: readonly ProblemRecord[],

@@ -15,10 +15,23 @@ export interface TurnRecord {
   llmCalls: number;
   /** Prompt plus completion tokens of those requests. */
   tokens: number;
+  /**
+   * Index into the trajectory's `turns` of the turn this one continues (a tree node's parent),
+   * null for a root. Absent: the chain's convention, the previous turn (none for the first);
+   * `metricsInputFromStore` writes it only where a turn departs from that (tree search).
+   * Consecutive-code pairs are formed along it (`parentOf`).
+   */
+  parent?: number | null;
+}
+
+/** The turn `turns[i]` continues: its `parent`, else the previous turn (null for the first). */
+export function parentOf(turns: readonly TurnRecord[], i: number): number | null {
+  const p = turns[i]!.parent;
+  return p !== undefined ? p : i === 0 ? null : i - 1;
 }
 
 export interface TrajectoryRecord {
-  /** Turns in dialog order. */
+  /** Turns in dialog order (a tree search's nodes in creation order, each one program). */
   turns: TurnRecord[];
   /** Index into `turns` of the submitted program; null when there was none. */
   submittedTurn: number | null;

@@ -46,6 +46,14 @@ pre.diff .same { display: block; color: #444; }
 .bad { background: #fde6e6; border-color: #efaaaa; }
 ul.tests { margin: 2px 0 6px; padding-left: 18px; font-size: 12.5px; }
 summary { cursor: pointer; }
+.tree-view { margin: 6px 0 12px; }
+ul.tree { list-style: none; margin: 0; padding-left: 20px; border-left: 1px dotted var(--line); }
+.tree-view > ul.tree { padding-left: 0; border-left: none; }
+ul.tree li { margin: 2px 0; }
+.node { display: inline-block; padding: 1px 6px; border: 1px solid transparent; border-radius: 4px; }
+.node a { color: var(--accent); cursor: pointer; font-weight: 600; }
+.node.path { background: #eef3ff; border-color: var(--accent); }
+.node.path > a { text-decoration: underline; }
 `;
 
 export const CLIENT_SCRIPT = String.raw`
@@ -378,6 +386,49 @@ export const CLIENT_SCRIPT = String.raw`
     });
     return pre;
   }
+  // A tree search's trajectory: its nodes as nested lists, the path to the submission marked.
+  function shortVerdict(prefix, v) {
+    if (!v) return el("span", "badge", prefix + ": not run");
+    return el("span", "badge " + (v.verdict === "accepted" ? "ok" : "bad"), prefix + " " + v.passed + "/" + v.total);
+  }
+  function treeBlock(tree) {
+    var byTurn = {};
+    tree.nodes.forEach(function (n) { byTurn[n.turn] = n; });
+    var wrap = el("div", "tree-view");
+    wrap.appendChild(el("div", "role", "search tree: " + tree.nodes.length + " nodes, " + tree.roots.length + " root" + (tree.roots.length === 1 ? "" : "s") + ", depth " + tree.depth + (tree.submittedPath.length ? "; path to the submission: turn " + tree.submittedPath.join(" → ") : "; no submission")));
+    function list(turns) {
+      var ul = el("ul", "tree");
+      turns.forEach(function (i) {
+        var n = byTurn[i];
+        if (!n) return;
+        var li = el("li");
+        li.setAttribute("data-turn", String(n.turn));
+        var box = el("span", "node" + (n.onPath ? " path" : ""));
+        var a = el("a", null, "turn " + n.turn);
+        a.addEventListener("click", function () {
+          var target = document.getElementById("turn-" + n.turn);
+          if (target) target.scrollIntoView();
+        });
+        box.appendChild(a);
+        if (n.failed) box.appendChild(el("span", "badge bad", "request failed"));
+        else if (!n.hasCode) box.appendChild(el("span", "badge", "no code"));
+        else box.appendChild(shortVerdict("public", n.public));
+        if (n.hidden) box.appendChild(shortVerdict("hidden", n.hidden));
+        if (n.submitted) box.appendChild(el("span", "badge ok", "submitted"));
+        li.appendChild(box);
+        if (n.children.length) li.appendChild(list(n.children));
+        ul.appendChild(li);
+      });
+      return ul;
+    }
+    wrap.appendChild(list(tree.roots));
+    return wrap;
+  }
+  function turnTitle(u, tree) {
+    if (!tree) return "Turn " + u.index + (u.parentTurn === null ? "" : " (continues turn " + u.parentTurn + ", candidate " + u.parentCandidate + ")");
+    var n = tree.nodes.filter(function (x) { return x.turn === u.index; })[0];
+    return "Turn " + u.index + (u.parentTurn === null ? " (root" : " (refines turn " + u.parentTurn) + (n ? ", depth " + n.depth : "") + ")" + (n && n.onPath ? " · on the submitted path" : "");
+  }
   function renderTrajectory(key, t) {
     var parts = key.split("/");
     var run = data.runs[Number(parts[0])];
@@ -396,10 +447,11 @@ export const CLIENT_SCRIPT = String.raw`
     box.appendChild(head);
     if (t.error) box.appendChild(el("p", "notice", "error: " + t.error));
     if (t.grade && t.grade.verdict !== "accepted") box.appendChild(testList(t.grade));
+    if (t.tree) box.appendChild(treeBlock(t.tree));
     t.turns.forEach(function (u) {
       var d = el("div", "turn");
       d.id = "turn-" + u.index;
-      d.appendChild(el("h4", null, "Turn " + u.index + (u.parentTurn === null ? "" : " (continues turn " + u.parentTurn + ", candidate " + u.parentCandidate + ")")));
+      d.appendChild(el("h4", null, turnTitle(u, t.tree)));
       var msgs = el("div", "messages");
       u.messages.forEach(function (m) {
         var wrap = el("div", "msg");

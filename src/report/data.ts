@@ -15,6 +15,7 @@ import {
 import { openRunFolder } from "../runs/open-run.js";
 import { RUN_FILES, type RunStore } from "../runs/store.js";
 import type { HiddenGrade, TestSummary, TrajectoryDetail } from "../runs/trajectory.js";
+import { TREE_DEFAULTS } from "../strategies/index.js";
 import { configAxes, modelLabel, varyingAxes } from "./axes.js";
 import type {
   CandidateView,
@@ -26,6 +27,8 @@ import type {
   RunReport,
   TestView,
   TrajectoryView,
+  TreeNodeView,
+  TreeView,
   TurnView,
 } from "./types.js";
 
@@ -89,8 +92,74 @@ export function lineDiff(before: string, after: string): DiffOp[] {
   return diffLines(before, after).map((c) => [c.added ? 1 : c.removed ? -1 : 0, c.value] as DiffOp);
 }
 
-/** A stored trajectory as the page shows it; the diff of each turn is to the turn it continued. */
-export function trajectoryView(run: number, d: TrajectoryDetail, pool: StringPool): TrajectoryView {
+const nodeVerdict = (t: { verdict: string; passed: number; total: number } | null) =>
+  t ? { verdict: t.verdict, passed: t.passed, total: t.total } : null;
+
+/**
+ * A tree search's trajectory as a tree: each turn a node (its one program: the selected
+ * candidate, else the first), linked to the turn it refines, with its public result and hidden
+ * grade, and the path from the root to the submitted node.
+ */
+export function treeView(d: TrajectoryDetail): TreeView {
+  const byIndex = new Map(d.turns.map((t) => [t.index, t]));
+  const nodes = new Map<number, TreeNodeView>();
+  for (const t of d.turns) {
+    const c = t.candidates.find((x) => x.selected) ?? t.candidates[0] ?? null;
+    const submitted = c !== null && d.submittedTurn === t.index && d.submittedCandidate === c.index;
+    const grade = c
+      ? submitted
+        ? d.grade
+        : (d.turnGrades.find((x) => x.turn === t.index && x.candidate === c.index)?.grade ?? null)
+      : null;
+    const parent = t.parentTurn !== null && byIndex.has(t.parentTurn) ? t.parentTurn : null;
+    nodes.set(t.index, {
+      turn: t.index,
+      parent,
+      depth: 1,
+      children: [],
+      onPath: false,
+      submitted,
+      hasCode: c?.code != null,
+      failed: c === null || c.modelError !== null,
+      public: nodeVerdict(c?.publicTests ?? null),
+      hidden: nodeVerdict(grade),
+    });
+  }
+  const roots: number[] = [];
+  for (const n of nodes.values()) {
+    if (n.parent === null || n.parent >= n.turn) {
+      // A parent is always created before its child; anything else is shown as a root.
+      n.parent = null;
+      roots.push(n.turn);
+    } else nodes.get(n.parent)!.children.push(n.turn);
+  }
+  // Parents come first in creation order, so one pass in that order sets every depth.
+  const ordered = [...nodes.values()].sort((x, y) => x.turn - y.turn);
+  for (const n of ordered) if (n.parent !== null) n.depth = nodes.get(n.parent)!.depth + 1;
+  const submittedPath: number[] = [];
+  const sub = d.submittedTurn === null ? undefined : nodes.get(d.submittedTurn);
+  for (let n = sub; n; n = n.parent === null ? undefined : nodes.get(n.parent)) {
+    n.onPath = true;
+    submittedPath.unshift(n.turn);
+  }
+  return {
+    roots,
+    nodes: d.turns.map((t) => nodes.get(t.index)!),
+    submittedPath,
+    depth: Math.max(0, ...ordered.map((n) => n.depth)),
+  };
+}
+
+/**
+ * A stored trajectory as the page shows it; the diff of each turn is to the turn it continued.
+ * With `tree` (a tree search run) it carries its tree of nodes too.
+ */
+export function trajectoryView(
+  run: number,
+  d: TrajectoryDetail,
+  pool: StringPool,
+  opts: { tree?: boolean } = {},
+): TrajectoryView {
   const byIndex = new Map(d.turns.map((t) => [t.index, t]));
   const selectedCode = (
     turnIndex: number | null,
@@ -159,6 +228,7 @@ export function trajectoryView(run: number, d: TrajectoryDetail, pool: StringPoo
     submittedCandidate: d.submittedCandidate,
     grade: d.grade ? gradeView(d.grade) : null,
     turns,
+    ...(opts.tree ? { tree: treeView(d) } : {}),
   };
 }
 
@@ -241,6 +311,7 @@ async function loadRun(
   const store = openRun(folder);
   try {
     const cfg = store.config;
+    const isTree = cfg.strategy.kind === "tree";
     const summaries = [...store.iterateProblemSummaries()];
     log(`${folder}: reading ${summaries.length} problems' trajectories`);
     const t0 = Date.now();
@@ -284,7 +355,7 @@ async function loadRun(
         if (!d) continue;
         verifier?.add(d);
         if (!embed) continue;
-        views[`${index}/${row}/${t.trajectory}`] = trajectoryView(index, d, pool);
+        views[`${index}/${row}/${t.trajectory}`] = trajectoryView(index, d, pool, { tree: isTree });
         embedded.push(t.trajectory);
       }
       embeddedCount += embedded.length;
@@ -349,6 +420,15 @@ async function loadRun(
         temperature: cfg.sampling.temperature,
         gradingTests: cfg.grading.tests,
         ...(store.facts().python ? { python: store.facts().python } : {}),
+        ...(isTree
+          ? {
+              tree: {
+                budget: { ...(cfg.strategy.budget ?? TREE_DEFAULTS.budget) },
+                branching: cfg.strategy.branching ?? TREE_DEFAULTS.branching,
+                programsPerTrajectory: input.maxTurns,
+              },
+            }
+          : {}),
       },
       excluded: store.excludedProblems(),
       axes: configAxes(cfg),
@@ -412,6 +492,14 @@ function comparison(runs: RunReport[]): Comparison | null {
   return { varying, metric, rows, chart };
 }
 
+/**
+ * The similarity pool a run's pairs go to: its feedback kind, with " (tree)" for a tree search
+ * (node-parent pairs are not pooled with a chain's turn-to-turn pairs).
+ */
+export function similarityPool(r: RunReport): string {
+  return r.config.tree ? `${r.config.feedback} (tree)` : r.config.feedback;
+}
+
 /** Reads every run (read-only, apart from the normalisation cache) and computes the report's data. */
 export async function buildReportData(folders: string[], opts: ReportOptions = {}): Promise<ReportData> {
   if (folders.length === 0) throw new ReportError("no run folders given");
@@ -432,9 +520,10 @@ export async function buildReportData(folders: string[], opts: ReportOptions = {
   // Runs sharing a feedback kind are pooled pair by pair: every statistic stays exact.
   const pooled = new Map<string, number[]>();
   for (const l of loaded) {
-    const list = pooled.get(l.report.config.feedback) ?? [];
+    const key = similarityPool(l.report);
+    const list = pooled.get(key) ?? [];
     for (const v of l.ratios) list.push(v);
-    pooled.set(l.report.config.feedback, list);
+    pooled.set(key, list);
   }
   const similarityByFeedback: Record<string, SimilaritySummary> = {};
   for (const [k, v] of pooled) similarityByFeedback[k] = summarise(v);

@@ -7,6 +7,7 @@ import {
 } from "../metrics/index.js";
 import { chartLibraries } from "./assets.js";
 import { CLIENT_SCRIPT, CLIENT_STYLE } from "./client.js";
+import { similarityPool } from "./data.js";
 import { escapeHtml as esc, scriptJson } from "./escape.js";
 import type { ReportData, RunReport } from "./types.js";
 
@@ -63,18 +64,35 @@ function gradingNotes(data: ReportData): string {
     .join("");
 }
 
+/** Programs one trajectory costs in pass n@k: T, or a tree search's budget in programs. */
+const programsOf = (r: RunReport) => r.config.tree?.programsPerTrajectory ?? r.config.maxTurns;
+
+/** "6 calls", "4,000 tokens", "6 calls / 4,000 tokens". */
+function treeBudget(b: { calls?: number; tokens?: number }): string {
+  return [
+    b.calls !== undefined ? `${int(b.calls)} calls` : "",
+    b.tokens !== undefined ? `${int(b.tokens)} tokens` : "",
+  ]
+    .filter(Boolean)
+    .join(" / ");
+}
+
+function strategyLabel(r: RunReport): string {
+  const t = r.config.tree;
+  if (t) return `${r.config.strategy} (budget ${treeBudget(t.budget)}, branching ${t.branching})`;
+  return r.config.candidatesPerTurn > 1
+    ? `${r.config.strategy} (N=${r.config.candidatesPerTurn})`
+    : r.config.strategy;
+}
+
 function summarySection(data: ReportData): string {
   const rows = data.runs.map((r) => [
     esc(r.name),
     esc(r.config.model),
     esc(r.config.benchmark),
-    esc(
-      r.config.candidatesPerTurn > 1
-        ? `${r.config.strategy} (N=${r.config.candidatesPerTurn})`
-        : r.config.strategy,
-    ),
+    esc(strategyLabel(r)),
     esc(r.config.feedback),
-    String(r.config.maxTurns),
+    r.config.tree ? `depth ≤ ${r.config.maxTurns}` : String(r.config.maxTurns),
     `${int(r.totals.trajectories)} / ${int(r.counts.total)}`,
     int(r.totals.problems),
     int(r.totals.tokens),
@@ -116,14 +134,16 @@ function metricsSection(data: ReportData): string {
   const parts = data.runs.map((r) => {
     const have = new Set(r.metrics.nAtK.map((x) => `${x.n}@${x.k}`));
     const missing = DEFAULT_N_AT_K.filter((s) => !have.has(`${s.n}@${s.k}`)).map(
-      (s) =>
-        `${s.n}@${s.k} (needs ${Math.max(1, Math.floor(s.k / r.config.maxTurns))} trajectories per problem)`,
+      (s) => `${s.n}@${s.k} (needs ${Math.max(1, Math.floor(s.k / programsOf(r)))} trajectories per problem)`,
     );
     const body =
       r.metrics.nAtK.length + r.metrics.passAtK.length === 0
         ? `<p class="notice">No metric can be computed for this run.</p>`
         : table(["metric", "value", "95% CI", "problems"], metricRows(r.metrics), "metrics");
-    return `<h3>${esc(r.name)}</h3>${body}${
+    const tree = r.config.tree
+      ? `<p class="note">Tree search: a trajectory is a tree of ${int(r.config.tree.programsPerTrajectory)} programs at most (${r.config.tree.budget.calls !== undefined ? "its budget in calls" : "the most programs any of its trees made"}), and costs that many programs in pass n@k; its submission is its best node.</p>`
+      : "";
+    return `<h3>${esc(r.name)}</h3>${tree}${body}${
       missing.length
         ? `<p class="note">Not affordable with this run's budget: ${esc(missing.join(", "))}.</p>`
         : ""
@@ -141,7 +161,7 @@ function curvesSection(data: ReportData): string {
   return `<section id="curves"><h2>Curves</h2><div class="grid">${chart("chart-budget-calls", "budget-calls")}${chart(
     "chart-budget-tokens",
     "budget-tokens",
-  )}${chart("chart-nak", "nak")}</div><p class="note">Budget curves: solve rate when trajectories are taken in random order while their cumulative cost (LLM calls, or prompt + completion tokens) fits the budget. pass n@k vs k: n = 1, n = 10, and n = k/T (every bought trajectory submitted, i.e. pass@(k/T)).</p></section>`;
+  )}${chart("chart-nak", "nak")}</div><p class="note">Budget curves: solve rate when trajectories are taken in random order while their cumulative cost (LLM calls, or prompt + completion tokens) fits the budget; a trajectory costs the sum over all its turns (every node of a tree search). pass n@k vs k: n = 1, n = 10, and n = k/T (every bought trajectory submitted, i.e. pass@(k/T)).</p></section>`;
 }
 
 const num3 = (v: number | null) => (v === null ? "–" : v.toFixed(3));
@@ -296,7 +316,7 @@ function similaritySection(data: ReportData): string {
           ["run", "feedback", "pairs", "mean", "median"],
           data.runs.map((r) => [
             esc(r.name),
-            esc(r.config.feedback),
+            esc(similarityPool(r)),
             int(r.similarity.count),
             num(r.similarity.mean, 3),
             num(r.similarity.median, 3),
@@ -304,7 +324,11 @@ function similaritySection(data: ReportData): string {
         )
       : "";
   const any = kinds.some(([, s]) => s.count > 0);
-  return `<section id="similarity"><h2>Similarity of consecutive codes</h2><p class="note">Each pair of consecutive codes in a trajectory, normalised through Python's ast (comments and formatting dropped; raw text when it does not parse), compared with a sequence-matcher ratio: near 1 = the model edits its code (exploitation), low = it rewrites (exploration).</p>${
+  return `<section id="similarity"><h2>Similarity of consecutive codes</h2><p class="note">Each pair of consecutive codes in a trajectory, normalised through Python's ast (comments and formatting dropped; raw text when it does not parse), compared with a sequence-matcher ratio: near 1 = the model edits its code (exploitation), low = it rewrites (exploration).${
+    data.runs.some((r) => r.config.tree)
+      ? " In a tree search each node is paired with its parent (the code it refines; roots have none), and tree runs are pooled apart from linear ones, as “&lt;feedback&gt; (tree)”."
+      : ""
+  }</p>${
     any
       ? `${chart("chart-similarity", "similarity")}${table(["feedback", "pairs", "mean", "p10", "median", "p90"], rows)}${perRun}`
       : `<p class="notice">No trajectory has two turns with code: nothing to compare.</p>`
@@ -373,7 +397,7 @@ function problemsSection(data: ReportData): string {
         "finished / planned",
         "solved",
         "public pass",
-        "mean turns",
+        r.config.tree ? "mean nodes" : "mean turns",
         "mean tokens",
         "trajectories",
       ],

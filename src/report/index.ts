@@ -14,6 +14,9 @@ export {
   buildReportData,
   lineDiff,
   nAtKCurves,
+  similarityPool,
+  treeView,
+  trajectoryView,
   wallSecondsFromLog,
 } from "./data.js";
 export { escapeHtml, scriptJson } from "./escape.js";

@@ -24,6 +24,15 @@ export interface RunReport {
     gradingTests: string;
     /** The Python runtime that judged the run ("PyPy 7.3.11 (Python 3.9.16)"), when recorded. */
     python?: string;
+    /**
+     * Tree search only (`strategy.kind: tree`; `maxTurns` is then the depth limit): its budget,
+     * branching, and the programs one trajectory costs in pass n@k (`programsPerTrajectory`).
+     */
+    tree?: {
+      budget: { calls?: number; tokens?: number };
+      branching: number;
+      programsPerTrajectory: number;
+    };
   };
   /** Problems left out of the run (`benchmark.exclude`) and why. */
   excluded: { id: string; reasons: string[] }[];
@@ -149,6 +158,48 @@ export interface TrajectoryView {
   submittedCandidate: number | null;
   grade: (TestView & { version: number }) | null;
   turns: TurnView[];
+  /** Tree search runs only: the trajectory's tree of nodes (one program per turn). */
+  tree?: TreeView;
+}
+
+/** One public or hidden result as a tree node shows it. */
+export interface NodeVerdict {
+  verdict: string;
+  passed: number;
+  total: number;
+}
+
+/** A node of a tree search: one turn and its one program. */
+export interface TreeNodeView {
+  /** The turn's index (creation order). */
+  turn: number;
+  /** The turn it refines; null for a root. */
+  parent: number | null;
+  /** Turns on the path from its root, itself included (a root has depth 1). */
+  depth: number;
+  /** Turns that refine it, in creation order. */
+  children: number[];
+  /** On the path root → submitted node. */
+  onPath: boolean;
+  submitted: boolean;
+  hasCode: boolean;
+  /** The request failed (no answer). */
+  failed: boolean;
+  /** Public-test result of the node's program; null when it was not run. */
+  public: NodeVerdict | null;
+  /** Hidden grade of the node's program (the submission's, or gradeEveryTurn's); null when not graded. */
+  hidden: NodeVerdict | null;
+}
+
+export interface TreeView {
+  /** Root turns in creation order. */
+  roots: number[];
+  /** One per turn, in the order of `TrajectoryView.turns`. */
+  nodes: TreeNodeView[];
+  /** Turns from the root to the submitted node; [] without a submission. */
+  submittedPath: number[];
+  /** Largest node depth. */
+  depth: number;
 }
 
 export interface Comparison {

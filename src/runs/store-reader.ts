@@ -262,7 +262,9 @@ export class StoreReader {
       SELECT c.problem_id, c.trajectory, c.turn, c.candidate, c.code, c.public_verdict, c.prompt_tokens,
         c.completion_tokens, c.selected,
         (SELECT g.verdict FROM grades g WHERE g.problem_id = c.problem_id AND g.trajectory = c.trajectory
-          AND g.turn = c.turn AND g.candidate = c.candidate ORDER BY g.version DESC LIMIT 1) AS hidden_verdict
+          AND g.turn = c.turn AND g.candidate = c.candidate ORDER BY g.version DESC LIMIT 1) AS hidden_verdict,
+        (SELECT u.parent_turn FROM turns u WHERE u.problem_id = c.problem_id AND u.trajectory = c.trajectory
+          AND u.turn = c.turn) AS parent_turn
       FROM candidates c ORDER BY c.problem_id, c.trajectory, c.turn, c.candidate`)
       .iterate() as IterableIterator<Row>;
     let c = candidates.next();
@@ -296,6 +298,7 @@ export class StoreReader {
             completionTokens: num(r.completion_tokens),
             selected: num(r.selected) === 1,
             hiddenVerdict: (r.hidden_verdict as Verdict | null) ?? null,
+            parentTurn: numOrNull(r.parent_turn),
           });
           c = candidates.next();
         }

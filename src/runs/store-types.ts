@@ -87,6 +87,8 @@ export interface CandidateFacts {
   selected: boolean;
   /** Verdict of the latest hidden-test grade of this candidate's code; null when not graded. */
   hiddenVerdict: Verdict | null;
+  /** The turn its turn continues (`turns.parent_turn`): null for a first turn or a tree's root. */
+  parentTurn: number | null;
 }
 
 /** What metrics need of one trajectory, with its candidates in (turn, candidate) order. */
