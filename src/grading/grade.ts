@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type Judge, type JudgeResult, describeFailure } from "../judge/judge.js";
+import { type JudgeResult, type JudgeService, describeFailure } from "../judge/index.js";
 import { type Problem, allTests, testCounts } from "../problems/index.js";
 import { type ExtractionHow, entryPointOf, extractCode } from "../prompts/index.js";
 import { judgeTests } from "../strategies/index.js";
@@ -112,7 +112,7 @@ export interface GradeProgress {
 }
 
 export interface GradeOptions {
-  judge: Judge;
+  judge: JudgeService;
   /** The Python runtime's label, recorded in every line. */
   python: string;
   /** Judge calls in flight (default twice the sandbox's workers, so none idles between calls). */
@@ -193,7 +193,7 @@ export function verdictLine(job: GradeJob, r: JudgeResult, python: string, wallM
  * here. A sandbox failure is retried once before it is reported as infrastructure.
  */
 export async function gradeJob(
-  judge: Judge,
+  judge: JudgeService,
   job: GradeJob,
   python: string,
 ): Promise<{ line: VerdictLine; testsRun: number }> {
@@ -278,7 +278,7 @@ export async function gradeSamples(jobs: readonly GradeJob[], opts: GradeOptions
       }
     }
   };
-  const lanes = Math.max(1, opts.concurrency ?? 2 * opts.judge.sandbox.size);
+  const lanes = Math.max(1, opts.concurrency ?? 2 * opts.judge.capacity);
   await Promise.all(Array.from({ length: Math.min(lanes, jobs.length) }, lane));
   stats.wallMs = Date.now() - t0;
   if (firstError !== undefined) throw firstError;

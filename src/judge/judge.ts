@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { type PyValue, pyEqual, pyHasFloat, pyReprClipped } from "../core/pyvalue.js";
 import type { JudgeSpec, Language, OutputValidator, TestCase, Verdict } from "../core/verdict.js";
-import type { Sandbox } from "../sandbox/index.js";
+import type { Executor } from "../sandbox/index.js";
 import type {
   JobTest,
   PreparedProgram,
@@ -13,6 +13,7 @@ import type {
 } from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
 import { checkAssertCall, pyEquals } from "./pycompare.js";
+import type { JudgeService } from "./service.js";
 import { type CheckerOutcome, testlibOutcome } from "./testlib.js";
 
 export interface Submission {
@@ -75,12 +76,16 @@ type AssertSpec = Extract<JudgeSpec, { kind: "assert" }>;
  * Judges one submission on a test set: runs it in the sandbox (the whole set in one request)
  * and decides each test's verdict in this process, where the program cannot reach.
  */
-export class Judge {
+export class Judge implements JudgeService {
   private validators = new Map<OutputValidator, Promise<PreparedProgram>>();
   /** What a testlib checker says of a test's answer given as the output, by test (see selfCheck). */
   private selfChecks = new WeakMap<OutputValidator, Map<string, Promise<CheckerOutcome>>>();
 
-  constructor(readonly sandbox: Sandbox) {}
+  constructor(readonly sandbox: Executor) {}
+
+  get capacity(): number {
+    return this.sandbox.size;
+  }
 
   async judge(
     spec: JudgeSpec,

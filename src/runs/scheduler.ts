@@ -1,9 +1,15 @@
 import { BackgroundNormaliser, normalisedCacheFile } from "../core/normalize.js";
-import { Judge } from "../judge/judge.js";
+import { Judge, type JudgeService } from "../judge/index.js";
 import type { TestCase } from "../judge/types.js";
 import { type ChatModel, type ManagedModel, createModel } from "../models/index.js";
 import { type Problem, allTests, loadFlags, loadProblems, sourceFormat } from "../problems/index.js";
-import { Sandbox, type SandboxLimits, pythonAvailable, pythonLabel } from "../sandbox/index.js";
+import {
+  type Executor,
+  Sandbox,
+  type SandboxLimits,
+  pythonAvailable,
+  pythonLabel,
+} from "../sandbox/index.js";
 import {
   type Gate,
   type Verifier,
@@ -73,8 +79,13 @@ export interface RunProgress {
 }
 
 export interface RunOptions {
-  /** Sandbox to use (the caller closes it); default: one started from the config. */
-  sandbox?: Sandbox;
+  /** Executor to use (the caller closes it); default: a sandbox started from the config. */
+  sandbox?: Executor;
+  /**
+   * Judges the run's programs (the caller closes it); default: a local Judge over `sandbox`.
+   * The sandbox still computes expected outputs at load (HumanEval+, MBPP+).
+   */
+  judge?: JudgeService;
   /** Model to use (the caller closes it); default: createModel(config.model) with the config's cache. */
   model?: ChatModel;
   verifier?: Verifier;
@@ -121,7 +132,7 @@ export function limitsFor(config: RunConfig, p: Problem): SandboxLimits {
 /** The run's problems, with HumanEval+/MBPP+ expected outputs computed in the sandbox. */
 export function problemsFor(
   config: RunConfig,
-  sandbox: Sandbox,
+  sandbox: Executor,
   log?: (m: string) => void,
 ): Promise<Problem[]> {
   return loadProblems(config.benchmark.source, problemFilters(config), {
@@ -137,7 +148,7 @@ export function problemsFor(
  * limits, stopping at the first failed test. Runs, rejudge and reselect grade through it.
  */
 export async function gradeSubmission(
-  judge: Judge,
+  judge: JudgeService,
   config: RunConfig,
   p: Problem,
   code: string,
@@ -270,7 +281,7 @@ export async function runRun(
     );
   }
   const log = opts.log ?? (() => {});
-  let sandbox: Sandbox | undefined;
+  let sandbox: Executor | undefined;
   let model: ChatModel | undefined;
   let normaliser: BackgroundNormaliser | undefined;
   try {
@@ -315,9 +326,9 @@ export async function runRun(
       })),
     );
     const byId = new Map(problems.map((p) => [p.id, p]));
-    const judge = new Judge(sandbox);
+    const judge = opts.judge ?? new Judge(sandbox);
     const modelSem = new Semaphore(config.concurrency.model);
-    const sandboxSem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);
+    const sandboxSem = new Semaphore(config.concurrency.sandbox ?? judge.capacity);
     const verifierSem = new Semaphore(config.concurrency.verifier ?? 8);
 
     const counts = store.counts();
@@ -447,7 +458,7 @@ export async function runRun(
 
     // Backpressure: trajectories are pulled from the store's paged resume list only while
     // fewer than `window` are in flight, so memory stays bounded however large the run is.
-    const window = config.concurrency.model * 2 + (config.concurrency.sandbox ?? sandbox.size);
+    const window = config.concurrency.model * 2 + (config.concurrency.sandbox ?? judge.capacity);
     const points = store.resumePoints(opts.retryFailed ? { retryFailed: true } : {});
     let firstError: unknown;
     const worker = async () => {
@@ -503,7 +514,8 @@ export async function rejudgeRun(
   folder: string,
   opts: {
     all?: boolean;
-    sandbox?: Sandbox;
+    sandbox?: Executor;
+    judge?: JudgeService;
     problems?: Problem[];
     note?: string;
     onGraded?: (n: number) => void;
@@ -518,8 +530,8 @@ export async function rejudgeRun(
     // The problems the run played: the same exclusion as when it ran.
     const { kept: problems } = excludeFlagged(config, loaded);
     const byId = new Map(problems.map((p) => [p.id, p]));
-    const judge = new Judge(sandbox);
-    const sem = new Semaphore(config.concurrency.sandbox ?? sandbox.size);
+    const judge = opts.judge ?? new Judge(sandbox);
+    const sem = new Semaphore(config.concurrency.sandbox ?? judge.capacity);
     const version = store.beginGradeVersion(opts.note ?? "rejudge");
     let graded = 0;
     let accepted = 0;

@@ -1,3 +1,4 @@
+export type { Executor } from "./executor.js";
 export { Sandbox, COMPILE_LIMITS, CXX_FLAGS, EXECUTABLE_CAP_MB } from "./sandbox.js";
 export type { SandboxMode, SandboxOptions, SandboxStats, PrepareResult } from "./sandbox.js";
 export { DEFAULT_LIMITS } from "./types.js";
@@ -8,6 +9,7 @@ export type {
   PreparedProgram,
   RunRecord,
   RunVerdict,
+  SandboxTrace,
   SandboxLimits,
   TestRun,
 } from "./types.js";

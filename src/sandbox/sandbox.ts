@@ -13,6 +13,7 @@ import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RawResult, classify, defaultWallMs } from "./classify.js";
+import type { Executor } from "./executor.js";
 import type { Frame } from "./frame.js";
 import {
   type IsolationInfo,
@@ -134,7 +135,7 @@ function emptyRecord(verdict: RunRecord["verdict"], detail: string, retried: boo
  * default), each running one whole test set per request, a child per test (per submission
  * for function tests).
  */
-export class Sandbox {
+export class Sandbox implements Executor {
   readonly isolation: IsolationInfo;
   readonly python: PythonInfo;
   readonly mode: SandboxMode;

@@ -1,6 +1,6 @@
 import type { SelectionRule } from "../core/selection.js";
 import type { TrajectoryKey, Turn } from "../core/trajectory.js";
-import type { Judge } from "../judge/judge.js";
+import type { JudgeService } from "../judge/index.js";
 import type { ChatModel, SamplingParams } from "../models/index.js";
 import type { Problem } from "../problems/index.js";
 import type { FeedbackKind, FeedbackLimits, PromptOverrides } from "../prompts/index.js";
@@ -70,7 +70,7 @@ export interface StrategyContext {
   key: TrajectoryKey;
   config: StrategyConfig;
   model: ChatModel;
-  judge: Judge;
+  judge: JudgeService;
   limits: SandboxLimits;
   /** Bounds model requests in flight. */
   modelGate?: Gate;

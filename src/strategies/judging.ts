@@ -1,6 +1,6 @@
 import type { TestSummary } from "../core/trajectory.js";
 import type { Language, TestCase } from "../core/verdict.js";
-import type { Judge, JudgeResult, TestVerdict } from "../judge/judge.js";
+import type { JudgeResult, JudgeService, TestVerdict } from "../judge/index.js";
 import { type Problem, judgeFor } from "../problems/index.js";
 import type { SandboxLimits } from "../sandbox/index.js";
 
@@ -10,7 +10,7 @@ import type { SandboxLimits } from "../sandbox/index.js";
  * `index` points into `tests`, as feedbackInput expects.
  */
 export async function judgeTests(
-  judge: Judge,
+  judge: JudgeService,
   problem: Problem,
   tests: readonly TestCase[],
   code: string,

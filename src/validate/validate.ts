@@ -10,7 +10,7 @@ import {
   kattisTimeLimit,
   loadFlags,
 } from "../problems/index.js";
-import { DEFAULT_LIMITS, type Sandbox, type SandboxLimits, pythonLabel } from "../sandbox/index.js";
+import { DEFAULT_LIMITS, type Executor, type SandboxLimits, pythonLabel } from "../sandbox/index.js";
 
 /** Languages the sandbox can run; other reference solutions are counted as skipped. */
 const RUNNABLE = new Set(["python", "cpp"]);
@@ -30,7 +30,7 @@ export function problemLimits(p: Problem): SandboxLimits {
  * solution gets generous limits (EvalPlus computed its outputs without any); an input it still
  * fails on gives null, and the loader leaves that test out with a warning.
  */
-export function sandboxComputeExpected(sandbox: Sandbox): ComputeExpected {
+export function sandboxComputeExpected(sandbox: Executor): ComputeExpected {
   return async (problem, code, argsList) => {
     const entryPoint = problem.pendingExpected?.entryPoint;
     if (!entryPoint) throw new Error(`problem ${problem.id} has no entry point for expected outputs`);
@@ -223,7 +223,7 @@ function summarize(results: JudgeResult[], total: number): SolutionRun {
  * time_multiplier x the slowest accepted submission get it measured here first.
  */
 export async function validateProblems(
-  sandbox: Sandbox,
+  sandbox: Executor,
   problems: Problem[],
   options: ValidateOptions = {},
 ): Promise<ValidateReport> {

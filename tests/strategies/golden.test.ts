@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Judge, type JudgeService } from "../../src/judge/index.js";
 import { type RunConfigInput, RunStore, parseRunConfig, runRun } from "../../src/runs/index.js";
 import { Sandbox } from "../../src/sandbox/index.js";
 import { RIGHT, WRONG, answer, doubleProblem, writeProblems } from "../e2e/fixtures.js";
@@ -158,4 +159,31 @@ describe("what the linear strategies store (pinned)", () => {
       expect(got.some((t) => t.grade?.[0] !== "accepted")).toBe(true);
     }, 120_000);
   }
+
+  it("a run through another JudgeService (the executor seam) stores the same multi-turn run", async () => {
+    const folder = join(tmp, "service");
+    const local = new Judge(sb);
+    let calls = 0;
+    // A judge service that is not the local Judge class: what a queue client is to runs.
+    const judge: JudgeService = {
+      capacity: 3,
+      judge: (...a) => {
+        calls++;
+        return local.judge(...a);
+      },
+      traceTest: (...a) => local.traceTest(...a),
+    };
+    const config = parseRunConfig({
+      benchmark: { source },
+      model: `openai:${server.url}#scripted`,
+      cache: { enabled: false },
+      concurrency: { model: 4, sandbox: 2 },
+      seed: 17,
+      trajectoriesPerProblem: 2,
+      ...CASES["multi-turn"],
+    } as RunConfigInput);
+    await runRun({ folder, config }, { sandbox: sb, judge });
+    expect(calls).toBeGreaterThan(6);
+    expect(stored(folder)).toEqual(JSON.parse(readFileSync(join(GOLDEN, "multi-turn.json"), "utf8")));
+  }, 120_000);
 });
