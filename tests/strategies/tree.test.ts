@@ -11,6 +11,8 @@ import {
   RunConfigError,
   type RunConfigInput,
   RunStore,
+  configSummary,
+  loadRunConfig,
   parseRunConfig,
   runRun,
 } from "../../src/runs/index.js";
@@ -274,6 +276,12 @@ describe("tree search", () => {
     expect(bad({ kind: "tree", selection: "random" })).toMatch(/strategy\.selection/);
     expect(bad({ kind: "tree", branching: 0 })).toMatch(/strategy\.branching/);
     expect(bad({ kind: "tree", exploration: -1 })).toMatch(/strategy\.exploration/);
+  });
+
+  it("examples/tree.yaml is a valid tree config", async () => {
+    const cfg = await loadRunConfig("examples/tree.yaml");
+    expect(cfg.strategy).toMatchObject({ kind: "tree", maxTurns: 3, budget: { calls: 8 }, branching: 1 });
+    expect(configSummary(cfg)).toMatch(/tree depth=3 b=1 budget=8 calls/);
   });
 
   it("draws Beta samples with the right mean", () => {
