@@ -208,8 +208,6 @@ export function registerCompare(program: Command): void {
           seed: nonNegInt("--seed", opts.seed),
           confidence: confidenceOf(opts.confidence),
         };
-        const a = loadRun(runA, "run A", boot.seed);
-        const b = loadRun(runB, "run B", boot.seed);
         const budgets = {
           ...(opts.budgetsCalls !== undefined
             ? { calls: budgetList("--budgets-calls", opts.budgetsCalls) }
@@ -218,6 +216,8 @@ export function registerCompare(program: Command): void {
             ? { tokens: budgetList("--budgets-tokens", opts.budgetsTokens) }
             : {}),
         };
+        const a = loadRun(runA, "run A", boot.seed);
+        const b = loadRun(runB, "run B", boot.seed);
         const cmp = compareInputs(a.input, b.input, { ...boot, budgets });
         if (cmp.common === 0) {
           throw new CliError(
