@@ -14,9 +14,11 @@ import { registerReselect } from "./reselect.js";
 import { registerRun } from "./run.js";
 import { registerRuns } from "./runs.js";
 import { registerSandbox } from "./sandbox.js";
+import { registerServe } from "./serve.js";
 import { registerSweep } from "./sweep.js";
 import { registerValidate } from "./validate.js";
 import { registerVerifier } from "./verifier.js";
+import { registerWorker } from "./worker.js";
 
 // Run folders, caches and reports hold hidden tests, reference solutions and model answers:
 // everything codeloop writes is private to its user (directories 0700, files 0600).
@@ -45,6 +47,8 @@ registerCompare(program);
 registerSweep(program);
 registerExport(program);
 registerVerifier(program);
+registerWorker(program);
+registerServe(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {
