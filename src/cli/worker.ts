@@ -1,0 +1,70 @@
+import type { Command } from "commander";
+import { startJudgeWorker } from "../queue/index.js";
+import type { IsolationRequest, SandboxMode } from "../sandbox/index.js";
+import { CliError } from "./errors.js";
+import {
+  type SandboxCliOptions,
+  positiveNumber,
+  pythonRuntimeFlag,
+  withSandboxOptions,
+} from "./sandbox-options.js";
+
+interface WorkerCliOptions extends SandboxCliOptions {
+  queue?: string;
+  queueName: string;
+  lockDurationMs: string;
+  stalledIntervalMs: string;
+}
+
+/** `codeloop worker --queue redis://host:6379 [--workers N]`: judges jobs of QueueJudge clients. */
+export function registerWorker(program: Command): void {
+  withSandboxOptions(program.command("worker"), true)
+    .description("judge submissions from a Redis queue (BullMQ) for runs started with --queue elsewhere")
+    .option("--queue <url>", "Redis URL, e.g. redis://host:6379")
+    .option("--queue-name <name>", "BullMQ queue name", "codeloop-judge")
+    .option(
+      "--lock-duration-ms <ms>",
+      "job lock; a dead worker's job goes to another after it expires",
+      "30000",
+    )
+    .option("--stalled-interval-ms <ms>", "how often to look for jobs of dead workers", "30000")
+    .action(async (opts: WorkerCliOptions) => {
+      if (!opts.queue) throw new CliError("missing --queue redis://host:port");
+      if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
+        throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
+      }
+      const slots = positiveNumber("--workers", opts.workers ?? "1", true)!;
+      const python = pythonRuntimeFlag(opts.python);
+      const log = (m: string) => process.stderr.write(`${m}\n`);
+      let w: Awaited<ReturnType<typeof startJudgeWorker>>;
+      try {
+        w = await startJudgeWorker({
+          url: opts.queue,
+          queueName: opts.queueName,
+          slots,
+          lockDurationMs: positiveNumber("--lock-duration-ms", opts.lockDurationMs, true),
+          stalledIntervalMs: positiveNumber("--stalled-interval-ms", opts.stalledIntervalMs, true),
+          sandbox: {
+            mode: opts.mode as SandboxMode,
+            isolation: opts.isolation as IsolationRequest | undefined,
+            subprocesses: opts.subprocesses === true,
+            ...(python ? { python } : {}),
+          },
+          log,
+        });
+      } catch (err) {
+        throw new CliError(`cannot start the worker: ${(err as Error).message} (run 'codeloop doctor')`);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = () => {
+          log("codeloop worker: stopping after the running jobs");
+          process.off("SIGINT", stop);
+          process.off("SIGTERM", stop);
+          resolve();
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      });
+      await w.close();
+    });
+}
