@@ -16,6 +16,7 @@ import {
 } from "../runs/index.js";
 import { CliError, storeError } from "./errors.js";
 import { type ProgressPrinter, progressPrinterFor } from "./progress.js";
+import { queueError, queueJudgeFor, withQueueOptions } from "./worker.js";
 
 const MODEL_WAYS =
   "provide a model in the run config's `model` field: `openai:http://host:port/v1#model` (vLLM, SGLang, llama.cpp server, any OpenAI-compatible server), `ollama:<model>` (Ollama on 127.0.0.1:11434 or $OLLAMA_HOST), `llama:./model.gguf` (a GGUF file run in-process), or `openai:<model>` with OPENAI_API_KEY set";
@@ -138,8 +139,7 @@ export function stopOnCtrlC(): { signal: AbortSignal; dispose: () => void } {
 
 /** `codeloop run`. */
 export function registerRun(program: Command): void {
-  program
-    .command("run [config]")
+  withQueueOptions(program.command("run [config]"))
     .description("run a config (YAML/JSON) into a run folder, or continue a killed run with --resume")
     .option("--out <folder>", "run folder (default: runs/<config name>)")
     .option("--resume <folder>", "continue the run in this folder (no config argument)")
@@ -148,7 +148,14 @@ export function registerRun(program: Command): void {
     .action(
       async (
         configPath: string | undefined,
-        opts: { out?: string; resume?: string; retryFailed?: boolean; json?: boolean },
+        opts: {
+          out?: string;
+          resume?: string;
+          retryFailed?: boolean;
+          json?: boolean;
+          queue?: string;
+          queueCapacity?: string;
+        },
       ) => {
         let folder: string;
         let config: RunConfig | undefined;
@@ -185,10 +192,12 @@ export function registerRun(program: Command): void {
         process.stderr.write(
           `codeloop: run folder ${folder} (if stopped, continue with: codeloop run --resume ${folder})\n`,
         );
+        const judge = await queueJudgeFor(opts);
         const printer = progressPrinter();
         const stop = stopOnCtrlC();
         try {
           const result = await runRun(config ? { folder, config } : { folder }, {
+            ...(judge ? { judge } : {}),
             onProgress: printer.update,
             signal: stop.signal,
             ...(opts.retryFailed ? { retryFailed: true } : {}),
@@ -209,9 +218,14 @@ export function registerRun(program: Command): void {
           }
         } catch (err) {
           printer.end();
+          queueError(
+            err,
+            `continue when the queue is back with: codeloop run --resume ${folder} --queue ${opts.queue}`,
+          );
           storeError(err);
         } finally {
           stop.dispose();
+          await judge?.close();
         }
       },
     );

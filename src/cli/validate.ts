@@ -16,11 +16,14 @@ import {
   startSandbox,
   withSandboxOptions,
 } from "./sandbox-options.js";
+import { queueError, queueJudgeFor, withQueueOptions } from "./worker.js";
 
 interface ValidateCliOptions extends FilterOptions, SandboxCliOptions {
   repeat: string;
   unknownTimeLimit: string;
   json?: boolean;
+  queue?: string;
+  queueCapacity?: string;
 }
 
 function formatReport(r: ValidateReport): string {
@@ -61,7 +64,7 @@ function progressLine(p: ProblemReport, done: number, total: number): string {
 
 /** Adds `problems validate` to the `problems` command. */
 export function registerValidate(problems: Command): void {
-  withSandboxOptions(withFilters(problems.command("validate <source>")), true)
+  withQueueOptions(withSandboxOptions(withFilters(problems.command("validate <source>")), true))
     .description(
       "run every reference solution through the sandbox and judge: correct ones must be accepted, incorrect and too-slow ones rejected",
     )
@@ -77,6 +80,7 @@ export function registerValidate(problems: Command): void {
       const unknownTimeLimitSec = positiveNumber("--unknown-time-limit", opts.unknownTimeLimit)!;
       const filters = filtersOf(opts);
       const format = await sourceFormat(source, loadOptions(opts));
+      const judge = await queueJudgeFor(opts);
       const sb = await startSandbox(opts, undefined, defaultPythonFor(format, opts.python));
       try {
         const problems = await load(source, filters, {
@@ -89,6 +93,7 @@ export function registerValidate(problems: Command): void {
         );
         let lastPrint = 0;
         const report = await validateProblems(sb, problems, {
+          ...(judge ? { judge } : {}),
           repeat,
           unknownTimeLimitSec,
           onProblem: (p, done, total) => {
@@ -101,7 +106,11 @@ export function registerValidate(problems: Command): void {
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
         if (report.infrastructureFailures) process.exitCode = 3;
+      } catch (err) {
+        queueError(err, "run the same command again when the queue is back");
+        throw err;
       } finally {
+        await judge?.close();
         await sb.close();
       }
     });

@@ -1,5 +1,6 @@
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { startJudgeWorker } from "../queue/index.js";
+import { QueueError, QueueJudge, displayUrl, startJudgeWorker } from "../queue/index.js";
 import type { IsolationRequest, SandboxMode } from "../sandbox/index.js";
 import { CliError } from "./errors.js";
 import {
@@ -33,7 +34,7 @@ export function registerWorker(program: Command): void {
       if (opts.mode !== "forkserver" && opts.mode !== "fresh") {
         throw new CliError(`--mode must be forkserver or fresh, got '${opts.mode}'`);
       }
-      const slots = positiveNumber("--workers", opts.workers ?? "1", true)!;
+      const slots = positiveNumber("--workers", opts.workers, true) ?? availableParallelism();
       const python = pythonRuntimeFlag(opts.python);
       const log = (m: string) => process.stderr.write(`${m}\n`);
       let w: Awaited<ReturnType<typeof startJudgeWorker>>;
@@ -67,4 +68,41 @@ export function registerWorker(program: Command): void {
       });
       await w.close();
     });
+}
+
+/** The flags of commands that can judge through workers: `--queue`, `--queue-capacity`. */
+export function withQueueOptions(cmd: Command): Command {
+  return cmd
+    .option("--queue <url>", "judge on `codeloop worker` processes through this Redis (redis://host:6379)")
+    .option(
+      "--queue-capacity <n>",
+      "judge jobs in flight with --queue (default: 2 x the workers' slots, else 8)",
+    );
+}
+
+/** A QueueJudge for `--queue`, or undefined without it; Redis out of reach is one clear line. */
+export async function queueJudgeFor(opts: { queue?: string; queueCapacity?: string }): Promise<
+  QueueJudge | undefined
+> {
+  if (!opts.queue) return undefined;
+  const capacity = positiveNumber("--queue-capacity", opts.queueCapacity, true);
+  try {
+    const qj = await QueueJudge.connect({
+      url: opts.queue,
+      ...(capacity ? { capacity } : {}),
+      log: (m) => process.stderr.write(`${m}\n`),
+    });
+    const slots = await qj.workers().catch(() => 0);
+    process.stderr.write(
+      `codeloop: judging through ${displayUrl(opts.queue)}: ${slots} worker slot(s) registered, ${qj.capacity} jobs in flight\n`,
+    );
+    return qj;
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+/** A queue failure (never a verdict) as one line, with how to go on. */
+export function queueError(err: unknown, hint: string): void {
+  if (err instanceof QueueError) throw new CliError(`${err.message}; ${hint}`);
 }

@@ -1,5 +1,6 @@
 import { Judge, type JudgeResult } from "../judge/judge.js";
 import type { PyValue } from "../judge/pyvalue.js";
+import type { JudgeService } from "../judge/service.js";
 import type { TestCase, Verdict } from "../judge/types.js";
 import {
   type ComputeExpected,
@@ -157,6 +158,12 @@ export interface ValidateOptions {
    * the default that runs use. Default 30 s.
    */
   unknownTimeLimitSec?: number;
+  /**
+   * Judges the solutions instead of a local Judge over `sandbox` (e.g. a QueueJudge); the
+   * sandbox still computes expected outputs and names the runtime. Concurrency then defaults
+   * to its capacity.
+   */
+  judge?: JudgeService;
 }
 
 function expectation(s: ReferenceSolution): "accepted" | "rejected" {
@@ -227,11 +234,11 @@ export async function validateProblems(
   problems: Problem[],
   options: ValidateOptions = {},
 ): Promise<ValidateReport> {
-  const judge = new Judge(sandbox);
+  const judge = options.judge ?? new Judge(sandbox);
   const runtimeOf = (language: string) =>
     language === "python" ? pythonLabel(sandbox.python) : language === "cpp" ? "C++17 (g++)" : language;
   const repeat = Math.max(1, options.repeat ?? 1);
-  const concurrency = Math.max(1, options.concurrency ?? sandbox.size * 2);
+  const concurrency = Math.max(1, options.concurrency ?? (options.judge ? judge.capacity : sandbox.size * 2));
   const t0 = performance.now();
   const skipped: Record<string, number> = {};
   let testsRun = 0;
@@ -434,7 +441,11 @@ export async function validateProblems(
   const reports: ProblemReport[] = new Array(problems.length);
   await Promise.all(
     order.map(async ({ p, i }) => {
-      const r = await validateOne(p).catch((err: unknown) => unjudgeable(p, err));
+      const r = await validateOne(p).catch((err: unknown) => {
+        // A judge service out of reach (a QueueError: `resumable`) says nothing of the problem.
+        if ((err as { resumable?: unknown } | null)?.resumable === true) throw err;
+        return unjudgeable(p, err);
+      });
       reports[i] = r;
       done++;
       options.onProblem?.(r, done, problems.length);

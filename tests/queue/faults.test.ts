@@ -1,0 +1,115 @@
+// Judge workers as processes (the built CLI, `codeloop worker`): a worker killed with SIGKILL
+// in the middle of a job leaves it to another worker (BullMQ stalled-job recovery), and the
+// client gets exactly one verdict.
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JudgeSpec, TestCase } from "../../src/core/verdict.js";
+import { QueueJudge } from "../../src/queue/index.js";
+import { DEFAULT_LIMITS } from "../../src/sandbox/index.js";
+import { HAVE_REDIS, RedisServer } from "./redis.js";
+
+const CLI = resolve(__dirname, "../../dist/cli/index.js");
+const HAVE_CLI = existsSync(CLI);
+if (!HAVE_CLI) console.warn("tests/queue/faults: dist/cli/index.js missing (npm run build): skipped");
+
+const spec: JudgeSpec = { kind: "stdio", compare: { caseSensitive: true, spaceChangeSensitive: false } };
+const tests: TestCase[] = [{ kind: "stdio", input: "21\n", output: "42\n" }];
+
+interface Proc {
+  proc: ChildProcess;
+  log: string[];
+}
+
+async function startWorker(url: string): Promise<Proc> {
+  const proc = spawn(
+    process.execPath,
+    [
+      CLI,
+      "worker",
+      "--queue",
+      url,
+      "--workers",
+      "1",
+      "--lock-duration-ms",
+      "1500",
+      "--stalled-interval-ms",
+      "500",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  const log: string[] = [];
+  await new Promise<void>((ok, fail) => {
+    const t = setTimeout(() => fail(new Error(`worker did not start: ${log.join("")}`)), 20_000);
+    proc.stderr!.on("data", (d: Buffer) => {
+      log.push(d.toString());
+      if (/slot\(s\), judge/.test(log.join(""))) {
+        clearTimeout(t);
+        ok();
+      }
+    });
+    proc.once("exit", (c) => fail(new Error(`worker exited (${c}): ${log.join("")}`)));
+  });
+  proc.removeAllListeners("exit");
+  return { proc, log };
+}
+
+function stop(p: Proc | undefined, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (!p || p.proc.exitCode !== null || p.proc.signalCode !== null) return Promise.resolve();
+  return new Promise((ok) => {
+    p.proc.once("exit", () => ok());
+    p.proc.kill(signal);
+  });
+}
+
+describe.skipIf(!HAVE_REDIS || !HAVE_CLI)("worker processes", () => {
+  let redis: RedisServer;
+  const procs: Proc[] = [];
+  beforeAll(async () => {
+    redis = await RedisServer.start();
+  });
+  afterAll(async () => {
+    for (const p of procs) await stop(p, "SIGKILL");
+    await redis?.stop();
+  });
+
+  it("a worker killed with SIGKILL mid-job leaves the job to another: one verdict", async () => {
+    const a = await startWorker(redis.url);
+    procs.push(a);
+    const client = await QueueJudge.connect({ url: redis.url, unavailableMs: 5000, pollMs: 300 });
+    const queue = new Queue("codeloop-judge", { connection: { url: redis.url } as never });
+    try {
+      expect(client.capacity).toBe(2);
+      const slow = { language: "python", code: "import time\ntime.sleep(2)\nprint(2 * int(input()))\n" };
+      const pending = client.judge(spec, tests, slow, {
+        limits: { ...DEFAULT_LIMITS, timeMs: 2000, wallMs: 15_000 },
+      });
+      // Wait until worker A holds the job, then kill it.
+      const t0 = Date.now();
+      while ((await queue.getActiveCount()) === 0) {
+        if (Date.now() - t0 > 10_000) throw new Error("the job never became active");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      await stop(a, "SIGKILL");
+      const b = await startWorker(redis.url);
+      procs.push(b);
+      const result = await pending;
+      expect(result.verdict).toBe("accepted");
+      expect(result.tests.length).toBe(1);
+      expect(result.tests[0]!.record.stdout).toBe("42\n");
+      // One job, completed once, after one stall.
+      const completed = await queue.getJobs(["completed"]);
+      expect(completed.length).toBe(1);
+      expect(completed[0]!.stalledCounter).toBe(1);
+      expect(completed[0]!.attemptsStarted).toBe(2);
+      expect(await queue.getFailedCount()).toBe(0);
+      expect(b.log.join("")).not.toMatch(/REFUSED/);
+    } finally {
+      await queue.close();
+      await client.close();
+    }
+  }, 60_000);
+});
