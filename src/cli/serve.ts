@@ -105,7 +105,12 @@ export function registerServe(program: Command): void {
       );
       let stopping = false;
       const stop = (signal: string) => {
-        if (stopping) return;
+        if (stopping) {
+          process.stderr.write(
+            `codeloop serve: ${signal} again: exiting without finishing requests in flight\n`,
+          );
+          process.exit(1);
+        }
         stopping = true;
         process.stderr.write(
           `codeloop serve: ${signal}: draining (no new work; finishing requests in flight)\n`,

@@ -154,12 +154,17 @@ export async function runCode(ctx: ServeContext, r: RunCodeRequest): Promise<Rec
         files: {},
       };
     }
-    const runs = await ctx.executor.run({
-      program: prepared.program,
-      tests: [{ stdin: r.stdin, ...(Object.keys(r.files).length ? { files: r.files } : {}) }],
-      limits,
-      ...(r.fetchFiles.length ? { collect: r.fetchFiles } : {}),
-    });
+    let runs: Awaited<ReturnType<typeof ctx.executor.run>>;
+    try {
+      runs = await ctx.executor.run({
+        program: prepared.program,
+        tests: [{ stdin: r.stdin, ...(Object.keys(r.files).length ? { files: r.files } : {}) }],
+        limits,
+        ...(r.fetchFiles.length ? { collect: r.fetchFiles } : {}),
+      });
+    } catch (err) {
+      return sandboxError(`the sandbox could not run the program: ${(err as Error).message}`);
+    }
     const run = runs[0];
     if (!run) return sandboxError("the sandbox returned no result");
     const rec = run.record;

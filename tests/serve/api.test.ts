@@ -92,6 +92,30 @@ describe("POST /v1/judge", () => {
     expect(bad.body.compile_message).toMatch(/error/);
   });
 
+  it("judges a function-call problem by calling the entry point", async () => {
+    const ok = await post(`${s.url}/v1/judge`, {
+      problem: "add",
+      language: "python",
+      code: "def add(a, b):\n    return a + b\n",
+    });
+    expect(ok.body).toMatchObject({ verdict: "accepted", passed: 3, total: 3 });
+    const bad = await post(`${s.url}/v1/judge`, {
+      problem: "add",
+      language: "python",
+      code: "def add(a, b):\n    return a - b\n",
+      tests_set: "public",
+    });
+    expect(bad.body).toMatchObject({ verdict: "wrong_answer", passed: 0, total: 2 });
+    expect(bad.body.tests[0].message).toMatch(/expected 5, got -1/);
+    const cpp = await post(`${s.url}/v1/judge`, {
+      problem: "add",
+      language: "cpp",
+      code: "int add(int a,int b){return a+b;}",
+    });
+    expect(cpp.status).toBe(400);
+    expect(cpp.body.error).toMatch(/^language: problem 'add' is judged by calling a function: Python only/);
+  });
+
   it("rejects bad requests with a 400 naming the field", async () => {
     const cases: [unknown, RegExp][] = [
       [{ problem: "double-1", language: "rust", code: "x" }, /^language: must be one of "python", "cpp"/],
@@ -274,6 +298,16 @@ describe("episodes (RL environment)", () => {
     });
   });
 
+  it("trace feedback shows the failing public test's execution", async () => {
+    const start = await post(`${s.url}/v1/episodes`, { problem: "double-1", feedback: "trace" });
+    expect(start.body.feedback).toBe("trace");
+    const r = await post(`${s.url}/v1/episodes/${start.body.episode_id}/answer`, { answer: answer(WRONG) });
+    expect(r.body).toMatchObject({ done: false, public: { verdict: "wrong_answer" } });
+    // The traced lines of the program, with the values it saw on input 5555.
+    expect(r.body.feedback).toMatch(/print\(2 \* n if n == 1111 else 2 \* n \+ 1\)/);
+    expect(r.body.feedback).toMatch(/n = 5555/);
+  });
+
   it("rejects bad episode requests", async () => {
     const unknown = await post(`${s.url}/v1/episodes`, { problem: "nope" });
     expect(unknown.status).toBe(404);
@@ -310,7 +344,7 @@ describe("metrics after traffic", () => {
     expect(m.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
     const text = m.body as string;
     expect(text).toMatch(/codeloop_requests_total\{route="POST \/v1\/judge",status="200"\} \d+/);
-    expect(text).toMatch(/codeloop_requests_total\{route="POST \/v1\/judge",status="400"\} 9/);
+    expect(text).toMatch(/codeloop_requests_total\{route="POST \/v1\/judge",status="400"\} 10/);
     expect(text).toMatch(/codeloop_verdicts_total\{verdict="accepted"\} \d+/);
     expect(text).toMatch(/codeloop_verdicts_total\{verdict="wrong_answer"\} \d+/);
     const tests = Number(/codeloop_tests_run_total (\d+)/.exec(text)![1]);

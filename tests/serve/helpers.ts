@@ -1,6 +1,7 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { PyValue } from "../../src/core/pyvalue.js";
 import { Judge } from "../../src/judge/judge.js";
 import { loadProblems } from "../../src/problems/index.js";
 import type { Problem } from "../../src/problems/types.js";
@@ -16,9 +17,26 @@ export interface Running {
   close(): Promise<void>;
 }
 
+/** A function-call problem: `add(a, b)`, judged by calling it (Python only). */
+export function addProblem(): Problem {
+  const t = (a: number, b: number) => ({
+    kind: "function" as const,
+    args: [
+      ["i", String(a)],
+      ["i", String(b)],
+    ] as PyValue[],
+    expected: ["i", String(a + b)] as PyValue,
+  });
+  const p = doubleProblem("add");
+  p.statement = "Write add(a, b) returning a + b.";
+  p.judge = { kind: "function", entryPoint: "add" };
+  p.tests = { public: [t(2, 3), t(-1, 1)], private: [t(100, 23)], generated: [] };
+  return p;
+}
+
 /** A problem file on disk, loaded back as the CLI loads it. */
 export async function problemFile(
-  problems: Problem[] = [doubleProblem("double-1"), doubleProblem("double-2")],
+  problems: Problem[] = [doubleProblem("double-1"), doubleProblem("double-2"), addProblem()],
 ) {
   const dir = mkdtempSync(join(tmpdir(), "codeloop-serve-"));
   const file = join(dir, "problems.jsonl");
