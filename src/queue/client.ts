@@ -180,8 +180,16 @@ export class QueueJudge implements JudgeService {
     if (this.timer) clearInterval(this.timer);
     for (const p of this.pending.values()) p.reject(new QueueUnavailableError("the queue client was closed"));
     this.pending.clear();
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
-    await Promise.allSettled([this.conn.close(), this.eventsConn.close()]);
+    // With Redis out of reach a graceful close would wait for it forever: drop the connections.
+    const down = this.conn.downSince !== undefined || this.eventsConn.downSince !== undefined;
+    if (down) {
+      this.conn.redis.disconnect();
+      this.eventsConn.redis.disconnect();
+    }
+    await settleWithin(Promise.allSettled([this.events.close(), this.queue.close()]), 3000);
+    await settleWithin(Promise.allSettled([this.conn.close(), this.eventsConn.close()]), 1000);
+    this.conn.redis.disconnect();
+    this.eventsConn.redis.disconnect();
   }
 
   /** Stores a test set once (SET NX), or refreshes its expiry; at most one refresh per ttl/8. */
@@ -366,6 +374,24 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
       (e) => {
         clearTimeout(t);
         reject(e);
+      },
+    );
+  });
+}
+
+/** Waits for p, at most ms. */
+export function settleWithin(p: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    p.then(
+      () => {
+        clearTimeout(t);
+        resolve();
+      },
+      () => {
+        clearTimeout(t);
+        resolve();
       },
     );
   });

@@ -63,10 +63,15 @@ export class WatchedRedis {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.redis.quit();
-    } catch {
+    if (this.downSince !== undefined) {
       this.redis.disconnect();
+      return;
     }
+    try {
+      await Promise.race([this.redis.quit(), new Promise((r) => setTimeout(r, 1000).unref())]);
+    } catch {
+      // Closed already.
+    }
+    this.redis.disconnect();
   }
 }

@@ -4,6 +4,7 @@ import { UnrecoverableError, Worker } from "bullmq";
 import type { JudgeSpec, TestCase } from "../core/verdict.js";
 import { JUDGE_VERSION, Judge, type JudgeService } from "../judge/index.js";
 import { Sandbox, type SandboxOptions } from "../sandbox/index.js";
+import { settleWithin } from "./client.js";
 import { contentHash, decode, encode } from "./codec.js";
 import { WatchedRedis, displayUrl } from "./connection.js";
 import {
@@ -163,7 +164,8 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
   // Registration: clients size their capacity by the slots of the workers registered.
   const regKey = `${workerKeyPrefix(queueName)}${id}`;
   const register = () => conn.redis.set(regKey, String(slots), "PX", 15_000).catch(() => {});
-  void register();
+  // Registered before it says it is up (unless Redis is not there yet: the heartbeat retries).
+  await settleWithin(register(), 2000);
   const heartbeat = setInterval(register, 5000);
   heartbeat.unref();
   log(`codeloop worker ${id}: ${slots} slot(s), judge ${version}, on ${where}`);
@@ -176,8 +178,14 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
     },
     async close() {
       clearInterval(heartbeat);
-      await worker.close();
-      await conn.redis.del(regKey).catch(() => {});
+      if (conn.downSince !== undefined) {
+        // Redis out of reach: running jobs cannot report anyway (others take them over).
+        conn.redis.disconnect();
+        await settleWithin(worker.close(true), 3000);
+      } else {
+        await worker.close();
+        await settleWithin(conn.redis.del(regKey), 1000);
+      }
       await conn.close();
       await sandbox?.close();
     },

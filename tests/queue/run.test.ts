@@ -5,7 +5,12 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Judge } from "../../src/judge/index.js";
-import { type JudgeWorker, QueueJudge, startJudgeWorker } from "../../src/queue/index.js";
+import {
+  type JudgeWorker,
+  QueueJudge,
+  QueueUnavailableError,
+  startJudgeWorker,
+} from "../../src/queue/index.js";
 import { type RunConfigInput, RunStore, parseRunConfig, runRun } from "../../src/runs/index.js";
 import { Sandbox } from "../../src/sandbox/index.js";
 import { RIGHT, WRONG, answer, doubleProblem, writeProblems } from "../e2e/fixtures.js";
@@ -117,5 +122,45 @@ describe.skipIf(!HAVE_REDIS)("a run through QueueJudge", () => {
     } finally {
       await judge.close();
     }
+  }, 90_000);
+
+  it("Redis gone mid-run: the run stops with a resumable error naming the URL, no verdict stored; resumed, it stores the pinned run", async () => {
+    const config = parseRunConfig({
+      benchmark: { source },
+      model: `openai:${server.url}#scripted`,
+      cache: { enabled: false },
+      concurrency: { model: 4, sandbox: 2 },
+      seed: 17,
+      trajectoriesPerProblem: 2,
+      strategy: { kind: "multi-turn", maxTurns: 3 },
+      feedback: { kind: "failed-test" },
+    } as RunConfigInput);
+    const folder = join(tmp, "down");
+    const judge = await QueueJudge.connect({ url: redis.url, unavailableMs: 1000, pollMs: 300 });
+    await redis.stop();
+    try {
+      const err = await runRun({ folder, config }, { sandbox: sb, judge }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(QueueUnavailableError);
+      expect((err as Error).message).toContain(redis.url);
+    } finally {
+      await judge.close();
+    }
+    const store = RunStore.open(folder);
+    try {
+      const finished = [...store.trajectories()].filter(
+        (t) => store.trajectoryDetail(t)!.status !== "pending",
+      );
+      expect(finished.filter((t) => store.trajectoryDetail(t)!.grade)).toEqual([]);
+    } finally {
+      store.close();
+    }
+    await redis.start();
+    const again = await QueueJudge.connect({ url: redis.url });
+    try {
+      await runRun({ folder }, { sandbox: sb, judge: again });
+    } finally {
+      await again.close();
+    }
+    expect(stored(folder)).toEqual(JSON.parse(readFileSync(GOLDEN, "utf8")));
   }, 90_000);
 });

@@ -1,0 +1,146 @@
+// Cost of judging through the queue (QueueJudge -> Redis -> `codeloop worker`) against the local
+// sandbox, on the trivial program (print(2 * int(input()))) with isolation as the machine gives:
+//  - per-test overhead: sequential judge calls of a one-test set, local Judge vs the queue with
+//    one worker process of one slot (median and p90 latency, and their difference);
+//  - throughput: many one-test jobs in flight, with one and with two worker processes of one
+//    slot each (and the local sandbox with one slot for reference).
+// Starts its own redis-server (no persistence) on a free port. Prints one JSON object.
+// Usage: node bench/queue.mjs [--calls N] [--jobs N] [--redis-server PATH]
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { Judge } from "../dist/judge/index.js";
+import { QueueJudge } from "../dist/queue/index.js";
+import { DEFAULT_LIMITS, Sandbox } from "../dist/sandbox/index.js";
+
+const args = process.argv.slice(2);
+const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const CALLS = Number(flag("--calls") ?? 200);
+const JOBS = Number(flag("--jobs") ?? 400);
+const REDIS = flag("--redis-server") ?? "/usr/bin/redis-server";
+const CLI = resolve(import.meta.dirname, "../dist/cli/index.js");
+
+const spec = { kind: "stdio", compare: { caseSensitive: true, spaceChangeSensitive: false } };
+const program = { language: "python", code: "print(2 * int(input()))\n" };
+const limits = { ...DEFAULT_LIMITS, timeMs: 2000 };
+const testSet = (n) => [{ kind: "stdio", input: `${n}\n`, output: `${2 * n}\n` }];
+
+const freePort = () =>
+  new Promise((ok) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => ok(p));
+    });
+  });
+
+function waitFor(proc, stream, re, what) {
+  return new Promise((ok, fail) => {
+    let out = "";
+    const t = setTimeout(() => fail(new Error(`${what} did not start: ${out}`)), 30_000);
+    proc[stream].on("data", (d) => {
+      out += d;
+      if (re.test(out)) {
+        clearTimeout(t);
+        ok();
+      }
+    });
+    proc.once("exit", (c) => fail(new Error(`${what} exited (${c}): ${out}`)));
+  });
+}
+
+async function startWorker(url) {
+  const proc = spawn(process.execPath, [CLI, "worker", "--queue", url, "--workers", "1"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  await waitFor(proc, "stderr", /slot\(s\), judge/, "worker");
+  proc.removeAllListeners("exit");
+  return proc;
+}
+const stopProc = (p) =>
+  new Promise((ok) => {
+    if (p.exitCode !== null) return ok();
+    p.once("exit", ok);
+    p.kill("SIGTERM");
+  });
+
+const pct = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+};
+const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function latency(judge, calls) {
+  for (let i = 0; i < 10; i++) await judge.judge(spec, testSet(i), program, { limits }); // warm-up
+  const ms = [];
+  for (let i = 0; i < calls; i++) {
+    const t = performance.now();
+    const r = await judge.judge(spec, testSet(1000 + i), program, { limits });
+    ms.push(performance.now() - t);
+    if (r.verdict !== "accepted") throw new Error(`unexpected verdict ${r.verdict}`);
+  }
+  return {
+    medianMs: round(pct(ms, 0.5)),
+    p90Ms: round(pct(ms, 0.9)),
+    meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length),
+  };
+}
+
+async function throughput(judge, jobs, inFlight) {
+  let next = 0;
+  let accepted = 0;
+  const t = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < jobs) {
+        const i = next++;
+        const r = await judge.judge(spec, testSet(5000 + i), program, { limits });
+        if (r.verdict === "accepted") accepted++;
+      }
+    }),
+  );
+  const s = (performance.now() - t) / 1000;
+  if (accepted !== jobs) throw new Error(`${jobs - accepted} jobs not accepted`);
+  return { jobs, seconds: round(s), jobsPerSecond: round(jobs / s, 1) };
+}
+
+const port = await freePort();
+const redis = spawn(
+  REDIS,
+  ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+  {
+    stdio: ["ignore", "pipe", "pipe"],
+  },
+);
+await waitFor(redis, "stdout", /Ready to accept connections/, "redis-server");
+redis.stdout.resume();
+const url = `redis://127.0.0.1:${port}`;
+const workers = [];
+const out = { calls: CALLS, jobs: JOBS, program: "print(2 * int(input())), one test per job" };
+try {
+  const sb = await Sandbox.create({ workers: 1 });
+  out.isolation = sb.isolation.kind;
+  const local = new Judge(sb);
+  out.localSequential = await latency(local, CALLS);
+  out.localThroughput1Slot = await throughput(local, JOBS, 2);
+  await sb.close();
+
+  workers.push(await startWorker(url));
+  const client = await QueueJudge.connect({ url, capacity: 8 });
+  out.queueSequential = await latency(client, CALLS);
+  out.perTestOverheadMs = {
+    median: round(out.queueSequential.medianMs - out.localSequential.medianMs),
+    mean: round(out.queueSequential.meanMs - out.localSequential.meanMs),
+  };
+  out.queueThroughput1Worker = await throughput(client, JOBS, 8);
+  workers.push(await startWorker(url));
+  await new Promise((r) => setTimeout(r, 500));
+  out.queueThroughput2Workers = await throughput(client, JOBS, 8);
+  out.speedup2vs1 = round(
+    out.queueThroughput2Workers.jobsPerSecond / out.queueThroughput1Worker.jobsPerSecond,
+  );
+  await client.close();
+} finally {
+  for (const w of workers) await stopProc(w);
+  redis.kill("SIGKILL");
+}
+process.stdout.write(`${JSON.stringify(out, null, 1)}\n`);
