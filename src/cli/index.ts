@@ -18,6 +18,7 @@ import { registerServe } from "./serve.js";
 import { registerSweep } from "./sweep.js";
 import { registerValidate } from "./validate.js";
 import { registerVerifier } from "./verifier.js";
+import { registerView } from "./view.js";
 import { registerWorker } from "./worker.js";
 
 // Run folders, caches and reports hold hidden tests, reference solutions and model answers:
@@ -49,6 +50,7 @@ registerExport(program);
 registerVerifier(program);
 registerWorker(program);
 registerServe(program);
+registerView(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof CliError) {

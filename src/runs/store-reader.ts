@@ -51,6 +51,138 @@ function byTrajectory(
   );
 }
 
+/** A page of a filtered, sorted listing: the rows and how many rows match the filters in all. */
+export interface BrowsePage<T> {
+  total: number;
+  offset: number;
+  limit: number;
+  rows: T[];
+}
+
+/** Filters and order of a problems page; every field is optional. */
+export interface ProblemQuery {
+  /** Text in the problem's id or title (case-insensitive for ASCII). */
+  text?: string;
+  difficulty?: string;
+  /** A tag the problem carries. */
+  tag?: string;
+  /** all: every trajectory's submission accepted; some: at least one; none: not one. */
+  solved?: "all" | "some" | "none";
+  sort?: "ordinal" | "id" | "title" | "difficulty" | "solved" | "trajectories";
+  desc?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+/** A problems page row: the summary and the fraction of its trajectories solved. */
+export interface ProblemRow extends ProblemSummary {
+  /** accepted / total (0 when the problem has no trajectories). */
+  solvedFraction: number;
+}
+
+/** Filters and order of a trajectories page; every field is optional. */
+export interface TrajectoryQuery {
+  problemId?: string;
+  status?: TrajectoryStatus;
+  /** The hidden verdict of the submission; "none" = not graded. */
+  verdict?: Verdict | "none";
+  solved?: boolean;
+  minTurns?: number;
+  maxTurns?: number;
+  /**
+   * A public-test outcome some turn got (what its feedback was about): a verdict, or "no_code"
+   * for an answer with no code in it.
+   */
+  feedback?: Verdict | "no_code";
+  /** Text in some candidate's extracted code or raw answer (case-insensitive for ASCII). */
+  text?: string;
+  sort?: "ordinal" | "turns" | "tokens" | "verdict" | "status" | "passed";
+  desc?: boolean;
+  offset?: number;
+  limit?: number;
+}
+
+/** A trajectories page row. */
+export interface TrajectoryRow extends TrajectoryKey {
+  ordinal: number;
+  title: string | null;
+  status: TrajectoryStatus;
+  turnCount: number;
+  candidateCount: number;
+  promptTokens: number;
+  completionTokens: number;
+  submittedTurn: number | null;
+  submittedCandidate: number | null;
+  /** The latest hidden grade of the submission, without its per-test outcomes. */
+  verdict: Verdict | null;
+  passed: number | null;
+  total: number | null;
+  gradeVersion: number | null;
+  error: string | null;
+}
+
+/** The values a run's filters can take (for the viewer's menus). */
+export interface BrowseFacets {
+  difficulties: string[];
+  tags: string[];
+  verdicts: string[];
+  publicVerdicts: string[];
+  maxTurns: number;
+  problems: number;
+  trajectories: number;
+}
+
+/** Largest page a browse query returns. */
+export const MAX_BROWSE_LIMIT = 500;
+
+function pageBounds(
+  offset: number | undefined,
+  limit: number | undefined,
+): { offset: number; limit: number } {
+  const o = offset ?? 0;
+  const l = limit ?? 50;
+  if (!Number.isInteger(o) || o < 0) throw new RangeError(`offset must be a non-negative integer, got ${o}`);
+  if (!Number.isInteger(l) || l < 1 || l > MAX_BROWSE_LIMIT) {
+    throw new RangeError(`limit must be an integer in 1..${MAX_BROWSE_LIMIT}, got ${l}`);
+  }
+  return { offset: o, limit: l };
+}
+
+/** A LIKE pattern matching `text` anywhere, with LIKE's wildcards escaped (ESCAPE '\\'). */
+function containsPattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The latest hidden verdict of a trajectory's submission, as an expression over `t.`. */
+const SUBMISSION_VERDICT = `(SELECT g.verdict FROM grades g WHERE g.problem_id = t.problem_id
+  AND g.trajectory = t.trajectory AND g.turn = t.submitted_turn AND g.candidate = t.submitted_candidate
+  ORDER BY g.version DESC LIMIT 1)`;
+const TURN_COUNT =
+  "(SELECT COUNT(*) FROM turns u WHERE u.problem_id = t.problem_id AND u.trajectory = t.trajectory)";
+const TOKENS = `(SELECT COALESCE(SUM(c.prompt_tokens + c.completion_tokens), 0) FROM candidates c
+  WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory)`;
+const PASSED_FRACTION = `(SELECT CAST(g.passed AS REAL) / MAX(g.total, 1) FROM grades g WHERE g.problem_id = t.problem_id
+  AND g.trajectory = t.trajectory AND g.turn = t.submitted_turn AND g.candidate = t.submitted_candidate
+  ORDER BY g.version DESC LIMIT 1)`;
+
+const TRAJECTORY_SORTS: Record<NonNullable<TrajectoryQuery["sort"]>, string | null> = {
+  ordinal: null,
+  turns: TURN_COUNT,
+  tokens: TOKENS,
+  verdict: `COALESCE(${SUBMISSION_VERDICT}, '')`,
+  status: "t.status",
+  passed: `COALESCE(${PASSED_FRACTION}, -1)`,
+};
+
+const PROBLEM_SORTS: Record<NonNullable<ProblemQuery["sort"]>, string> = {
+  ordinal: "s.ordinal",
+  id: "s.problem_id",
+  title: "COALESCE(s.title, '')",
+  difficulty: "COALESCE(s.difficulty, '')",
+  solved: "s.solved_fraction",
+  trajectories: "s.total",
+};
+
 export class StoreReader {
   constructor(private readonly sql: StoreSql) {}
 
@@ -366,5 +498,221 @@ export class StoreReader {
         .all(key.problemId, key.trajectory) as Row[]
     ).map((g) => ({ turn: num(g.turn), candidate: num(g.candidate), grade: gradeOf(g)! }));
     return { ...trajectoryOf(r), turns, turnGrades };
+  }
+
+  /**
+   * One page of problems with their counts and solved fraction, filtered and sorted in SQL,
+   * with the number of problems the filters match. Offset paging: problems are few (hundreds to
+   * a few thousand), and every page is one aggregate query.
+   */
+  problemPage(q: ProblemQuery = {}): BrowsePage<ProblemRow> {
+    const { offset, limit } = pageBounds(q.offset, q.limit);
+    const conds: string[] = [];
+    const params: unknown[] = [];
+    if (q.text) {
+      conds.push("(s.problem_id LIKE ? ESCAPE '\\' OR s.title LIKE ? ESCAPE '\\')");
+      params.push(containsPattern(q.text), containsPattern(q.text));
+    }
+    if (q.difficulty !== undefined) {
+      conds.push("s.difficulty = ?");
+      params.push(q.difficulty);
+    }
+    if (q.tag !== undefined) {
+      conds.push("EXISTS (SELECT 1 FROM json_each(COALESCE(s.tags, '[]')) j WHERE j.value = ?)");
+      params.push(q.tag);
+    }
+    if (q.solved === "all") conds.push("s.accepted = s.total");
+    else if (q.solved === "some") conds.push("s.accepted > 0");
+    else if (q.solved === "none") conds.push("s.accepted = 0");
+    const sort = PROBLEM_SORTS[q.sort ?? "ordinal"];
+    if (!sort) throw new RangeError(`unknown problem sort ${q.sort}`);
+    const dir = q.desc ? "DESC" : "ASC";
+    const base = `WITH s AS (
+      SELECT p.ordinal, p.problem_id, p.title, p.difficulty, p.tags,
+        COUNT(t.trajectory) AS total,
+        COALESCE(SUM(t.status = 'pending'), 0) AS pending, COALESCE(SUM(t.status = 'running'), 0) AS running,
+        COALESCE(SUM(t.status = 'done'), 0) AS done, COALESCE(SUM(t.status = 'failed'), 0) AS failed,
+        COALESCE(SUM(g.version IS NOT NULL), 0) AS graded, COALESCE(SUM(g.verdict = 'accepted'), 0) AS accepted,
+        CAST(COALESCE(SUM(g.verdict = 'accepted'), 0) AS REAL) / MAX(COUNT(t.trajectory), 1) AS solved_fraction
+      FROM problems p
+      LEFT JOIN trajectories t ON t.problem_id = p.problem_id
+      ${LATEST_GRADE_JOIN("t.submitted_turn", "t.submitted_candidate")}
+      GROUP BY p.ordinal)
+      SELECT * FROM s ${conds.length ? `WHERE ${conds.join(" AND ")}` : ""}`;
+    const total = num((this.sql.prep(`SELECT COUNT(*) AS n FROM (${base})`).get(...params) as Row).n);
+    const rows = this.sql
+      .prep(`${base} ORDER BY ${sort} ${dir}, s.ordinal ${dir} LIMIT ? OFFSET ?`)
+      .all(...params, limit, offset) as Row[];
+    return {
+      total,
+      offset,
+      limit,
+      rows: rows.map((r) => ({
+        ordinal: num(r.ordinal),
+        problemId: r.problem_id as string,
+        title: (r.title as string | null) ?? null,
+        difficulty: (r.difficulty as string | null) ?? null,
+        tags: tagsOf(r.tags),
+        total: num(r.total),
+        pending: num(r.pending),
+        running: num(r.running),
+        done: num(r.done),
+        failed: num(r.failed),
+        graded: num(r.graded),
+        accepted: num(r.accepted),
+        solvedFraction: Number(r.solved_fraction),
+      })),
+    };
+  }
+
+  /** The WHERE clause and parameters of a trajectories query's filters (over `t.` and `p.`). */
+  private trajectoryFilters(q: TrajectoryQuery): { where: string; params: unknown[] } {
+    const conds: string[] = [];
+    const params: unknown[] = [];
+    if (q.problemId !== undefined) {
+      conds.push("t.problem_id = ?");
+      params.push(q.problemId);
+    }
+    if (q.status !== undefined) {
+      conds.push("t.status = ?");
+      params.push(q.status);
+    }
+    if (q.verdict === "none") conds.push(`${SUBMISSION_VERDICT} IS NULL`);
+    else if (q.verdict !== undefined) {
+      conds.push(`${SUBMISSION_VERDICT} = ?`);
+      params.push(q.verdict);
+    }
+    if (q.solved === true) conds.push(`${SUBMISSION_VERDICT} = 'accepted'`);
+    else if (q.solved === false) conds.push(`${SUBMISSION_VERDICT} IS NOT 'accepted'`);
+    if (q.minTurns !== undefined) {
+      conds.push(`${TURN_COUNT} >= ?`);
+      params.push(q.minTurns);
+    }
+    if (q.maxTurns !== undefined) {
+      conds.push(`${TURN_COUNT} <= ?`);
+      params.push(q.maxTurns);
+    }
+    if (q.feedback === "no_code") {
+      conds.push(
+        "EXISTS (SELECT 1 FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory AND c.code IS NULL)",
+      );
+    } else if (q.feedback !== undefined) {
+      conds.push(
+        "EXISTS (SELECT 1 FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory AND c.public_verdict = ?)",
+      );
+      params.push(q.feedback);
+    }
+    if (q.text) {
+      conds.push(`EXISTS (SELECT 1 FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory
+        AND (c.code LIKE ? ESCAPE '\\' OR c.raw_answer LIKE ? ESCAPE '\\'))`);
+      params.push(containsPattern(q.text), containsPattern(q.text));
+    }
+    return { where: conds.length ? `WHERE ${conds.join(" AND ")}` : "", params };
+  }
+
+  /** How many trajectories a query's filters match (its offset, limit and order ignored). */
+  trajectoryCount(q: TrajectoryQuery = {}): number {
+    const { where, params } = this.trajectoryFilters(q);
+    return num((this.sql.prep(`SELECT COUNT(*) AS n FROM trajectories t ${where}`).get(...params) as Row).n);
+  }
+
+  /**
+   * One page of trajectories, filtered and sorted in SQL, with the filtered total (give
+   * `total` to skip counting again, e.g. a cached count for the same filters). The page's keys
+   * are chosen first and only its rows get their summary columns.
+   */
+  trajectoryPage(q: TrajectoryQuery = {}, total?: number): BrowsePage<TrajectoryRow> {
+    const { offset, limit } = pageBounds(q.offset, q.limit);
+    const { where, params } = this.trajectoryFilters(q);
+    const sortKey = q.sort ?? "ordinal";
+    if (!(sortKey in TRAJECTORY_SORTS)) throw new RangeError(`unknown trajectory sort ${q.sort}`);
+    const sort = TRAJECTORY_SORTS[sortKey];
+    const dir = q.desc ? "DESC" : "ASC";
+    const order = sort
+      ? `${sort} ${dir}, p.ordinal ${dir}, t.trajectory ${dir}`
+      : `p.ordinal ${dir}, t.trajectory ${dir}`;
+    const rows = this.sql
+      .prep(`
+      WITH k AS (
+        SELECT t.problem_id, t.trajectory, p.ordinal, p.title, ${sort ?? "0"} AS sk
+        FROM trajectories t JOIN problems p ON p.problem_id = t.problem_id
+        ${where} ORDER BY ${order} LIMIT ? OFFSET ?)
+      SELECT k.ordinal, k.title, t.problem_id, t.trajectory, t.status, t.submitted_turn, t.submitted_candidate,
+        t.error, ${TURN_COUNT} AS turn_count,
+        (SELECT COUNT(*) FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory) AS candidate_count,
+        (SELECT COALESCE(SUM(c.prompt_tokens), 0) FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory) AS prompt_tokens,
+        (SELECT COALESCE(SUM(c.completion_tokens), 0) FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory) AS completion_tokens,
+        g.verdict AS g_verdict, g.passed AS g_passed, g.total AS g_total, g.version AS g_version
+      FROM k JOIN trajectories t ON t.problem_id = k.problem_id AND t.trajectory = k.trajectory
+      ${LATEST_GRADE_JOIN("t.submitted_turn", "t.submitted_candidate")}
+      ORDER BY k.sk ${dir}, k.ordinal ${dir}, k.trajectory ${dir}`)
+      .all(...params, limit, offset) as Row[];
+    return {
+      total: total ?? this.trajectoryCount(q),
+      offset,
+      limit,
+      rows: rows.map((r) => ({
+        problemId: r.problem_id as string,
+        trajectory: num(r.trajectory),
+        ordinal: num(r.ordinal),
+        title: (r.title as string | null) ?? null,
+        status: ord(r.status as string),
+        turnCount: num(r.turn_count),
+        candidateCount: num(r.candidate_count),
+        promptTokens: num(r.prompt_tokens),
+        completionTokens: num(r.completion_tokens),
+        submittedTurn: numOrNull(r.submitted_turn),
+        submittedCandidate: numOrNull(r.submitted_candidate),
+        verdict: (r.g_verdict as Verdict | null) ?? null,
+        passed: numOrNull(r.g_passed),
+        total: numOrNull(r.g_total),
+        gradeVersion: numOrNull(r.g_version),
+        error: (r.error as string | null) ?? null,
+      })),
+    };
+  }
+
+  /** A planned problem's title, difficulty and tags; undefined when the run has no such problem. */
+  problemInfo(
+    problemId: string,
+  ): { ordinal: number; title: string | null; difficulty: string | null; tags: string[] } | undefined {
+    const r = this.sql
+      .prep("SELECT ordinal, title, difficulty, tags FROM problems WHERE problem_id = ?")
+      .get(problemId) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      ordinal: num(r.ordinal),
+      title: (r.title as string | null) ?? null,
+      difficulty: (r.difficulty as string | null) ?? null,
+      tags: tagsOf(r.tags),
+    };
+  }
+
+  /** The values the browse filters can take in this run. */
+  browseFacets(): BrowseFacets {
+    const col = (sql: string) => (this.sql.prep(sql).all() as Row[]).map((r) => String(r.v));
+    return {
+      difficulties: col(
+        "SELECT DISTINCT difficulty AS v FROM problems WHERE difficulty IS NOT NULL ORDER BY v",
+      ),
+      tags: col(
+        "SELECT DISTINCT j.value AS v FROM problems p, json_each(COALESCE(p.tags, '[]')) j ORDER BY v",
+      ),
+      verdicts: col("SELECT DISTINCT verdict AS v FROM grades ORDER BY v"),
+      publicVerdicts: col(
+        "SELECT DISTINCT public_verdict AS v FROM candidates WHERE public_verdict IS NOT NULL ORDER BY v",
+      ),
+      maxTurns: num(
+        (
+          this.sql
+            .prep(
+              "SELECT COALESCE(MAX(n), 0) AS n FROM (SELECT COUNT(*) AS n FROM turns GROUP BY problem_id, trajectory)",
+            )
+            .get() as Row
+        ).n,
+      ),
+      problems: num((this.sql.prep("SELECT COUNT(*) AS n FROM problems").get() as Row).n),
+      trajectories: num((this.sql.prep("SELECT COUNT(*) AS n FROM trajectories").get() as Row).n),
+    };
   }
 }
