@@ -77,18 +77,26 @@ export function withQueueOptions(cmd: Command): Command {
     .option(
       "--queue-capacity <n>",
       "judge jobs in flight with --queue (default: 2 x the workers' slots, else 8)",
+    )
+    .option(
+      "--queue-name <name>",
+      "BullMQ queue name with --queue (the workers' --queue-name)",
+      "codeloop-judge",
     );
 }
 
 /** A QueueJudge for `--queue`, or undefined without it; Redis out of reach is one clear line. */
-export async function queueJudgeFor(opts: { queue?: string; queueCapacity?: string }): Promise<
-  QueueJudge | undefined
-> {
+export async function queueJudgeFor(opts: {
+  queue?: string;
+  queueCapacity?: string;
+  queueName?: string;
+}): Promise<QueueJudge | undefined> {
   if (!opts.queue) return undefined;
   const capacity = positiveNumber("--queue-capacity", opts.queueCapacity, true);
   try {
     const qj = await QueueJudge.connect({
       url: opts.queue,
+      ...(opts.queueName ? { queueName: opts.queueName } : {}),
       ...(capacity ? { capacity } : {}),
       log: (m) => process.stderr.write(`${m}\n`),
     });
