@@ -29,8 +29,12 @@ import { type FilterOptions, filtersOf, load, loadOptions, withFilters } from ".
 import { type ProgressPrinter, progressPrinterFor } from "./progress.js";
 import { stopOnCtrlC } from "./run.js";
 import { type SandboxCliOptions, startSandbox, withSandboxOptions } from "./sandbox-options.js";
+import { queueError, queueJudgeFor, withQueueOptions } from "./worker.js";
 
 interface JudgeCliOptions extends FilterOptions, SandboxCliOptions {
+  queue?: string;
+  queueCapacity?: string;
+  queueName?: string;
   out?: string;
   extract?: boolean;
   json?: boolean;
@@ -133,7 +137,7 @@ function formatSummary(r: GradeFileResult): string {
 
 /** `codeloop judge`: grades a samples file made by another pipeline; see docs/judge.md. */
 export function registerJudge(program: Command): void {
-  withSandboxOptions(withFilters(program.command("judge <source> <samples>")), true)
+  withQueueOptions(withSandboxOptions(withFilters(program.command("judge <source> <samples>")), true))
     .description(
       "grade code generated elsewhere (JSONL samples: task_id/problem_id/id + solution/code/completion) on every test of its problem; verdicts JSONL and pass@k",
     )
@@ -205,7 +209,11 @@ export function registerJudge(program: Command): void {
         kattis === used.length ? pythonForFormat("kattis") : undefined;
       const sb = await startSandbox(opts, undefined, defaultPython);
       const ctrlC = stopOnCtrlC();
+      let queued: Awaited<ReturnType<typeof queueJudgeFor>> = undefined;
       try {
+        // With --queue the samples are judged by `codeloop worker` processes; the local sandbox
+        // still computes expected outputs (HumanEval+, MBPP+).
+        queued = await queueJudgeFor(opts);
         const python = pythonLabel(sb.python);
         if (kattis > 0 && sb.python.runtime !== "pypy") {
           process.stderr.write(
@@ -226,7 +234,7 @@ export function registerJudge(program: Command): void {
         let result: GradeFileResult;
         try {
           result = await gradeToFile({
-            judge: new Judge(sb),
+            judge: queued ?? new Judge(sb),
             python,
             out,
             jobs: plan.jobs,
@@ -241,6 +249,10 @@ export function registerJudge(program: Command): void {
           });
         } catch (err) {
           if (err instanceof VerdictsFileError) throw new CliError(err.message);
+          queueError(
+            err,
+            `judge again with the same command when the queue is back (verdicts so far are kept in ${out})`,
+          );
           throw err;
         } finally {
           progress.end();
@@ -273,6 +285,7 @@ export function registerJudge(program: Command): void {
         }
       } finally {
         ctrlC.dispose();
+        await queued?.close();
         await sb.close();
       }
     });

@@ -1,11 +1,11 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from "node:fs";
-import type { Judge } from "../judge/judge.js";
+import type { JudgeService } from "../judge/index.js";
 import { type GradeJob, type GradeProgress, type GradeStats, gradeSamples } from "./grade.js";
 import { type GradingSummary, summarizeVerdicts } from "./summary.js";
 import { JUDGE_VERSION, type ResumeResult, VerdictWriter, resumeVerdicts, verdictKey } from "./verdicts.js";
 
 export interface GradeFileOptions {
-  judge: Judge;
+  judge: JudgeService;
   /** The Python runtime's label (`pythonLabel(sandbox.python)`). */
   python: string;
   /** The verdicts file: resumed when it exists, appended to as samples finish. */

@@ -2,13 +2,16 @@
 // in the middle of a job leaves it to another worker (BullMQ stalled-job recovery), and the
 // client gets exactly one verdict.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { Queue } from "bullmq";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JudgeSpec, TestCase } from "../../src/core/verdict.js";
 import { QueueJudge } from "../../src/queue/index.js";
 import { DEFAULT_LIMITS } from "../../src/sandbox/index.js";
+import { RIGHT, WRONG, doubleProblem, writeProblems } from "../e2e/fixtures.js";
 import { HAVE_REDIS, RedisServer } from "./redis.js";
 
 const CLI = resolve(__dirname, "../../dist/cli/index.js");
@@ -112,4 +115,52 @@ describe.skipIf(!HAVE_REDIS || !HAVE_CLI)("worker processes", () => {
       await client.close();
     }
   }, 60_000);
+
+  it("codeloop judge --queue gives the verdicts the local sandbox gives", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "codeloop-queue-judge-"));
+    try {
+      const problems = join(tmp, "problems.jsonl");
+      await writeProblems(problems, [doubleProblem("p0"), doubleProblem("p1")]);
+      const samples = join(tmp, "samples.jsonl");
+      writeFileSync(
+        samples,
+        [
+          { problem_id: "p0", code: RIGHT },
+          { problem_id: "p0", code: WRONG },
+          { problem_id: "p1", code: "print(" },
+        ]
+          .map((x) => JSON.stringify(x))
+          .join("\n"),
+      );
+      const judge = (out: string, extra: string[]) =>
+        spawnSync(
+          process.execPath,
+          [CLI, "judge", problems, samples, "--out", out, "--workers", "1", ...extra],
+          {
+            encoding: "utf8",
+          },
+        );
+      const verdicts = (file: string) =>
+        readFileSync(file, "utf8")
+          .trim()
+          .split("\n")
+          .map((l) => JSON.parse(l))
+          .map((v) => [v.problemId, v.index, v.verdict, v.passed, v.total]);
+      const local = judge(join(tmp, "local.jsonl"), []);
+      expect(local.status, local.stderr).toBe(0);
+      const w = await startWorker(redis.url);
+      procs.push(w);
+      const queued = judge(join(tmp, "queued.jsonl"), ["--queue", redis.url]);
+      expect(queued.status, queued.stderr).toBe(0);
+      expect(queued.stderr).toMatch(/judging through/);
+      expect(verdicts(join(tmp, "queued.jsonl"))).toEqual(verdicts(join(tmp, "local.jsonl")));
+      expect(verdicts(join(tmp, "local.jsonl")).map((v) => v[2])).toEqual([
+        "accepted",
+        "wrong_answer",
+        "compile_error",
+      ]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
