@@ -125,6 +125,11 @@ export async function startViewServer(
         return json(res, 500, { error: (err as Error).message }, head);
       }
     }
+    // No icon: answered empty rather than 404 (a browser asks for it on every page).
+    if (path === "/favicon.ico") {
+      res.writeHead(204, { "Cache-Control": "max-age=86400" });
+      return res.end();
+    }
     // Static files: only names inside staticDir; anything else is the app's page.
     let file = join(staticDir, "index.html");
     if (path !== "/" && path !== "/index.html") {
