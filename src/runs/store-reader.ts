@@ -125,9 +125,8 @@ export interface TrajectoryRow extends TrajectoryKey {
 export interface BrowseFacets {
   difficulties: string[];
   tags: string[];
-  verdicts: string[];
-  publicVerdicts: string[];
-  maxTurns: number;
+  /** The highest submitted turn index + 1 (0 when nothing was submitted). */
+  submittedTurns: number;
   problems: number;
   trajectories: number;
 }
@@ -159,16 +158,18 @@ const SUBMISSION_VERDICT = `(SELECT g.verdict FROM grades g WHERE g.problem_id =
   ORDER BY g.version DESC LIMIT 1)`;
 const TURN_COUNT =
   "(SELECT COUNT(*) FROM turns u WHERE u.problem_id = t.problem_id AND u.trajectory = t.trajectory)";
-const TOKENS = `(SELECT COALESCE(SUM(c.prompt_tokens + c.completion_tokens), 0) FROM candidates c
-  WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory)`;
 const PASSED_FRACTION = `(SELECT CAST(g.passed AS REAL) / MAX(g.total, 1) FROM grades g WHERE g.problem_id = t.problem_id
   AND g.trajectory = t.trajectory AND g.turn = t.submitted_turn AND g.candidate = t.submitted_candidate
   ORDER BY g.version DESC LIMIT 1)`;
 
+/** The per-trajectory statistics table (see `ensureStats`), joined as `vs`. */
+const STATS_JOIN =
+  "LEFT JOIN temp.view_stats vs ON vs.problem_id = t.problem_id AND vs.trajectory = t.trajectory";
+
 const TRAJECTORY_SORTS: Record<NonNullable<TrajectoryQuery["sort"]>, string | null> = {
   ordinal: null,
-  turns: TURN_COUNT,
-  tokens: TOKENS,
+  turns: "COALESCE(vs.turns, 0)",
+  tokens: "COALESCE(vs.tokens, 0)",
   verdict: `COALESCE(${SUBMISSION_VERDICT}, '')`,
   status: "t.status",
   passed: `COALESCE(${PASSED_FRACTION}, -1)`,
@@ -539,10 +540,17 @@ export class StoreReader {
       ${LATEST_GRADE_JOIN("t.submitted_turn", "t.submitted_candidate")}
       GROUP BY p.ordinal)
       SELECT * FROM s ${conds.length ? `WHERE ${conds.join(" AND ")}` : ""}`;
-    const total = num((this.sql.prep(`SELECT COUNT(*) AS n FROM (${base})`).get(...params) as Row).n);
+    // The filtered count rides along (COUNT(*) OVER ()), so the aggregate runs once; a page past
+    // the end has no row to carry it and counts on its own.
     const rows = this.sql
-      .prep(`${base} ORDER BY ${sort} ${dir}, s.ordinal ${dir} LIMIT ? OFFSET ?`)
+      .prep(
+        `${base.replace("SELECT * FROM s", "SELECT *, COUNT(*) OVER () AS n_total FROM s")} ORDER BY ${sort} ${dir}, s.ordinal ${dir} LIMIT ? OFFSET ?`,
+      )
       .all(...params, limit, offset) as Row[];
+    const total =
+      rows.length > 0
+        ? num(rows[0]!.n_total)
+        : num((this.sql.prep(`SELECT COUNT(*) AS n FROM (${base})`).get(...params) as Row).n);
     return {
       total,
       offset,
@@ -566,7 +574,7 @@ export class StoreReader {
   }
 
   /** The WHERE clause and parameters of a trajectories query's filters (over `t.` and `p.`). */
-  private trajectoryFilters(q: TrajectoryQuery): { where: string; params: unknown[] } {
+  private trajectoryFilters(q: TrajectoryQuery): { where: string; params: unknown[]; join: string } {
     const conds: string[] = [];
     const params: unknown[] = [];
     if (q.problemId !== undefined) {
@@ -585,35 +593,67 @@ export class StoreReader {
     if (q.solved === true) conds.push(`${SUBMISSION_VERDICT} = 'accepted'`);
     else if (q.solved === false) conds.push(`${SUBMISSION_VERDICT} IS NOT 'accepted'`);
     if (q.minTurns !== undefined) {
-      conds.push(`${TURN_COUNT} >= ?`);
+      conds.push("COALESCE(vs.turns, 0) >= ?");
       params.push(q.minTurns);
     }
     if (q.maxTurns !== undefined) {
-      conds.push(`${TURN_COUNT} <= ?`);
+      conds.push("COALESCE(vs.turns, 0) <= ?");
       params.push(q.maxTurns);
     }
-    if (q.feedback === "no_code") {
-      conds.push(
-        "EXISTS (SELECT 1 FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory AND c.code IS NULL)",
-      );
-    } else if (q.feedback !== undefined) {
-      conds.push(
-        "EXISTS (SELECT 1 FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory AND c.public_verdict = ?)",
-      );
-      params.push(q.feedback);
+    if (q.feedback === "no_code") conds.push("vs.no_code = 1");
+    else if (q.feedback !== undefined) {
+      conds.push("instr(vs.public_verdicts, ?) > 0");
+      params.push(`,${q.feedback},`);
     }
     if (q.text) {
       conds.push(`EXISTS (SELECT 1 FROM candidates c WHERE c.problem_id = t.problem_id AND c.trajectory = t.trajectory
         AND (c.code LIKE ? ESCAPE '\\' OR c.raw_answer LIKE ? ESCAPE '\\'))`);
       params.push(containsPattern(q.text), containsPattern(q.text));
     }
-    return { where: conds.length ? `WHERE ${conds.join(" AND ")}` : "", params };
+    const stats =
+      q.minTurns !== undefined ||
+      q.maxTurns !== undefined ||
+      q.feedback !== undefined ||
+      q.sort === "turns" ||
+      q.sort === "tokens";
+    if (stats) this.ensureStats();
+    return {
+      where: conds.length ? `WHERE ${conds.join(" AND ")}` : "",
+      params,
+      join: stats ? STATS_JOIN : "",
+    };
+  }
+
+  private statsVersion: number | null = null;
+
+  /**
+   * Turn counts, tokens and the public verdicts of every trajectory, for filters and sorts on
+   * them: counting a trajectory's turns or candidates reads their large rows (messages, answers),
+   * about a second per filter on a 33,000-trajectory run, so one scan of the candidates fills a
+   * TEMP table of this connection (never the run's database) and later queries join it. It is
+   * rebuilt when another connection has committed since (`PRAGMA data_version`), so a running
+   * run's new turns are seen. Turns are counted by their candidates (every stored turn has one).
+   */
+  private ensureStats(): void {
+    const version = num((this.sql.prep("PRAGMA data_version").get() as Row).data_version);
+    if (this.statsVersion === version) return;
+    this.sql.db.exec("DROP TABLE IF EXISTS temp.view_stats");
+    this.sql.db.exec(`CREATE TEMP TABLE view_stats (
+      problem_id TEXT NOT NULL, trajectory INTEGER NOT NULL, turns INTEGER NOT NULL, tokens INTEGER NOT NULL,
+      public_verdicts TEXT NOT NULL, no_code INTEGER NOT NULL, PRIMARY KEY (problem_id, trajectory)) WITHOUT ROWID`);
+    this.sql.db.exec(`INSERT INTO temp.view_stats
+      SELECT problem_id, trajectory, COUNT(DISTINCT turn), SUM(prompt_tokens + completion_tokens),
+        ',' || COALESCE(group_concat(DISTINCT public_verdict), '') || ',', MAX(code IS NULL)
+      FROM candidates GROUP BY problem_id, trajectory`);
+    this.statsVersion = version;
   }
 
   /** How many trajectories a query's filters match (its offset, limit and order ignored). */
   trajectoryCount(q: TrajectoryQuery = {}): number {
-    const { where, params } = this.trajectoryFilters(q);
-    return num((this.sql.prep(`SELECT COUNT(*) AS n FROM trajectories t ${where}`).get(...params) as Row).n);
+    const { where, params, join } = this.trajectoryFilters(q);
+    return num(
+      (this.sql.prep(`SELECT COUNT(*) AS n FROM trajectories t ${join} ${where}`).get(...params) as Row).n,
+    );
   }
 
   /**
@@ -623,7 +663,7 @@ export class StoreReader {
    */
   trajectoryPage(q: TrajectoryQuery = {}, total?: number): BrowsePage<TrajectoryRow> {
     const { offset, limit } = pageBounds(q.offset, q.limit);
-    const { where, params } = this.trajectoryFilters(q);
+    const { where, params, join } = this.trajectoryFilters({ ...q, sort: q.sort ?? "ordinal" });
     const sortKey = q.sort ?? "ordinal";
     if (!(sortKey in TRAJECTORY_SORTS)) throw new RangeError(`unknown trajectory sort ${q.sort}`);
     const sort = TRAJECTORY_SORTS[sortKey];
@@ -635,7 +675,7 @@ export class StoreReader {
       .prep(`
       WITH k AS (
         SELECT t.problem_id, t.trajectory, p.ordinal, p.title, ${sort ?? "0"} AS sk
-        FROM trajectories t JOIN problems p ON p.problem_id = t.problem_id
+        FROM trajectories t JOIN problems p ON p.problem_id = t.problem_id ${join}
         ${where} ORDER BY ${order} LIMIT ? OFFSET ?)
       SELECT k.ordinal, k.title, t.problem_id, t.trajectory, t.status, t.submitted_turn, t.submitted_candidate,
         t.error, ${TURN_COUNT} AS turn_count,
@@ -688,7 +728,10 @@ export class StoreReader {
     };
   }
 
-  /** The values the browse filters can take in this run. */
+  /**
+   * The values the browse filters can take in this run, from the small tables only (a
+   * DISTINCT over candidates or grades would read every answer of a large run to fill a menu).
+   */
   browseFacets(): BrowseFacets {
     const col = (sql: string) => (this.sql.prep(sql).all() as Row[]).map((r) => String(r.v));
     return {
@@ -698,18 +741,8 @@ export class StoreReader {
       tags: col(
         "SELECT DISTINCT j.value AS v FROM problems p, json_each(COALESCE(p.tags, '[]')) j ORDER BY v",
       ),
-      verdicts: col("SELECT DISTINCT verdict AS v FROM grades ORDER BY v"),
-      publicVerdicts: col(
-        "SELECT DISTINCT public_verdict AS v FROM candidates WHERE public_verdict IS NOT NULL ORDER BY v",
-      ),
-      maxTurns: num(
-        (
-          this.sql
-            .prep(
-              "SELECT COALESCE(MAX(n), 0) AS n FROM (SELECT COUNT(*) AS n FROM turns GROUP BY problem_id, trajectory)",
-            )
-            .get() as Row
-        ).n,
+      submittedTurns: num(
+        (this.sql.prep("SELECT COALESCE(MAX(submitted_turn) + 1, 0) AS n FROM trajectories").get() as Row).n,
       ),
       problems: num((this.sql.prep("SELECT COUNT(*) AS n FROM problems").get() as Row).n),
       trajectories: num((this.sql.prep("SELECT COUNT(*) AS n FROM trajectories").get() as Row).n),

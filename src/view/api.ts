@@ -166,7 +166,7 @@ export class ViewApi {
   }
 
   facets(run: string) {
-    return this.run(run).reader.browseFacets();
+    return { ...this.run(run).reader.browseFacets(), verdicts: VERDICTS };
   }
 
   problems(run: string, q: URLSearchParams) {

@@ -48,7 +48,8 @@ export function openRunReadOnly(folder: string): ReadOnlyRun {
   const db: Db = new Database(`${pathToFileURL(dbPath).href}?mode=ro`);
   try {
     db.exec("PRAGMA busy_timeout = 10000");
-    db.exec("PRAGMA query_only = ON");
+    // Not query_only: the reader keeps a TEMP table of per-trajectory statistics (temp storage,
+    // never run.db, which mode=ro keeps read-only).
     const version = num((db.prepare("PRAGMA user_version").get() as Row).user_version);
     if (version > STORE_SCHEMA_VERSION) {
       throw new ViewError(`${folder}: run database layout ${version} is newer than this codeloop's`);

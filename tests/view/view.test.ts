@@ -117,6 +117,8 @@ describe("codeloop view API", () => {
     const p2 = await api("runs/0/problems?limit=2&offset=2");
     expect(p2.total).toBe(4);
     expect(p2.rows.map((r: { problemId: string }) => r.problemId)).toEqual(runs.problemIds.slice(2));
+    const past = await api("runs/0/problems?offset=10");
+    expect([past.total, past.rows.length]).toEqual([4, 0]);
     expect((await api("runs/0/problems?difficulty=medium")).total).toBe(2);
     const byTag = await api(`runs/0/problems?tag=${q(HOSTILE)}`);
     expect(byTag.rows.map((r: { problemId: string }) => r.problemId)).toEqual([HOSTILE_ID]);

@@ -55,8 +55,7 @@ export interface Facets {
   difficulties: string[];
   tags: string[];
   verdicts: string[];
-  publicVerdicts: string[];
-  maxTurns: number;
+  submittedTurns: number;
   problems: number;
   trajectories: number;
 }

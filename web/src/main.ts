@@ -382,7 +382,6 @@ async function trajectoriesPage(run: number, q: URLSearchParams): Promise<void> 
       limit: q.get("limit") ?? "50",
     }),
   ]);
-  const turnOptions = Array.from({ length: f.maxTurns + 1 }, (_, i) => String(i));
   replace(
     app,
     h("h1", null, `${runName(run)}: trajectories`),
@@ -422,23 +421,25 @@ async function trajectoriesPage(run: number, q: URLSearchParams): Promise<void> 
         (v) => setParams({ solved: v }),
         "solved",
       ),
-      select(
+      textInput(
         "min turns",
-        turnOptions,
         q.get("minTurns") ?? "",
         (v) => setParams({ minTurns: v }),
         "minTurns",
+        "",
+        "number",
       ),
-      select(
+      textInput(
         "max turns",
-        turnOptions,
         q.get("maxTurns") ?? "",
         (v) => setParams({ maxTurns: v }),
         "maxTurns",
+        "",
+        "number",
       ),
       select(
         "feedback on",
-        [...f.publicVerdicts, ["no_code", "no code"]],
+        [...f.verdicts, ["no_code", "no code"]],
         q.get("feedback") ?? "",
         (v) => setParams({ feedback: v }),
         "feedback",
