@@ -8,7 +8,7 @@
 // of it.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
 import { type Browser, type Page, chromium } from "playwright-core";
@@ -264,6 +264,36 @@ describe("codeloop view API", () => {
     const a = await call(js);
     expect(a.status).toBe(200);
     expect(a.headers["content-type"]).toMatch(/javascript/);
+  });
+
+  it("sees what a running run commits while it is open (counts and turn filters refresh)", async () => {
+    const live = join(runs.tmp, "live");
+    cpSync(runs.multi, live, { recursive: true });
+    const viewer = await startViewServer([live], { staticDir });
+    try {
+      const get = async (path: string) =>
+        (await (await fetch(`${viewer.url}api/${path}`)).json()) as { total: number };
+      expect((await get("runs/0/trajectories?minTurns=1")).total).toBe(12);
+      // A writer (another connection, as a running `codeloop run` is) plans a problem and stores
+      // one turn of its first trajectory.
+      const store = RunStore.open(live);
+      try {
+        store.planProblems([{ id: "late", title: "Late", difficulty: "easy", tags: [] }]);
+        const turn = truth.multi![0]!.turns[0]!;
+        store.writeTurn(
+          { problemId: "late", trajectory: 0 },
+          { ...turn, parentTurn: null, parentCandidate: null },
+        );
+      } finally {
+        store.close();
+      }
+      expect((await get("runs/0/trajectories")).total).toBe(15);
+      expect((await get("runs/0/trajectories?minTurns=1")).total).toBe(13);
+      expect((await get("runs/0/trajectories?problem=late&maxTurns=0")).total).toBe(2);
+      expect((await get("runs/0/problems")).total).toBe(5);
+    } finally {
+      await viewer.close();
+    }
   });
 
   it("runs as `codeloop view` from the built CLI", async () => {
