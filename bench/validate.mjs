@@ -6,13 +6,18 @@
 //    expected outputs on first use, then validation, both against the one-process floor
 //    (every solution called on every input in one unsandboxed process, CPU seconds / workers).
 // Prints one JSON object per measurement.
-// Usage: node bench/validate.mjs [--only codecontests|humaneval] [--mode forkserver|fresh] [--data DIR]
-import { execFileSync } from "node:child_process";
+// 3. With --queue: the CodeContests sample again, judged by two `codeloop worker` processes of
+//    one sandbox slot each through a redis-server this bench starts, against the local run of
+//    two slots (target: within 1.2x of it).
+// Usage: node bench/validate.mjs [--only codecontests|humaneval|queue] [--mode forkserver|fresh] [--data DIR] [--queue]
+import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadProblems } from "../dist/problems/index.js";
+import { QueueJudge } from "../dist/queue/index.js";
 import { Sandbox, resolvePython } from "../dist/sandbox/index.js";
 import { sandboxComputeExpected, validateProblems } from "../dist/validate/index.js";
 
@@ -155,5 +160,99 @@ async function humanevalPlus() {
   }
 }
 
-if (only !== "humaneval") await codecontests();
-if (only !== "codecontests") await humanevalPlus();
+const freePort = () =>
+  new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+
+/** Starts a process and resolves once its stderr (or stdout) matches `ready`. */
+function startProcess(cmd, argv, ready) {
+  const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`${cmd} did not start: ${log}`)), 30_000);
+    const on = (d) => {
+      log += String(d);
+      if (ready.test(log)) {
+        clearTimeout(timer);
+        ok(proc);
+      }
+    };
+    proc.stdout.on("data", on);
+    proc.stderr.on("data", on);
+    proc.once("exit", (c) => fail(new Error(`${cmd} exited (${c}): ${log}`)));
+  });
+}
+
+async function codecontestsQueue() {
+  const dir = join(data, "codecontests-sample");
+  if (!existsSync(dir) || !existsSync("/usr/bin/redis-server")) {
+    console.log(
+      JSON.stringify({ bench: "validate-codecontests-queue", skipped: "no sample or no redis-server" }),
+    );
+    return;
+  }
+  const problems = await loadProblems(dir);
+  const local = await Sandbox.create({ workers: WORKERS });
+  let localWall;
+  try {
+    localWall = (await validateProblems(local, problems)).wallSeconds;
+  } finally {
+    await local.close();
+  }
+  const port = await freePort();
+  const procs = [];
+  const redis = await startProcess(
+    "/usr/bin/redis-server",
+    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+    /Ready to accept connections/,
+  );
+  procs.push(redis);
+  const url = `redis://127.0.0.1:${port}`;
+  const cli = fileURLToPath(new URL("../dist/cli/index.js", import.meta.url));
+  for (let i = 0; i < WORKERS; i++) {
+    procs.push(
+      await startProcess(
+        process.execPath,
+        [cli, "worker", "--queue", url, "--workers", "1"],
+        /slot\(s\), judge/,
+      ),
+    );
+  }
+  const sb = await Sandbox.create({ workers: 1 });
+  const judge = await QueueJudge.connect({ url, capacity: 2 * WORKERS });
+  try {
+    const r = await validateProblems(sb, problems, { judge });
+    console.log(
+      JSON.stringify({
+        bench: "validate-codecontests-queue",
+        workerProcesses: WORKERS,
+        slotsEach: 1,
+        problems: r.problems,
+        correctAccepted: r.correctAccepted,
+        correctTotal: r.correctTotal,
+        testsRun: r.testsRun,
+        wallSeconds: r.wallSeconds,
+        localWallSeconds: localWall,
+        queueOverLocal: Number((r.wallSeconds / localWall).toFixed(3)),
+        target: 1.2,
+        targetMet: r.wallSeconds <= 1.2 * localWall,
+      }),
+    );
+  } finally {
+    await judge.close();
+    await sb.close();
+    for (const p of procs.reverse()) p.kill("SIGTERM");
+  }
+}
+
+if (only === "queue" || args.includes("--queue")) await codecontestsQueue();
+else {
+  if (only !== "humaneval") await codecontests();
+  if (only !== "codecontests") await humanevalPlus();
+}

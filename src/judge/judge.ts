@@ -13,41 +13,10 @@ import type {
 } from "../sandbox/types.js";
 import { compareOutput } from "./compare.js";
 import { checkAssertCall, pyEquals } from "./pycompare.js";
-import type { JudgeService } from "./service.js";
+import type { JudgeOptions, JudgeResult, JudgeService, Submission, TestVerdict } from "./service.js";
 import { type CheckerOutcome, testlibOutcome } from "./testlib.js";
 
-export interface Submission {
-  language: Language | string;
-  code: string;
-}
-
-export interface JudgeOptions {
-  limits: SandboxLimits;
-  /** Stop at the first test that is not accepted (default true). */
-  stopOnFirstFailure?: boolean;
-}
-
-export interface TestVerdict {
-  index: number;
-  name?: string;
-  verdict: Verdict;
-  /** Why the test failed, in a form fit for feedback (first differing token, exception). */
-  message?: string;
-  record: RunRecord;
-}
-
-export interface JudgeResult {
-  /** The first non-accepted verdict in test order, or accepted. */
-  verdict: Verdict;
-  tests: TestVerdict[];
-  passed: number;
-  /** Number of tests in the set (tests.length is smaller when judging stopped early). */
-  total: number;
-  /** The compiler's record when compilation failed. */
-  compile?: RunRecord;
-  /** A test could not be judged because the sandbox failed twice: not the program's fault. */
-  infrastructureFailure: boolean;
-}
+export type { JudgeOptions, JudgeResult, Submission, TestVerdict } from "./service.js";
 
 const VALIDATOR_LIMITS: SandboxLimits = {
   timeMs: 30_000,

@@ -1,6 +1,5 @@
-import type { JudgeSpec, TestCase } from "../core/verdict.js";
-import type { SandboxLimits, SandboxTrace } from "../sandbox/index.js";
-import type { JudgeOptions, JudgeResult, Submission } from "./judge.js";
+import type { JudgeSpec, Language, TestCase, Verdict } from "../core/verdict.js";
+import type { RunRecord, SandboxLimits, SandboxTrace } from "../sandbox/types.js";
 
 /**
  * What judges a submission on a test set, wherever the programs run: the local `Judge` over an
@@ -20,4 +19,37 @@ export interface JudgeService {
     submission: Submission,
     opts: { limits: SandboxLimits },
   ): Promise<SandboxTrace | undefined>;
+}
+
+export interface Submission {
+  language: Language | string;
+  code: string;
+}
+
+export interface JudgeOptions {
+  limits: SandboxLimits;
+  /** Stop at the first test that is not accepted (default true). */
+  stopOnFirstFailure?: boolean;
+}
+
+export interface TestVerdict {
+  index: number;
+  name?: string;
+  verdict: Verdict;
+  /** Why the test failed, in a form fit for feedback (first differing token, exception). */
+  message?: string;
+  record: RunRecord;
+}
+
+export interface JudgeResult {
+  /** The first non-accepted verdict in test order, or accepted. */
+  verdict: Verdict;
+  tests: TestVerdict[];
+  passed: number;
+  /** Number of tests in the set (tests.length is smaller when judging stopped early). */
+  total: number;
+  /** The compiler's record when compilation failed. */
+  compile?: RunRecord;
+  /** A test could not be judged because the sandbox failed twice: not the program's fault. */
+  infrastructureFailure: boolean;
 }

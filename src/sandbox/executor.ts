@@ -1,7 +1,6 @@
 import type { IsolationInfo } from "./isolation.js";
 import type { PythonInfo } from "./python.js";
-import type { PrepareResult } from "./sandbox.js";
-import type { Job, SandboxLimits, TestRun } from "./types.js";
+import type { Job, PrepareResult, SandboxLimits, TestRun } from "./types.js";
 
 /**
  * Whatever runs untrusted programs: prepare (compile) a program, run a job of tests with early

@@ -100,7 +100,8 @@ function keepNegativeZero(_key: string, value: unknown): unknown {
   return value === 0 && Object.is(value, -0) ? "-0" : value;
 }
 
-export type PrepareResult = { ok: true; program: PreparedProgram } | { ok: false; record: RunRecord };
+export type { PrepareResult } from "./types.js";
+import type { PrepareResult } from "./types.js";
 
 /** Why a run stopped before all its tests: the sandbox failed (retry), or the caller stopped. */
 type Interrupt =

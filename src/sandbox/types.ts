@@ -165,3 +165,6 @@ export interface TestRun {
   stdout: Buffer;
   collected: Record<string, Buffer>;
 }
+
+/** A program ready to run, or the record of its failed compilation. */
+export type PrepareResult = { ok: true; program: PreparedProgram } | { ok: false; record: RunRecord };

@@ -149,7 +149,7 @@ describe("codeloop run --resume after SIGKILL", () => {
     }
     expect(kills).toBeGreaterThan(0);
     expect(dump(folder)).toEqual(expected);
-  }, 90_000);
+  }, 240_000);
 
   it("fails fast with one clear message when no model server answers", async () => {
     const file = join(tmp, "nomodel.yaml");

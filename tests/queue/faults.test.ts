@@ -145,7 +145,9 @@ describe.skipIf(!HAVE_REDIS || !HAVE_CLI)("worker processes", () => {
           .trim()
           .split("\n")
           .map((l) => JSON.parse(l))
-          .map((v) => [v.problemId, v.index, v.verdict, v.passed, v.total]);
+          .map((v) => [v.problemId, v.index, v.verdict, v.passed, v.total])
+          // Lines are written as verdicts arrive: compare them in sample order.
+          .sort((a, b) => String(a[0]).localeCompare(String(b[0])) || Number(a[1]) - Number(b[1]));
       const local = judge(join(tmp, "local.jsonl"), []);
       expect(local.status, local.stderr).toBe(0);
       const w = await startWorker(redis.url);

@@ -108,7 +108,7 @@ describe("run config", () => {
       'run.yaml: strategy.maxTurns: expected a positive integer, got "three" (line 5)',
     );
     expect(e.message).toContain(
-      'run.yaml: strategy.kind: expected one of "single-turn", "multi-turn", "cot-retry", "best-of-n", got "multi" (line 6)',
+      'run.yaml: strategy.kind: expected one of "single-turn", "multi-turn", "cot-retry", "best-of-n", "tree", got "multi" (line 6)',
     );
   });
 
