@@ -9,12 +9,18 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RunStore } from "../../src/runs/index.js";
-import { type ChatServer, type ChatServerRequest, type Reply, startChatServer } from "../helpers/chat-server.js";
+import {
+  type ChatServer,
+  type ChatServerRequest,
+  type Reply,
+  startChatServer,
+} from "../helpers/chat-server.js";
 import { RIGHT, WRONG, answer, doubleProblem, writeProblems } from "./fixtures.js";
 
 const CLI = resolve("dist/cli/index.js");
 const built = existsSync(CLI);
-if (!built) console.warn("skipping the tree search end-to-end tests: run `npm run build` first (npm test does)");
+if (!built)
+  console.warn("skipping the tree search end-to-end tests: run `npm run build` first (npm test does)");
 
 const HALF = "n = int(input())\nprint(2 * n if n != 7777 else 0)\n";
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-e2e-tree-"));
@@ -49,7 +55,10 @@ function respond(r: ChatServerRequest): Reply {
 
 beforeAll(async () => {
   chat = await startChatServer({ respond });
-  await writeProblems(source, ["q0", "q1", "q2", "q3"].map((id) => doubleProblem(id)));
+  await writeProblems(
+    source,
+    ["q0", "q1", "q2", "q3"].map((id) => doubleProblem(id)),
+  );
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
