@@ -13,72 +13,12 @@ import {
 } from "../../src/queue/index.js";
 import { type RunConfigInput, RunStore, parseRunConfig, runRun } from "../../src/runs/index.js";
 import { Sandbox } from "../../src/sandbox/index.js";
-import { RIGHT, WRONG, answer, doubleProblem, writeProblems } from "../e2e/fixtures.js";
-import { type ChatServer, type ChatServerRequest, startChatServer } from "../helpers/chat-server.js";
+import { doubleProblem, writeProblems } from "../e2e/fixtures.js";
+import { type ChatServer, startChatServer } from "../helpers/chat-server.js";
+import { respond, stored } from "../strategies/golden-model.js";
 import { HAVE_REDIS, RedisServer } from "./redis.js";
 
 const GOLDEN = resolve(__dirname, "../strategies/golden/multi-turn.json");
-const PROSE = "I would read n and print twice its value.";
-const OVERFIT = "n = int(input())\nprint({1111: 2222, 5555: 11110, 7777: 15554}.get(n, -1))\n";
-
-// The scripted model of tests/strategies/golden.test.ts (the pinned file was made with it).
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-function respond(r: ChatServerRequest): string {
-  const msgs = r.body.messages as { role: string; content: string }[];
-  const last = msgs.filter((m) => m.role === "user").at(-1)?.content ?? "";
-  if (/do not write any code/i.test(last)) return `Reasoning ${hash(last) % 97}: the samples double n.`;
-  const later = msgs.some((m) => m.role === "assistant");
-  const first = [WRONG, PROSE, WRONG, OVERFIT, RIGHT, WRONG, PROSE, WRONG];
-  const after = [WRONG, RIGHT, RIGHT, OVERFIT, PROSE, RIGHT];
-  const pool = later ? after : first;
-  const code = pool[hash(`${r.body.seed}|${msgs.length}`) % pool.length]!;
-  return code === PROSE ? PROSE : answer(code);
-}
-
-/** What a run stored, as tests/strategies/golden.test.ts reads it. */
-function stored(folder: string) {
-  const store = RunStore.open(folder);
-  try {
-    return [...store.trajectories()].map((t) => {
-      const d = store.trajectoryDetail(t)!;
-      return {
-        key: `${d.problemId}#${d.trajectory}`,
-        status: d.status,
-        error: d.error,
-        submitted: [d.submittedTurn, d.submittedCandidate],
-        grade: d.grade && [d.grade.verdict, d.grade.passed, d.grade.total],
-        turnGrades: d.turnGrades.map((g) => [g.turn, g.candidate, g.grade.verdict, g.grade.passed]),
-        turns: d.turns.map((u) => ({
-          index: u.index,
-          parent: [u.parentTurn, u.parentCandidate],
-          history: u.history,
-          selection: u.selection ?? null,
-          messages: u.messages,
-          candidates: u.candidates.map((c) => ({
-            index: c.index,
-            raw: c.rawAnswer,
-            code: c.code,
-            extraction: c.extraction,
-            finish: c.finishReason,
-            tokens: [c.promptTokens, c.completionTokens],
-            seed: c.seed,
-            error: c.modelError,
-            public: c.publicTests && [c.publicTests.verdict, c.publicTests.passed, c.publicTests.total],
-            selected: c.selected,
-            score: c.verifierScore,
-          })),
-        })),
-      };
-    });
-  } finally {
-    store.close();
-  }
-}
-
 describe.skipIf(!HAVE_REDIS)("a run through QueueJudge", () => {
   const tmp = mkdtempSync(join(tmpdir(), "codeloop-queue-run-"));
   const source = join(tmp, "problems.jsonl");
