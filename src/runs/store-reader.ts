@@ -331,20 +331,7 @@ export class StoreReader {
       WHERE p.ordinal > ?
       GROUP BY p.ordinal ORDER BY p.ordinal LIMIT ?`)
       .all(opts.after ?? -1, opts.limit ?? DEFAULT_PAGE_SIZE) as Row[];
-    return rows.map((r) => ({
-      ordinal: num(r.ordinal),
-      problemId: r.problem_id as string,
-      title: (r.title as string | null) ?? null,
-      difficulty: (r.difficulty as string | null) ?? null,
-      tags: tagsOf(r.tags),
-      total: num(r.total),
-      pending: num(r.pending),
-      running: num(r.running),
-      done: num(r.done),
-      failed: num(r.failed),
-      graded: num(r.graded ?? 0),
-      accepted: num(r.accepted ?? 0),
-    }));
+    return rows.map(problemSummaryOf);
   }
 
   /** Every problem's summary, streamed page by page. */
@@ -555,21 +542,7 @@ export class StoreReader {
       total,
       offset,
       limit,
-      rows: rows.map((r) => ({
-        ordinal: num(r.ordinal),
-        problemId: r.problem_id as string,
-        title: (r.title as string | null) ?? null,
-        difficulty: (r.difficulty as string | null) ?? null,
-        tags: tagsOf(r.tags),
-        total: num(r.total),
-        pending: num(r.pending),
-        running: num(r.running),
-        done: num(r.done),
-        failed: num(r.failed),
-        graded: num(r.graded),
-        accepted: num(r.accepted),
-        solvedFraction: Number(r.solved_fraction),
-      })),
+      rows: rows.map((r) => ({ ...problemSummaryOf(r), solvedFraction: Number(r.solved_fraction) })),
     };
   }
 
@@ -748,4 +721,22 @@ export class StoreReader {
       trajectories: num((this.sql.prep("SELECT COUNT(*) AS n FROM trajectories").get() as Row).n),
     };
   }
+}
+
+/** A problem summary row (problemSummaries, problemPage); no grade yet counts 0. */
+function problemSummaryOf(r: Row): ProblemSummary {
+  return {
+    ordinal: num(r.ordinal),
+    problemId: r.problem_id as string,
+    title: (r.title as string | null) ?? null,
+    difficulty: (r.difficulty as string | null) ?? null,
+    tags: tagsOf(r.tags),
+    total: num(r.total),
+    pending: num(r.pending),
+    running: num(r.running),
+    done: num(r.done),
+    failed: num(r.failed),
+    graded: num(r.graded ?? 0),
+    accepted: num(r.accepted ?? 0),
+  };
 }
