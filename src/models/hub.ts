@@ -1,9 +1,10 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, rename, stat, unlink } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { request } from "undici";
+import { Agent, request } from "undici";
 import { ModelError } from "./types.js";
 
 /** A file in a Hugging Face Hub model repository: `owner/repo/path/to/file.gguf[@revision]`. */
@@ -70,42 +71,128 @@ export function hubFilePath(ref: HubFileRef, options: Pick<DownloadOptions, "dir
   return join(dir, "hf", ...ref.repo.split("/"), ref.revision, ...ref.file.split("/"));
 }
 
+/** Errors that mean the Hub was never reached (offline, no DNS, a proxy or firewall refusing). */
+const UNREACHABLE = new Set([
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+function errorCode(err: unknown): string | undefined {
+  for (let e = err as { code?: string; cause?: unknown } | undefined, i = 0; e && i < 5; i++) {
+    if (typeof e.code === "string" && UNREACHABLE.has(e.code)) return e.code;
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** Connections give up after 10 s, so a blocked network fails in seconds, not minutes. */
+const hubAgent = new Agent({ connect: { timeout: 10_000 } });
+
+/** Removes the folders `downloadHubFile` made for a file that never arrived, up to the cache root. */
+async function removeEmptyDirs(from: string, root: string): Promise<void> {
+  for (let d = from; relative(root, d) !== "" && !relative(root, d).startsWith(".."); d = dirname(d)) {
+    const entries = await readdir(d).catch(() => undefined);
+    if (!entries || entries.length > 0) return;
+    await rmdir(d).catch(() => {});
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
 /**
  * Downloads a Hub file once into the cache and returns its local path. Interrupted downloads
  * resume with an HTTP Range request; the result is checked against the size the server
- * announced before it is moved into place.
+ * announced, and against the sha256 the Hub announces for LFS files (X-Linked-Etag), before it
+ * is moved into place. When the Hub cannot be reached at all the error is one line naming the
+ * file, the address and the ways out, and nothing is left in the cache.
  */
 export async function downloadHubFile(ref: HubFileRef, options: DownloadOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   const target = hubFilePath(ref, options);
   const part = `${target}.part`;
   if ((await sizeOf(target)) !== undefined && (await sizeOf(part)) === undefined) return target;
+  const root = options.dir ?? join(cacheRoot(env), "models");
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
 
   const url = hubUrl(ref, env);
   const maxAttempts = options.maxAttempts ?? 5;
+  const announced: Announced = {};
   let lastError: unknown;
+  const cleanUpIfEmpty = async () => {
+    if (((await sizeOf(part)) ?? 0) === 0) {
+      await unlink(part).catch(() => {});
+      await removeEmptyDirs(dirname(target), root);
+    }
+  };
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-    if (options.signal?.aborted) throw new ModelError("aborted", "download aborted");
+    if (options.signal?.aborted) {
+      await cleanUpIfEmpty();
+      throw new ModelError("aborted", "download aborted");
+    }
     try {
-      const total = await fetchInto(url, part, env, options);
+      const total = await fetchInto(url, part, env, options, announced);
       const size = await sizeOf(part);
       if (total !== undefined && size !== total) {
         throw new ModelError("bad_response", `${url}: got ${size} bytes, expected ${total}`);
+      }
+      if (announced.sha256 !== undefined) {
+        const got = await sha256Of(part);
+        if (got !== announced.sha256) {
+          // A corrupt file is not resumable: start again from nothing.
+          await unlink(part).catch(() => {});
+          throw new ModelError(
+            "bad_response",
+            `${url}: sha256 ${got} differs from the Hub's ${announced.sha256}`,
+          );
+        }
       }
       await rename(part, target);
       return target;
     } catch (err) {
       lastError = err;
-      if (err instanceof ModelError && (err.kind === "config" || err.kind === "aborted")) throw err;
-      if (err instanceof ModelError && err.kind === "http" && !err.retryable) throw err;
+      const unreachable = errorCode(err);
+      if (unreachable !== undefined && ((await sizeOf(part)) ?? 0) === 0) {
+        await cleanUpIfEmpty();
+        throw new ModelError(
+          "config",
+          `cannot download ${ref.repo}/${ref.file}@${ref.revision} from ${url} (${unreachable}: the Hub is not reachable from here); either download the file elsewhere and use model: llama:/path/to/${ref.file.split("/").pop()}, or use a model server (model: openai:http://127.0.0.1:8080/v1#name)`,
+          { cause: err },
+        );
+      }
+      if (err instanceof ModelError && (err.kind === "config" || err.kind === "aborted")) {
+        await cleanUpIfEmpty();
+        throw err;
+      }
+      if (err instanceof ModelError && err.kind === "http" && !err.retryable) {
+        await cleanUpIfEmpty();
+        throw err;
+      }
       if (attempt < maxAttempts) await new Promise((r) => setTimeout(r, Math.min(4000, 250 * 2 ** attempt)));
     }
   }
+  await cleanUpIfEmpty();
   const message = lastError instanceof Error ? lastError.message : String(lastError);
   throw new ModelError("connection", `download of ${url} failed after ${maxAttempts} attempts: ${message}`, {
     cause: lastError,
   });
+}
+
+/** What the Hub said about the file: its LFS sha256 (X-Linked-Etag) and size (X-Linked-Size). */
+interface Announced {
+  sha256?: string;
+  size?: number;
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
 }
 
 /** One download attempt, appending to `part`; returns the file's full size when known. */
@@ -114,6 +201,7 @@ async function fetchInto(
   part: string,
   env: NodeJS.ProcessEnv,
   options: DownloadOptions,
+  announced: Announced,
 ): Promise<number | undefined> {
   const have = (await sizeOf(part)) ?? 0;
   const origin = new URL(url).origin;
@@ -123,7 +211,19 @@ async function fetchInto(
     // The token goes to the Hub only, never to the storage host a redirect points at.
     if (env.HF_TOKEN && new URL(current).origin === origin) headers.authorization = `Bearer ${env.HF_TOKEN}`;
     if (have > 0) headers.range = `bytes=${have}-`;
-    const res = await request(current, { method: "GET", headers, signal: options.signal });
+    const res = await request(current, {
+      method: "GET",
+      headers,
+      signal: options.signal,
+      dispatcher: hubAgent,
+    });
+    if (new URL(current).origin === origin) {
+      // The Hub's own answer (often the redirect to storage) names the LFS file's sha256 and size.
+      const etag = header(res.headers["x-linked-etag"])?.replace(/^W\//, "").replace(/"/g, "");
+      if (etag && /^[0-9a-f]{64}$/.test(etag)) announced.sha256 = etag;
+      const linkedSize = Number(header(res.headers["x-linked-size"]));
+      if (Number.isFinite(linkedSize) && linkedSize > 0) announced.size = linkedSize;
+    }
     if (res.statusCode >= 300 && res.statusCode < 400 && res.headers.location) {
       await res.body.dump();
       current = new URL(String(res.headers.location), current).toString();
@@ -162,7 +262,7 @@ async function fetchInto(
       options.onProgress?.(received, total);
     });
     await pipeline(res.body, createWriteStream(part, { flags }));
-    return total;
+    return total ?? announced.size;
   }
   throw new ModelError("bad_response", `${url}: too many redirects`);
 }

@@ -1,4 +1,5 @@
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { mkdtemp } from "node:fs/promises";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -24,7 +25,7 @@ interface Seen {
 /** A stand-in for the Hub's resolve endpoint, with Range support and scripted misbehaviour. */
 async function fakeHub(
   files: Record<string, Buffer>,
-  behaviour: { dropFirstAfter?: number; redirectTo?: string; shortFirst?: boolean } = {},
+  behaviour: { dropFirstAfter?: number; redirectTo?: string; shortFirst?: boolean; etag?: string } = {},
 ) {
   const seen: Seen[] = [];
   let served = 0;
@@ -35,8 +36,9 @@ async function fakeHub(
       ...(req.headers.range ? { range: req.headers.range } : {}),
       ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
     });
+    const linked: Record<string, string> = behaviour.etag ? { "x-linked-etag": `"${behaviour.etag}"` } : {};
     if (behaviour.redirectTo && url.includes("/resolve/")) {
-      res.writeHead(302, { location: `${behaviour.redirectTo}${url}` });
+      res.writeHead(302, { location: `${behaviour.redirectTo}${url}`, ...linked });
       res.end();
       return;
     }
@@ -56,7 +58,7 @@ async function fakeHub(
       return;
     }
     const body = data.subarray(from);
-    const headers: Record<string, string | number> = { "content-length": body.length };
+    const headers: Record<string, string | number> = { "content-length": body.length, ...linked };
     if (m) headers["content-range"] = `bytes ${from}-${data.length - 1}/${data.length}`;
     res.writeHead(m ? 206 : 200, headers);
     if (first && behaviour.dropFirstAfter !== undefined) {
@@ -176,6 +178,46 @@ describe("downloadHubFile", () => {
     expect(err.kind).toBe("config");
     expect(err.message).toMatch(/404.*HF_TOKEN/);
     expect(hub.seen).toHaveLength(1);
+  });
+
+  it("checks the sha256 the Hub announces, and throws away a file that differs", async () => {
+    const sha = createHash("sha256").update(payload).digest("hex");
+    const storage = await fakeHub({ "org/repo/resolve/main/m.gguf": payload });
+    const good = await fakeHub({}, { redirectTo: storage.url, etag: sha });
+    closers.push(good.close, storage.close);
+    const ref = parseHubFileRef("org/repo/m.gguf");
+    const path = await downloadHubFile(ref, { env: { HF_ENDPOINT: good.url, CODELOOP_CACHE_DIR: dir } });
+    expect((await readFile(path)).equals(payload)).toBe(true);
+
+    const other = join(dir, "other");
+    const bad = await fakeHub({ "org/repo/resolve/main/m.gguf": payload }, { etag: "0".repeat(64) });
+    closers.push(bad.close);
+    const env = { HF_ENDPOINT: bad.url, CODELOOP_CACHE_DIR: other };
+    const err = (await downloadHubFile(ref, { env, maxAttempts: 2 }).catch((e: unknown) => e)) as ModelError;
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.message).toMatch(/sha256 [0-9a-f]{64} differs from the Hub's 0{64}/);
+    await expect(stat(hubFilePath(ref, { env }))).rejects.toThrow();
+    await expect(stat(`${hubFilePath(ref, { env })}.part`)).rejects.toThrow();
+  });
+
+  it("fails at once, in one line that names the file, the address and the ways out, when the Hub is unreachable", async () => {
+    // A port that was just free: the connection is refused, as behind a firewall or offline.
+    const closed = await fakeHub({});
+    await closed.close();
+    const env = { HF_ENDPOINT: closed.url, CODELOOP_CACHE_DIR: dir };
+    const err = (await downloadHubFile(parseHubFileRef("org/repo/m.gguf"), { env }).catch(
+      (e: unknown) => e,
+    )) as ModelError;
+    expect(err).toBeInstanceOf(ModelError);
+    expect(err.kind).toBe("config");
+    expect(err.message).not.toContain("\n");
+    expect(err.message).toContain("org/repo/m.gguf@main");
+    expect(err.message).toContain(`${closed.url}/org/repo/resolve/main/m.gguf`);
+    expect(err.message).toContain("ECONNREFUSED");
+    expect(err.message).toMatch(/llama:\/path\/to\/m\.gguf/);
+    expect(err.message).toMatch(/openai:http/);
+    // Nothing half-written stays in the cache: no .part file, no empty folders.
+    expect(await readdir(join(dir, "models"))).toEqual([]);
   });
 
   it("serves a llama:hf: reference end to end", async () => {
