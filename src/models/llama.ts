@@ -2,12 +2,13 @@ import { access } from "node:fs/promises";
 import { resolve } from "node:path";
 import type {
   ChatHistoryItem,
-  LLamaChatGenerateResponseOptions,
   Llama,
   LlamaContext,
   LlamaContextSequence,
+  LlamaGenerateOptions,
   LlamaModel,
-} from "node-llama-cpp";
+  NodeLlamaCpp,
+} from "./llama-api.js";
 import {
   type ChatModel,
   type ChatRequest,
@@ -20,8 +21,6 @@ import {
   deriveSeed,
 } from "./types.js";
 
-type NodeLlamaCpp = typeof import("node-llama-cpp");
-
 export const NODE_LLAMA_CPP_VERSION = "3.22.1";
 
 /**
@@ -30,7 +29,7 @@ export const NODE_LLAMA_CPP_VERSION = "3.22.1";
  */
 export async function loadNodeLlamaCpp(specifier = "node-llama-cpp"): Promise<NodeLlamaCpp> {
   try {
-    return (await import(specifier)) as NodeLlamaCpp;
+    return (await import(specifier)) as unknown as NodeLlamaCpp;
   } catch (err) {
     const code = (err as { code?: string }).code;
     const message = err instanceof Error ? err.message : String(err);
@@ -135,12 +134,13 @@ export class LlamaCppModel implements ChatModel {
     const mod = await loadNodeLlamaCpp();
     try {
       // build "never": a missing prebuilt binary must fail here, not start a source download.
-      const llama = await mod.getLlama({
+      const llamaOptions = {
         gpu: this.options.gpu ?? "auto",
-        build: "never",
+        build: "never" as const,
         progressLogs: false,
         logLevel: mod.LlamaLogLevel.error,
-      });
+      };
+      const llama = await mod.getLlama(llamaOptions);
       const model = await llama.loadModel({
         modelPath: path,
         ...(this.options.gpuLayers !== undefined ? { gpuLayers: this.options.gpuLayers } : {}),
@@ -209,7 +209,7 @@ export class LlamaCppModel implements ChatModel {
       const meterIn = sequence.tokenMeter.usedInputTokens;
       const meterOut = sequence.tokenMeter.usedOutputTokens;
       const seed = s.seed !== undefined ? deriveSeed(s.seed, sampleIndex) : undefined;
-      const genOptions: LLamaChatGenerateResponseOptions = {};
+      const genOptions: LlamaGenerateOptions = {};
       if (s.temperature !== undefined) genOptions.temperature = s.temperature;
       if (s.topP !== undefined) genOptions.topP = s.topP;
       if (s.topK !== undefined) genOptions.topK = s.topK;
