@@ -17,6 +17,8 @@ export interface RunCodeRequest {
   language: "python" | "cpp";
   stdin: string;
   runTimeoutSec: number;
+  /** C++: seconds the compile may take (wall clock), SandboxFusion's compile_timeout. */
+  compileTimeoutSec: number;
   memoryMb: number;
   files: Record<string, Buffer>;
   fetchFiles: string[];
@@ -48,8 +50,7 @@ export function parseRunCode(b: Record<string, unknown>): RunCodeRequest {
   }
   const stdin = b.stdin === undefined || b.stdin === null ? "" : str(b, "stdin");
   const runTimeoutSec = optNumber(b, "run_timeout", { min: 0.05, max: MAX_TIMEOUT_SEC }) ?? 10;
-  // Accepted for compatibility; compilation runs under the sandbox's own compile limits.
-  optNumber(b, "compile_timeout", { min: 0.05, max: MAX_TIMEOUT_SEC });
+  const compileTimeoutSec = optNumber(b, "compile_timeout", { min: 0.05, max: MAX_TIMEOUT_SEC }) ?? 10;
   const mem = b.memory_limit_MB;
   const memoryMb =
     mem === undefined || mem === null || mem === -1
@@ -78,7 +79,7 @@ export function parseRunCode(b: Record<string, unknown>): RunCodeRequest {
       fetchFiles.push(fileName(n, `fetch_files[${i}]`));
     });
   }
-  return { code, language, stdin, runTimeoutSec, memoryMb, files, fetchFiles };
+  return { code, language, stdin, runTimeoutSec, compileTimeoutSec, memoryMb, files, fetchFiles };
 }
 
 interface CommandResult {
@@ -137,18 +138,39 @@ export async function runCode(ctx: ServeContext, r: RunCodeRequest): Promise<Rec
   };
   return ctx.limiter.run(async () => {
     let prepared: Awaited<ReturnType<typeof ctx.executor.prepare>>;
+    let compileResult: CommandResult | null = null;
     try {
-      prepared = await ctx.executor.prepare(r.language, r.code);
+      if (r.language === "cpp") {
+        const out = await ctx.compiler.compile(r.code, Math.round(r.compileTimeoutSec * 1000));
+        if (out.ok) {
+          prepared = { ok: true, program: out.program };
+          compileResult = {
+            status: "Finished",
+            execution_time: Math.round(out.wallMs) / 1000,
+            return_code: 0,
+            stdout: "",
+            stderr: "",
+          };
+        } else {
+          prepared = { ok: false, record: out.record };
+        }
+      } else {
+        prepared = await ctx.executor.prepare(r.language, r.code);
+      }
     } catch (err) {
       return sandboxError(`could not prepare the program: ${(err as Error).message}`);
     }
     if (!prepared.ok) {
       ctx.metrics.judged("compile_error", 0);
       const rec = prepared.record;
+      const compiled = commandResult(rec, rec.stdout);
+      // A compile that ran out of time has no exit code of its own (SandboxFusion: null).
+      if (compiled.status === "TimeLimitExceeded") compiled.return_code = null;
+      else compiled.return_code = rec.exitCode ?? compiled.return_code ?? 1;
       return {
         status: "Failed",
         message: rec.detail ?? "compilation failed",
-        compile_result: commandResult({ ...rec, exitCode: rec.exitCode ?? 1 }, rec.stdout),
+        compile_result: compiled,
         run_result: null,
         executor_pod_name: null,
         files: {},
@@ -181,10 +203,7 @@ export async function runCode(ctx: ServeContext, r: RunCodeRequest): Promise<Rec
     return {
       status: ok ? "Success" : "Failed",
       message: ok ? "" : (rec.detail ?? `exit code ${runResult.return_code}`),
-      compile_result:
-        r.language === "cpp"
-          ? { status: "Finished", execution_time: 0, return_code: 0, stdout: "", stderr: "" }
-          : null,
+      compile_result: compileResult,
       run_result: runResult,
       executor_pod_name: null,
       files,

@@ -5,6 +5,7 @@ import type { JudgeService } from "../judge/index.js";
 import type { Problem } from "../problems/index.js";
 import type { FeedbackKind } from "../prompts/index.js";
 import type { Executor } from "../sandbox/index.js";
+import { RunCodeCompiler } from "./compile.js";
 import type { ServeContext } from "./context.js";
 import { Episodes } from "./episodes.js";
 import { HttpError, badField, parseJsonObject, readBody, sendJson } from "./http.js";
@@ -86,6 +87,7 @@ export class JudgeServer {
     this.ctx = {
       judge: opts.judge,
       executor: opts.executor,
+      compiler: new RunCodeCompiler(opts.executor),
       problems,
       limiter,
       metrics,
@@ -125,6 +127,7 @@ export class JudgeServer {
     this.http.closeIdleConnections();
     if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.episodes.close();
+    this.ctx.compiler.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -134,6 +137,7 @@ export class JudgeServer {
   /** Closes at once (tests); in-flight requests are cut. */
   async close(): Promise<void> {
     this.episodes.close();
+    this.ctx.compiler.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
