@@ -54,7 +54,11 @@ describe("/run_code compile_timeout", () => {
 
     // The same source with the same (or a smaller) limit times out at once, without g++.
     const before = s.server.ctx.compiler.compiles;
-    const again = await post(`${s.url}/run_code`, { code: SLOW_COMPILE, language: "cpp", compile_timeout: 0.5 });
+    const again = await post(`${s.url}/run_code`, {
+      code: SLOW_COMPILE,
+      language: "cpp",
+      compile_timeout: 0.5,
+    });
     expect(again.body.compile_result.status).toBe("TimeLimitExceeded");
     expect(s.server.ctx.compiler.compiles).toBe(before);
   });
@@ -84,7 +88,12 @@ describe("/run_code compile_timeout", () => {
     // verl calls once per test: concurrent calls with the same code share one binary.
     const many = await Promise.all(
       [1, 2, 3, 4].map((n) =>
-        post(`${s.url}/run_code`, { code: CPP_DOUBLE, language: "cpp", stdin: String(n), compile_timeout: 20 }),
+        post(`${s.url}/run_code`, {
+          code: CPP_DOUBLE,
+          language: "cpp",
+          stdin: String(n),
+          compile_timeout: 20,
+        }),
       ),
     );
     expect(many.map((m) => m.body.run_result.stdout)).toEqual(["2\n", "4\n", "6\n", "8\n"]);
@@ -94,14 +103,26 @@ describe("/run_code compile_timeout", () => {
 
   it("compile errors keep their shape; a bad compile_timeout is a 400 naming the field", async () => {
     const ce = await post(`${s.url}/run_code`, { code: "int main( {", language: "cpp", compile_timeout: 5 });
-    expect(ce.body).toMatchObject({ status: "Failed", run_result: null, compile_result: { status: "Finished" } });
+    expect(ce.body).toMatchObject({
+      status: "Failed",
+      run_result: null,
+      compile_result: { status: "Finished" },
+    });
     expect(ce.body.compile_result.return_code).not.toBe(0);
     expect(ce.body.compile_result.stderr).toMatch(/error/);
     expect(ce.body.message).toBe("g++ reported errors");
-    const bad = await post(`${s.url}/run_code`, { code: CPP_DOUBLE, language: "cpp", compile_timeout: "soon" });
+    const bad = await post(`${s.url}/run_code`, {
+      code: CPP_DOUBLE,
+      language: "cpp",
+      compile_timeout: "soon",
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toMatch(/^compile_timeout: must be a number/);
-    const tooBig = await post(`${s.url}/run_code`, { code: CPP_DOUBLE, language: "cpp", compile_timeout: 1000 });
+    const tooBig = await post(`${s.url}/run_code`, {
+      code: CPP_DOUBLE,
+      language: "cpp",
+      compile_timeout: 1000,
+    });
     expect(tooBig.status).toBe(400);
     expect(tooBig.body.error).toMatch(/^compile_timeout:/);
   });
