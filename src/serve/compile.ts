@@ -23,8 +23,8 @@ import {
  *   sandbox reads it from there and sends it into the program's sandbox), so verl's one call
  *   per test compiles once;
  * - a compile error (g++'s diagnostics, deterministic) is kept by source hash;
- * - a compile timeout is kept with the limit it hit: a request with that limit or less times
- *   out at once, one with more compiles again;
+ * - a compile timeout is not kept (it may be the machine's load, not the source): each request
+ *   compiles again under its own limit;
  * - identical compiles in flight are shared.
  */
 
@@ -132,7 +132,9 @@ export class RunCodeCompiler {
             : "g++ reported errors",
     };
     if (this.failures.size >= FAILURES_KEPT) this.failures.delete(this.failures.keys().next().value!);
-    this.failures.set(hash, timedOut ? { record: failure, timeoutMs } : { record: failure });
+    // A timeout is not kept: it can come from a loaded machine, and a later request must not be
+    // failed for it without its own compile.
+    if (!timedOut) this.failures.set(hash, { record: failure });
     return { ok: false, record: failure, timedOut };
   }
 

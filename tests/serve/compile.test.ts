@@ -52,7 +52,7 @@ describe("/run_code compile_timeout", () => {
     expect(r.body.compile_result.execution_time).toBeLessThan(3);
     expect(took).toBeLessThan(8_000);
 
-    // The same source with the same (or a smaller) limit times out at once, without g++.
+    // A timeout is not cached (it may be the machine's load): the same source compiles again.
     const before = s.server.ctx.compiler.compiles;
     const again = await post(`${s.url}/run_code`, {
       code: SLOW_COMPILE,
@@ -60,7 +60,7 @@ describe("/run_code compile_timeout", () => {
       compile_timeout: 0.5,
     });
     expect(again.body.compile_result.status).toBe("TimeLimitExceeded");
-    expect(s.server.ctx.compiler.compiles).toBe(before);
+    expect(s.server.ctx.compiler.compiles).toBe(before + 1);
   });
 
   it("a larger compile_timeout compiles the same program again", async () => {
