@@ -1,7 +1,15 @@
 import { existsSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import type { Command } from "commander";
-import { type ModelConfig, apiKeyFor, parseModelConfig, parseModelRef } from "../models/index.js";
+import {
+  type ModelConfig,
+  ModelError,
+  apiKeyFor,
+  downloadHubFile,
+  parseHubFileRef,
+  parseModelConfig,
+  parseModelRef,
+} from "../models/index.js";
 import {
   RunAbortedError,
   type RunConfig,
@@ -31,7 +39,8 @@ function modelConfigOf(config: RunConfig): ModelConfig {
 
 /**
  * Fails fast, before any problem is loaded, when the model cannot be reached: a refused or
- * timed-out connection to every endpoint, a missing GGUF file, or OpenAI without a key.
+ * timed-out connection to every endpoint, a missing GGUF file, a Hub GGUF that cannot be
+ * downloaded, or OpenAI without a key.
  */
 export async function checkModelReachable(config: RunConfig, timeoutMs = 3000): Promise<void> {
   const mc = modelConfigOf(config);
@@ -39,6 +48,7 @@ export async function checkModelReachable(config: RunConfig, timeoutMs = 3000): 
     if (mc.path !== undefined && !existsSync(mc.path)) {
       throw new CliError(`no model: the GGUF file ${mc.path} does not exist; ${MODEL_WAYS}`);
     }
+    if (mc.hf !== undefined) await fetchHubModel(mc.hf);
     return;
   }
   const urls = mc.baseUrls ?? [mc.baseUrl!];
@@ -57,6 +67,37 @@ export async function checkModelReachable(config: RunConfig, timeoutMs = 3000): 
     }
   }
   throw new CliError(`no model server reachable (${reasons.join("; ")}); ${MODEL_WAYS}`);
+}
+
+/**
+ * Downloads a `llama:hf:` model into the cache before the run starts (once; later runs find it
+ * there), with progress on stderr, so that an unreachable Hub stops the command at once.
+ */
+async function fetchHubModel(spec: string): Promise<void> {
+  const ref = parseHubFileRef(spec);
+  const name = `${ref.repo}/${ref.file}`;
+  const tty = process.stderr.isTTY === true;
+  let lastAt = 0;
+  let started = false;
+  const mb = (n: number) => (n / 1024 ** 2).toFixed(1);
+  const onProgress = (received: number, total: number | undefined) => {
+    const now = Date.now();
+    if (now - lastAt < (tty ? 200 : 5000) && received !== total) return;
+    lastAt = now;
+    started = true;
+    const pct = total ? ` ${Math.floor((received / total) * 100)}%` : "";
+    const line = `downloading ${name}${pct} (${mb(received)}${total ? `/${mb(total)}` : ""} MB)`;
+    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+  };
+  try {
+    await downloadHubFile(ref, { env: process.env, onProgress });
+  } catch (err) {
+    if (started && tty) process.stderr.write("\n");
+    throw new CliError(
+      err instanceof ModelError ? err.message : `downloading ${name}: ${(err as Error).message}`,
+    );
+  }
+  if (started && tty) process.stderr.write("\n");
 }
 
 /**
