@@ -421,10 +421,7 @@ export class Sandbox implements Executor {
     const binary = run!.collected.prog;
     if (record.verdict !== "ok" || !binary) {
       if (record.verdict === "sandbox_error") throw new Error(`compiler could not run: ${record.detail}`);
-      const tooBig =
-        record.verdict === "output_limit" ||
-        record.signal === "SIGXFSZ" ||
-        /File too large|File size limit exceeded/.test(record.stderr);
+      const tooBig = executableTooBig(record);
       const failed: RunRecord = {
         ...record,
         verdict: "compile_error",
@@ -659,4 +656,13 @@ export class Sandbox implements Executor {
     if (this.lease && !this.leased) this.lease.then((l) => l.release()).catch(() => {});
     rmSync(this.runtimeDir, { recursive: true, force: true });
   }
+}
+
+/** Whether a failed compile ran into the executable's size cap (the linker's write was cut off). */
+export function executableTooBig(record: RunRecord): boolean {
+  return (
+    record.verdict === "output_limit" ||
+    record.signal === "SIGXFSZ" ||
+    /File too large|File size limit exceeded/.test(record.stderr)
+  );
 }

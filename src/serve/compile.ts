@@ -9,6 +9,7 @@ import {
   type Executor,
   type PreparedProgram,
   type RunRecord,
+  executableTooBig,
   findExecutable,
 } from "../sandbox/index.js";
 
@@ -117,10 +118,7 @@ export class RunCodeCompiler {
       return { ok: true, program: { kind: "binary", path, language: "cpp" }, wallMs: record.wallMs };
     }
     const timedOut = record.verdict === "time_limit";
-    const tooBig =
-      record.verdict === "output_limit" ||
-      record.signal === "SIGXFSZ" ||
-      /File too large|File size limit exceeded/.test(record.stderr);
+    const tooBig = executableTooBig(record);
     const failure: RunRecord = {
       ...record,
       detail: timedOut
