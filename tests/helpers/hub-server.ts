@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -9,6 +10,12 @@ export interface FakeDataset {
   parquet?: Record<string, Record<string, string[]>>;
   /** Requires `Authorization: Bearer <token>`. */
   token?: string;
+}
+
+/** A model repo served by the fake Hub at `/<id>/resolve/<revision>/<file>` (no `datasets/`). */
+export interface FakeModelRepo {
+  id: string;
+  revisions: Record<string, Record<string, Buffer>>;
 }
 
 export interface HubServer {
@@ -29,8 +36,12 @@ export interface HubServer {
  * with Link pagination, `resolve` downloads that redirect to a CDN path and honour Range, and
  * the converted-parquet listing.
  */
-export async function startHubServer(datasets: FakeDataset[]): Promise<HubServer> {
+export async function startHubServer(
+  datasets: FakeDataset[],
+  models: FakeModelRepo[] = [],
+): Promise<HubServer> {
   const byId = new Map(datasets.map((d) => [d.id, d]));
+  const modelsById = new Map(models.map((m) => [m.id, m]));
   const state: Omit<HubServer, "url" | "close"> = { requests: [], pageSize: 2, ignoreRange: false };
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -100,6 +111,30 @@ export async function startHubServer(datasets: FakeDataset[]): Promise<HubServer
       const d = byId.get(decodeURIComponent(m[1]!));
       const body =
         d?.revisions[decodeURIComponent(m[2]!)]?.[m[3]!.split("/").map(decodeURIComponent).join("/")];
+      if (!body) return send(404, "not found");
+      return sendBytes(req, res, body, state);
+    }
+
+    // A model file: as the Hub, a redirect to the CDN that announces the LFS file's sha256
+    // (X-Linked-Etag) and size (X-Linked-Size).
+    m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(u.pathname);
+    if (m && modelsById.has(m[1]!)) {
+      const rev = decodeURIComponent(m[2]!);
+      const body = modelsById.get(m[1]!)!.revisions[rev]?.[
+        m[3]!.split("/").map(decodeURIComponent).join("/")
+      ];
+      if (!body) return send(404, "Entry not found");
+      return send(302, "", {
+        location: `/cdn-models/${encodeURIComponent(m[1]!)}/${encodeURIComponent(rev)}/${m[3]}`,
+        "x-linked-etag": `"${createHash("sha256").update(body).digest("hex")}"`,
+        "x-linked-size": String(body.length),
+      });
+    }
+    m = /^\/cdn-models\/([^/]+)\/([^/]+)\/(.+)$/.exec(u.pathname);
+    if (m) {
+      const body = modelsById.get(decodeURIComponent(m[1]!))?.revisions[decodeURIComponent(m[2]!)]?.[
+        m[3]!.split("/").map(decodeURIComponent).join("/")
+      ];
       if (!body) return send(404, "not found");
       return sendBytes(req, res, body, state);
     }
