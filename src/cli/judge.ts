@@ -35,6 +35,7 @@ interface JudgeCliOptions extends FilterOptions, SandboxCliOptions {
   queue?: string;
   queueCapacity?: string;
   queueName?: string;
+  secretFile?: string;
   out?: string;
   extract?: boolean;
   json?: boolean;

@@ -1,6 +1,14 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import { QueueError, QueueJudge, displayUrl, startJudgeWorker } from "../queue/index.js";
+import {
+  QueueError,
+  QueueJudge,
+  type QueueSecret,
+  QueueSecretError,
+  displayUrl,
+  loadQueueSecret,
+  startJudgeWorker,
+} from "../queue/index.js";
 import type { IsolationRequest, SandboxMode } from "../sandbox/index.js";
 import { CliError } from "./errors.js";
 import {
@@ -13,6 +21,7 @@ import {
 interface WorkerCliOptions extends SandboxCliOptions {
   queue?: string;
   queueName: string;
+  secretFile?: string;
   lockDurationMs: string;
   stalledIntervalMs: string;
 }
@@ -23,6 +32,10 @@ export function registerWorker(program: Command): void {
     .description("judge submissions from a Redis queue (BullMQ) for runs started with --queue elsewhere")
     .option("--queue <url>", "Redis URL, e.g. redis://host:6379")
     .option("--queue-name <name>", "BullMQ queue name", "codeloop-judge")
+    .option(
+      "--secret-file <path>",
+      "shared secret: run only jobs signed with it, sign results (else CODELOOP_QUEUE_SECRET)",
+    )
     .option(
       "--lock-duration-ms <ms>",
       "job lock; a dead worker's job goes to another after it expires",
@@ -37,6 +50,7 @@ export function registerWorker(program: Command): void {
       const slots = positiveNumber("--workers", opts.workers, true) ?? availableParallelism();
       const python = pythonRuntimeFlag(opts.python);
       const log = (m: string) => process.stderr.write(`${m}\n`);
+      const secret = queueSecret(opts.secretFile);
       let w: Awaited<ReturnType<typeof startJudgeWorker>>;
       try {
         w = await startJudgeWorker({
@@ -45,6 +59,7 @@ export function registerWorker(program: Command): void {
           slots,
           lockDurationMs: positiveNumber("--lock-duration-ms", opts.lockDurationMs, true),
           stalledIntervalMs: positiveNumber("--stalled-interval-ms", opts.stalledIntervalMs, true),
+          ...(secret ? { secret } : {}),
           sandbox: {
             mode: opts.mode as SandboxMode,
             isolation: opts.isolation as IsolationRequest | undefined,
@@ -82,7 +97,21 @@ export function withQueueOptions(cmd: Command): Command {
       "--queue-name <name>",
       "BullMQ queue name with --queue (the workers' --queue-name)",
       "codeloop-judge",
+    )
+    .option(
+      "--secret-file <path>",
+      "with --queue: shared secret the workers have; jobs are signed and only signed results taken (else CODELOOP_QUEUE_SECRET)",
     );
+}
+
+/** The queue secret from --secret-file or CODELOOP_QUEUE_SECRET, as a CLI error when unusable. */
+function queueSecret(file: string | undefined): QueueSecret | undefined {
+  try {
+    return loadQueueSecret(file);
+  } catch (err) {
+    if (err instanceof QueueSecretError) throw new CliError(err.message);
+    throw err;
+  }
 }
 
 /** A QueueJudge for `--queue`, or undefined without it; Redis out of reach is one clear line. */
@@ -90,14 +119,20 @@ export async function queueJudgeFor(opts: {
   queue?: string;
   queueCapacity?: string;
   queueName?: string;
+  secretFile?: string;
 }): Promise<QueueJudge | undefined> {
-  if (!opts.queue) return undefined;
+  if (!opts.queue) {
+    if (opts.secretFile) throw new CliError("--secret-file is for --queue (the workers' shared secret)");
+    return undefined;
+  }
   const capacity = positiveNumber("--queue-capacity", opts.queueCapacity, true);
+  const secret = queueSecret(opts.secretFile);
   try {
     const qj = await QueueJudge.connect({
       url: opts.queue,
       ...(opts.queueName ? { queueName: opts.queueName } : {}),
       ...(capacity ? { capacity } : {}),
+      ...(secret ? { secret } : {}),
       log: (m) => process.stderr.write(`${m}\n`),
     });
     const slots = await qj.workers().catch(() => 0);

@@ -17,11 +17,13 @@ import {
   FAIL_TAG,
   type JudgeJobData,
   QueueJobError,
+  QueueSignatureError,
   QueueUnavailableError,
   type TraceJobData,
   testsKey,
   workerKeyPrefix,
 } from "./protocol.js";
+import { type QueueSecret, newNonce, openFailure, openResult, signJob, unsignedWarning } from "./signing.js";
 
 export interface QueueJudgeOptions {
   /** redis://[user:password@]host:port[/db] */
@@ -43,6 +45,11 @@ export interface QueueJudgeOptions {
   testsTtlMs?: number;
   /** Judge version the jobs claim (tests use another to see a refusal); default JUDGE_VERSION. */
   judgeVersion?: string;
+  /**
+   * Shared secret (see signing.ts): jobs are signed with it and only results signed with it
+   * for their job are taken. Without one, results are trusted as they come (a warning is logged).
+   */
+  secret?: QueueSecret;
   /** Called with notable events (reconnects, re-uploads). */
   log?: (line: string) => void;
 }
@@ -51,6 +58,7 @@ interface Pending {
   resolve: (v: unknown) => void;
   reject: (e: Error) => void;
   epoch: number;
+  nonce: string;
 }
 
 /**
@@ -75,6 +83,7 @@ export class QueueJudge implements JudgeService {
   private readonly pollMs: number;
   private readonly ttlMs: number;
   private readonly version: string;
+  private readonly secret: QueueSecret | undefined;
   private readonly log: (line: string) => void;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
@@ -88,6 +97,8 @@ export class QueueJudge implements JudgeService {
     this.ttlMs = options.testsTtlMs ?? DEFAULT_TESTS_TTL_MS;
     this.version = options.judgeVersion ?? JUDGE_VERSION;
     this.log = options.log ?? (() => {});
+    this.secret = options.secret;
+    if (!this.secret) this.log(unsignedWarning("client"));
     this.conn = new WatchedRedis(options.url);
     this.eventsConn = new WatchedRedis(options.url);
     this.queue = new Queue(this.queueName, { connection: this.conn.redis });
@@ -139,7 +150,14 @@ export class QueueJudge implements JudgeService {
     opts: JudgeOptions,
   ): Promise<JudgeResult> {
     const { hash, json } = contentHash(tests);
-    const data: JudgeJobData = { judgeVersion: this.version, spec, testsHash: hash, submission, opts };
+    const data: JudgeJobData = {
+      judgeVersion: this.version,
+      nonce: newNonce(),
+      spec,
+      testsHash: hash,
+      submission,
+      opts,
+    };
     for (let attempt = 0; ; attempt++) {
       await this.guard(this.storeTests(hash, json));
       try {
@@ -163,7 +181,14 @@ export class QueueJudge implements JudgeService {
     submission: Submission,
     opts: { limits: SandboxLimits; trace?: TraceOptions },
   ): Promise<SandboxTrace | undefined> {
-    const data: TraceJobData = { judgeVersion: this.version, spec, test, submission, opts };
+    const data: TraceJobData = {
+      judgeVersion: this.version,
+      nonce: newNonce(),
+      spec,
+      test,
+      submission,
+      opts,
+    };
     const out = await this.run("trace", data);
     const r = decode<{ trace?: SandboxTrace }>(out);
     return r.trace;
@@ -208,8 +233,12 @@ export class QueueJudge implements JudgeService {
   /** Adds a job and waits for its result string (or throws a QueueError). */
   private async run(name: "judge" | "trace", data: JudgeJobData | TraceJobData): Promise<string> {
     if (this.closed) throw new QueueUnavailableError("the queue client is closed");
+    const nonce = data.nonce ?? newNonce();
+    const signed = this.secret
+      ? { ...data, nonce, sig: signJob(this.secret, name, { ...data, nonce }) }
+      : data;
     const job = await this.guard(
-      this.queue.add(name, data, {
+      this.queue.add(name, signed, {
         attempts: 1,
         removeOnComplete: { age: 3600, count: 10_000 },
         removeOnFail: { age: 24 * 3600, count: 10_000 },
@@ -217,13 +246,20 @@ export class QueueJudge implements JudgeService {
     );
     const id = job.id!;
     const result = await new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, epoch: this.conn.epoch });
+      this.pending.set(id, { resolve, reject, epoch: this.conn.epoch, nonce });
       this.ensureTimer();
       // The job may have finished before the listener was in place.
       void this.poll(id);
     });
     if (typeof result !== "string") throw new QueueJobError(`job ${id}: the worker returned no result`);
-    return result;
+    if (!this.secret) return result;
+    const body = openResult(this.secret, nonce, result);
+    if (body === undefined) {
+      throw new QueueSignatureError(
+        `the result of judge job ${id} on ${displayUrl(this.url)} (${this.queueName}) is not signed with the queue secret: forged by someone who can write to Redis, or made by a worker started without the same --secret-file; it was not used, nothing was judged`,
+      );
+    }
+    return body;
   }
 
   private settle(id: string, outcome: { ok?: unknown; failed?: string }): void {
@@ -234,11 +270,29 @@ export class QueueJudge implements JudgeService {
       p.resolve(outcome.ok);
       return;
     }
-    p.reject(this.failure(id, outcome.failed));
+    p.reject(this.failure(id, outcome.failed, p.nonce));
   }
 
-  private failure(id: string, reason: string): Error {
+  private failure(id: string, wire: string, nonce: string): Error {
     const where = `${displayUrl(this.url)} (${this.queueName})`;
+    if (wire.startsWith(FAIL_TAG.unsigned)) {
+      return new QueueJobError(
+        `a judge worker on ${where} refused job ${id}: ${wire
+          .slice(FAIL_TAG.unsigned.length)
+          .trim()
+          .replace(/ #codeloop-sig=.*$/, "")}`,
+      );
+    }
+    let reason = wire;
+    if (this.secret) {
+      const opened = openFailure(this.secret, nonce, wire);
+      // Unsigned failures come from BullMQ itself (a job stalled too often) or from a forger:
+      // either way an infrastructure failure, never the Judge's word about the request.
+      if (opened === undefined) {
+        return new QueueJobError(`judge job ${id} on ${where} failed for infrastructure reasons: ${wire}`);
+      }
+      reason = opened;
+    }
     if (reason.startsWith(FAIL_TAG.testsMissing)) return new TestsMissing(reason);
     if (reason.startsWith(FAIL_TAG.version)) {
       return new QueueJobError(

@@ -4,9 +4,17 @@ export {
   DEFAULT_QUEUE_NAME,
   QueueError,
   QueueJobError,
+  QueueSignatureError,
   QueueUnavailableError,
   type JudgeJobData,
   type TraceJobData,
 } from "./protocol.js";
 export { canonicalJson, contentHash, decode as decodeQueueJson, encode as encodeQueueJson } from "./codec.js";
 export { displayUrl } from "./connection.js";
+export {
+  MIN_SECRET_BYTES,
+  type QueueSecret,
+  QueueSecretError,
+  SECRET_ENV,
+  loadQueueSecret,
+} from "./signing.js";

@@ -19,6 +19,10 @@ export function workerKeyPrefix(queue: string): string {
 /** A judge job: the test set travels by its content hash (see QueueJudge). */
 export interface JudgeJobData {
   judgeVersion: string;
+  /** Random per job; a signed result's MAC covers it (see signing.ts). */
+  nonce?: string;
+  /** HMAC of the job when the client has a queue secret. */
+  sig?: string;
   spec: JudgeSpec;
   testsHash: string;
   submission: Submission;
@@ -28,6 +32,8 @@ export interface JudgeJobData {
 /** A trace job: one test, inline. */
 export interface TraceJobData {
   judgeVersion: string;
+  nonce?: string;
+  sig?: string;
   spec: JudgeSpec;
   test: TestCase;
   submission: Submission;
@@ -43,6 +49,7 @@ export const FAIL_TAG = {
   testsMissing: "codeloop-queue/tests-missing:",
   badJob: "codeloop-queue/bad-job:",
   judge: "codeloop-queue/judge-error:",
+  unsigned: "codeloop-queue/unsigned-job:",
 } as const;
 
 /** Base of the queue's errors: none of them is a verdict. */
@@ -60,4 +67,12 @@ export class QueueUnavailableError extends QueueError {
 /** A worker refused the job (another judge version) or the job failed for infrastructure reasons. */
 export class QueueJobError extends QueueError {
   override name = "QueueJobError";
+}
+
+/**
+ * A result or failure that does not carry a valid signature for its job: forged by someone who
+ * can write to Redis, or made by a worker without the queue secret. Never taken as a verdict.
+ */
+export class QueueSignatureError extends QueueJobError {
+  override name = "QueueSignatureError";
 }

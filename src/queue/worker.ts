@@ -15,6 +15,7 @@ import {
   testsKey,
   workerKeyPrefix,
 } from "./protocol.js";
+import { type QueueSecret, signFailure, signResult, unsignedWarning, verifyJob } from "./signing.js";
 
 export interface JudgeWorkerOptions {
   url: string;
@@ -35,6 +36,11 @@ export interface JudgeWorkerOptions {
   testsCacheBytes?: number;
   /** Judge version this worker claims (tests); default JUDGE_VERSION. */
   judgeVersion?: string;
+  /**
+   * Shared secret (see signing.ts): only jobs signed with it are run, and results and failures
+   * are signed for their job. Without one every job is run (a warning is logged).
+   */
+  secret?: QueueSecret;
   log?: (line: string) => void;
 }
 
@@ -56,6 +62,8 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
   const slots = options.slots ?? 1;
   const version = options.judgeVersion ?? JUDGE_VERSION;
   const log = options.log ?? (() => {});
+  const secret = options.secret;
+  if (!secret) log(unsignedWarning("worker"));
   const where = `${displayUrl(options.url)} (${queueName})`;
   const id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
   let sandbox: Sandbox | undefined;
@@ -92,10 +100,10 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
       return hit.tests;
     }
     const json = await conn.redis.get(testsKey(queueName, hash));
-    if (json === null) throw new UnrecoverableError(`${FAIL_TAG.testsMissing} ${hash}`);
+    if (json === null) throw new JobFailure(`${FAIL_TAG.testsMissing} ${hash}`);
     const tests = decode<TestCase[]>(json);
     if (contentHash(tests).hash !== hash)
-      throw new UnrecoverableError(`${FAIL_TAG.badJob} test set ${hash} does not match its hash`);
+      throw new JobFailure(`${FAIL_TAG.badJob} test set ${hash} does not match its hash`);
     testsCache.set(hash, { tests, bytes: json.length });
     cachedBytes += json.length;
     for (const [k, v] of testsCache) {
@@ -121,11 +129,24 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
     queueName,
     async (job) => {
       const data = job.data as JudgeJobData | TraceJobData;
+      const nonce = typeof data?.nonce === "string" ? data.nonce : "";
+      // Results and failures are signed for this job's nonce, so none can be moved to another.
+      const seal = (text: string) => (secret ? signResult(secret, nonce, text) : text);
+      const fail = (reason: string) =>
+        new UnrecoverableError(secret ? signFailure(secret, nonce, reason) : reason);
+      if (secret && (nonce === "" || !verifyJob(secret, job.name, data ?? {}))) {
+        log(
+          `codeloop worker: REFUSED job ${job.id}: it is not signed with this worker's queue secret (a forged job, or a client without the same --secret-file)`,
+        );
+        throw fail(
+          `${FAIL_TAG.unsigned} worker ${id} runs only jobs signed with its queue secret; give the client the same --secret-file (or CODELOOP_QUEUE_SECRET)`,
+        );
+      }
       if (data.judgeVersion !== version) {
         log(
           `codeloop worker: REFUSED job ${job.id}: it was made for judge ${data.judgeVersion}, this worker judges with ${version}`,
         );
-        throw new UnrecoverableError(
+        throw fail(
           `${FAIL_TAG.version} the job was made for judge ${String(data.judgeVersion)}, worker ${id} judges with ${version}; run workers and clients of the same codeloop version`,
         );
       }
@@ -133,19 +154,18 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
         if (job.name === "trace") {
           const d = data as TraceJobData;
           const trace = await local.traceTest(internSpec(d.spec), d.test, d.submission, d.opts);
-          return encode({ trace });
+          return seal(encode({ trace }));
         }
-        if (job.name !== "judge")
-          throw new UnrecoverableError(`${FAIL_TAG.badJob} unknown job kind '${job.name}'`);
+        if (job.name !== "judge") throw new JobFailure(`${FAIL_TAG.badJob} unknown job kind '${job.name}'`);
         const d = data as JudgeJobData;
         const tests = await testsFor(d.testsHash);
         const result = await local.judge(internSpec(d.spec), tests, d.submission, d.opts);
-        return encode(result);
+        return seal(encode(result));
       } catch (err) {
-        if (err instanceof UnrecoverableError) throw err;
+        if (err instanceof JobFailure) throw fail(err.message);
         // The Judge threw: what it throws is about the request (a test of the wrong kind, a
         // validator that does not compile), and the client rethrows it as the local Judge would.
-        throw new UnrecoverableError(`${FAIL_TAG.judge} ${(err as Error).message}`);
+        throw fail(`${FAIL_TAG.judge} ${(err as Error).message}`);
       }
     },
     {
@@ -191,3 +211,6 @@ export async function startJudgeWorker(options: JudgeWorkerOptions): Promise<Jud
     },
   };
 }
+
+/** A job's own failure (not the Judge's): its message is the tagged reason the client reads. */
+class JobFailure extends Error {}
