@@ -14,7 +14,8 @@ let server: ChatServer;
 let onRequest: (r: ChatServerRequest) => void = () => {};
 
 const CELLS = ["f-binary_t1", "f-binary_t3", "f-failed-test_t1", "f-failed-test_t3"];
-const PROBLEMS = 3;
+// Two problems are enough for every count below; each one more costs every cell its trajectories.
+const PROBLEMS = 2;
 const TRAJECTORIES = 3;
 
 beforeAll(async () => {
@@ -144,7 +145,7 @@ describe("codeloop sweep", () => {
     // every cell, the second turn once per feedback kind (its message differs).
     expect(requests).toBe(3 * n);
     expect(r.err).toContain(
-      `cell 2/4 f-binary_t3: ${n}/${n} trajectories, ${n} accepted, 3/3 problems solved, 0 failed; responses: ${n} from the cache, ${n} requested`,
+      `cell 2/4 f-binary_t3: ${n}/${n} trajectories, ${n} accepted, ${PROBLEMS}/${PROBLEMS} problems solved, 0 failed; responses: ${n} from the cache, ${n} requested`,
     );
   });
 
@@ -171,8 +172,12 @@ describe("codeloop sweep", () => {
     expect(csv).toHaveLength(5);
     // Equal compute: 1@3 buys three single-turn trajectories, or one of three turns.
     const n = PROBLEMS * TRAJECTORIES;
-    expect(csv[1]).toMatch(new RegExp(`^f-binary_t1,binary,1,3,${n},${n},0,0,0,0,0,0,0,\\d+,${n},`));
-    expect(csv[2]).toMatch(new RegExp(`^f-binary_t3,binary,3,3,${n},${n},0,1,1,1,1,1,1,\\d+,${2 * n},`));
+    expect(csv[1]).toMatch(
+      new RegExp(`^f-binary_t1,binary,1,${PROBLEMS},${n},${n},0,0,0,0,0,0,0,\\d+,${n},`),
+    );
+    expect(csv[2]).toMatch(
+      new RegExp(`^f-binary_t3,binary,3,${PROBLEMS},${n},${n},0,1,1,1,1,1,1,\\d+,${2 * n},`),
+    );
 
     // The same command again: every cell finished, nothing redone, the table on stdout.
     const before = server.requests.length;
@@ -183,17 +188,21 @@ describe("codeloop sweep", () => {
       expect(cellLog(out, cell)).not.toContain("run resumed");
     }
     expect(again.err).toContain(
-      "cell 1/4 f-binary_t1 (feedback binary, turns 1): finished earlier (finished (9/9 trajectories)), skipped",
+      `cell 1/4 f-binary_t1 (feedback binary, turns 1): finished earlier (finished (${n}/${n} trajectories)), skipped`,
     );
     const lines = again.out.trimEnd().split("\n");
     expect(lines[0]).toMatch(
       /^cell\s+feedback\s+turns\s+problems\s+pass@1 \[95% CI\]\s+1@3\s+tokens\s+calls$/,
     );
     expect(lines[1]).toMatch(
-      /^f-binary_t1\s+binary\s+1\s+3\s+0\.0 \[0\.0, 0\.0\]\s+0\.0 \[0\.0, 0\.0\]\s+\S+\s+9$/,
+      new RegExp(
+        `^f-binary_t1\\s+binary\\s+1\\s+${PROBLEMS}\\s+0\\.0 \\[0\\.0, 0\\.0\\]\\s+0\\.0 \\[0\\.0, 0\\.0\\]\\s+\\S+\\s+${n}$`,
+      ),
     );
     expect(lines[2]).toMatch(
-      /^f-binary_t3\s+binary\s+3\s+3\s+100\.0 \[100\.0, 100\.0\]\s+100\.0 \[100\.0, 100\.0\]\s+\S+\s+18$/,
+      new RegExp(
+        `^f-binary_t3\\s+binary\\s+3\\s+${PROBLEMS}\\s+100\\.0 \\[100\\.0, 100\\.0\\]\\s+100\\.0 \\[100\\.0, 100\\.0\\]\\s+\\S+\\s+${2 * n}$`,
+      ),
     );
   });
 
@@ -228,7 +237,9 @@ describe("codeloop sweep", () => {
     const second = await sweep(file2, "--out", out2, "--resume", "--json", "--resamples", "200");
     expect(second.err).toContain("cell 1/4 f-binary_t1 (feedback binary, turns 1): finished earlier");
     expect(second.err).toMatch(
-      /cell 2\/4 f-binary_t3 \(feedback binary, turns 3\): resuming \(partial \(\d\/9 trajectories\)\)/,
+      new RegExp(
+        `cell 2/4 f-binary_t3 \\(feedback binary, turns 3\\): resuming \\(partial \\(\\d/${PROBLEMS * TRAJECTORIES} trajectories\\)\\)`,
+      ),
     );
     expect(cellLog(out2, "f-binary_t1")).not.toContain("run resumed");
     expect(cellLog(out2, "f-binary_t3")).toContain("run resumed");
@@ -255,7 +266,9 @@ describe("codeloop sweep", () => {
     writeFileSync(base, text.replace("concurrency: { model: 1, sandbox: 1 }", "concurrency: { model: 2 }"));
     try {
       const r = await sweep(file, "--out", out, "--dry-run");
-      expect(r.out).toContain("f-failed-test_t3  failed-test  3      finished (9/9 trajectories)");
+      expect(r.out).toContain(
+        `f-failed-test_t3  failed-test  3      finished (${PROBLEMS * TRAJECTORIES}/${PROBLEMS * TRAJECTORIES} trajectories)`,
+      );
     } finally {
       writeFileSync(base, text);
     }
