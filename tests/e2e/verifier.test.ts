@@ -27,8 +27,12 @@ if (!built) console.warn("skipping the verifier end-to-end tests: run `npm run b
 const OVERFIT = "n = int(input())\nprint({1111: 2222, 5555: 11110, 7777: 15554}.get(n, -1))\n";
 const SEED = 11;
 const N = 5;
-const IDS = ["p0", "p1", "p2"];
+// Two problems: still one to train on and one held out for the embedded verifier, and every
+// count below scales with IDS (a third problem only added sandbox work).
+const IDS = ["p0", "p1"];
 const TRAJECTORIES = 2;
+/** Trajectories in a run; with the script above, every one can be solved. */
+const ALL = IDS.length * TRAJECTORIES;
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-e2e-verifier-"));
 const source = join(tmp, "problems.jsonl");
@@ -49,11 +53,12 @@ function code(r: ChatServerRequest): string | null {
   if (who.turn === 0) return WRONG;
   return [OVERFIT, RIGHT, WRONG, WRONG, WRONG][who.candidate]!;
 }
-/** Answer latency: raised while a run is to be killed mid-way. */
-let delayMs = 0;
+/** Answer latency of the run to be killed mid-way. */
+const SLOW_MS = 60;
+/** Slow answers only for the run to be killed (model name "slow"), so other runs go at full speed. */
 function respond(r: ChatServerRequest): Answer {
   const c = code(r);
-  return { text: c === null ? "no idea" : answer(c), delayMs };
+  return { text: c === null ? "no idea" : answer(c), delayMs: r.body.model === "slow" ? SLOW_MS : 0 };
 }
 
 beforeAll(async () => {
@@ -160,29 +165,33 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
   it("PT+LV solves at least as many problems as PT, with one verifier batch per turn and the rule stored per turn", async () => {
     folders.pt = join(tmp, "pt");
     folders.ptlv = join(tmp, "ptlv");
-    const pt = await run(["run", config("pt", { selection: "public-tests" }), "--out", folders.pt, "--json"]);
-    expect(pt.code, pt.err).toBe(0);
+    // The two runs are independent (PT never asks the scorer), so they run side by side.
     const before = scorer.requests.length;
-    const ptlv = await run([
-      "run",
-      config("ptlv", { selection: "public-tests+verifier", verifier: verifierRef() }),
-      "--out",
-      folders.ptlv,
-      "--json",
+    const [pt, ptlv] = await Promise.all([
+      run(["run", config("pt", { selection: "public-tests" }), "--out", folders.pt, "--json"]),
+      run([
+        "run",
+        config("ptlv", { selection: "public-tests+verifier", verifier: verifierRef() }),
+        "--out",
+        folders.ptlv,
+        "--json",
+      ]),
     ]);
+    expect(pt.code, pt.err).toBe(0);
     expect(ptlv.code, ptlv.err).toBe(0);
     const a = JSON.parse(pt.out) as { accepted: number; solvedProblems: number };
     const b = JSON.parse(ptlv.out) as { accepted: number; solvedProblems: number };
     // PT cannot tell OVERFIT from RIGHT and takes the first; the verifier can.
     expect(a).toMatchObject({ accepted: 0, solvedProblems: 0 });
-    expect(b).toMatchObject({ accepted: 6, solvedProblems: 3 });
+    expect(b).toMatchObject({ accepted: ALL, solvedProblems: IDS.length });
     expect(b.solvedProblems).toBeGreaterThanOrEqual(a.solvedProblems);
 
     const turns = dump(folders.ptlv).flatMap((t) => t.turns);
     expect(turns.every((u) => u.selection === "public-tests+verifier")).toBe(true);
     // Every candidate with code has a score, correct code the higher one.
     const isRight = (code: unknown) => String(code).trim() === RIGHT.trim();
-    expect(turns.flatMap((u) => u.candidates).filter(([c]) => isRight(c))).toHaveLength(6);
+    // One RIGHT per trajectory (trajectory 0's first turn, trajectory 1's second).
+    expect(turns.flatMap((u) => u.candidates).filter(([c]) => isRight(c))).toHaveLength(ALL);
     for (const u of turns)
       for (const [c, , score] of u.candidates) expect(score).toBe(isRight(c) ? 0.9 : 0.2);
     // One /classify batch per turn (trajectory 0 plays one turn, trajectory 1 two).
@@ -202,7 +211,11 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
 
     // The report's verifier metrics: the scores separate accepted from rejected codes exactly.
     const html = join(tmp, "ptlv.html");
-    const rep = await run(["report", folders.ptlv, "--out", html]);
+    // report and compare only read the runs: side by side.
+    const [rep, cmp] = await Promise.all([
+      run(["report", folders.ptlv, "--out", html]),
+      run(["compare", folders.pt, folders.ptlv]),
+    ]);
     expect(rep.code, rep.err).toBe(0);
     const page = readFileSync(html, "utf8");
     expect(page).toContain('<section id="verifier"><h2>Verifier</h2>');
@@ -210,7 +223,6 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       /ROC AUC of verifier scores against the hidden verdict \(accepted = positive\): <b class="auc">1\.000<\/b>/,
     );
     // compare shows both runs' verifier figures.
-    const cmp = await run(["compare", folders.pt, folders.ptlv]);
     expect(cmp.code, cmp.err).toBe(0);
     expect(cmp.out).toMatch(/AUC/);
   }, 240_000);
@@ -218,41 +230,46 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
   it("codeloop reselect re-applies a rule to the stored candidates without model calls", async () => {
     const calls = chat.requests.length;
     const out = join(tmp, "pt-as-ptlv");
-    const r = await run([
-      "reselect",
-      folders.pt,
-      "--selection",
-      "public-tests+verifier",
-      "--verifier",
-      verifierRef(),
-      "--out",
-      out,
-      "--json",
+    // Three independent reselects side by side (distinct output folders; the sources are read).
+    const [r, back, wrongRule] = await Promise.all([
+      run([
+        "reselect",
+        folders.pt,
+        "--selection",
+        "public-tests+verifier",
+        "--verifier",
+        verifierRef(),
+        "--out",
+        out,
+        "--json",
+      ]),
+      run([
+        "reselect",
+        folders.ptlv,
+        "--selection",
+        "public-tests",
+        "--out",
+        join(tmp, "ptlv-as-pt"),
+        "--json",
+      ]),
+      run(["reselect", folders.pt, "--selection", "best", "--out", join(tmp, "x")]),
     ]);
     expect(r.code, r.err).toBe(0);
     const s = JSON.parse(r.out);
     // Every trajectory's pick changes at its last turn (OVERFIT -> RIGHT): it ends there.
     expect(s).toMatchObject({
-      trajectories: 6,
-      accepted: 6,
+      trajectories: ALL,
+      accepted: ALL,
       sourceAccepted: 0,
-      changedSubmissions: 6,
+      changedSubmissions: ALL,
       // The new pick passes the public tests: the trajectory ends there in the run too (exact).
       diverged: 0,
       graded: 0,
     });
-    expect(chat.requests.length).toBe(calls);
-    const back = await run([
-      "reselect",
-      folders.ptlv,
-      "--selection",
-      "public-tests",
-      "--out",
-      join(tmp, "ptlv-as-pt"),
-      "--json",
-    ]);
     expect(back.code, back.err).toBe(0);
-    expect(JSON.parse(back.out)).toMatchObject({ accepted: 0, sourceAccepted: 6 });
+    expect(JSON.parse(back.out)).toMatchObject({ accepted: 0, sourceAccepted: ALL });
+    expect(wrongRule.code).toBe(2);
+    expect(wrongRule.err).toMatch(/--selection: unknown rule "best"/);
     // A second reselect into the same folder finds everything done.
     const again = await run([
       "reselect",
@@ -265,10 +282,8 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       out,
       "--json",
     ]);
-    expect(JSON.parse(again.out)).toMatchObject({ resumed: 6, accepted: 6 });
-    const wrongRule = await run(["reselect", folders.pt, "--selection", "best", "--out", join(tmp, "x")]);
-    expect(wrongRule.code).toBe(2);
-    expect(wrongRule.err).toMatch(/--selection: unknown rule "best"/);
+    expect(JSON.parse(again.out)).toMatchObject({ resumed: ALL, accepted: ALL });
+    expect(chat.requests.length).toBe(calls);
   }, 240_000);
 
   it("the embedded verifier trains on an export of the run and selects in a second run", async () => {
@@ -287,7 +302,7 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       "--json",
     ]);
     expect(r.code, r.err).toBe(0);
-    expect(JSON.parse(r.out)).toMatchObject({ accepted: 6, solvedProblems: 3 });
+    expect(JSON.parse(r.out)).toMatchObject({ accepted: ALL, solvedProblems: IDS.length });
     const scored = dump(folder).flatMap((t) => t.turns.flatMap((u) => u.candidates));
     const of = (code: string) =>
       scored.filter(([c]) => String(c).trim() === code.trim()).map(([, , s]) => s as number);
@@ -300,31 +315,32 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
 
   it("a PT+LV run killed with SIGKILL and resumed stores what an uninterrupted one does", async () => {
     const folder = join(tmp, "killed");
-    const cfg = config("killed", { selection: "public-tests+verifier", verifier: verifierRef() });
-    // Slow answers, and the kill as soon as the verifier has scored two turns of this run:
-    // mid-run, with turns stored and trajectories still open.
-    delayMs = 60;
-    try {
-      const scoredTurns = () =>
-        scorer.requests.filter((r) => r.path === "/classify" && JSON.stringify(r.body).includes("Exercise"))
-          .length;
-      const before = scoredTurns();
-      const { child, done } = cli(["run", cfg, "--out", folder]);
-      const poll = setInterval(() => {
-        if (scoredTurns() - before >= 2) child.kill("SIGKILL");
-      }, 20);
-      const killed = await done;
-      clearInterval(poll);
-      expect(killed.code).toBeNull();
-      const partial = RunStore.open(folder);
-      const counts = partial.counts();
-      partial.close();
-      expect(counts.done).toBeLessThan(counts.total);
-      const resumed = await run(["run", "--resume", folder]);
-      expect(resumed.code, resumed.err).toBe(0);
-    } finally {
-      delayMs = 0;
-    }
+    // Slow answers (the "slow" model name; the stored dump does not hold the model), and the
+    // kill as soon as the verifier has scored two turns of this run: mid-run, with turns stored
+    // and trajectories still open (a two-problem run sends three batches, the score cache
+    // serving the rest; at the kill, two of its four trajectories had not started).
+    const cfg = config(
+      "killed",
+      { selection: "public-tests+verifier", verifier: verifierRef() },
+      { model: `openai:${chat.url}#slow` },
+    );
+    const scoredTurns = () =>
+      scorer.requests.filter((r) => r.path === "/classify" && JSON.stringify(r.body).includes("Exercise"))
+        .length;
+    const before = scoredTurns();
+    const { child, done } = cli(["run", cfg, "--out", folder]);
+    const poll = setInterval(() => {
+      if (scoredTurns() - before >= 2) child.kill("SIGKILL");
+    }, 20);
+    const killed = await done;
+    clearInterval(poll);
+    expect(killed.code).toBeNull();
+    const partial = RunStore.open(folder);
+    const counts = partial.counts();
+    partial.close();
+    expect(counts.done).toBeLessThan(counts.total);
+    const resumed = await run(["run", "--resume", folder]);
+    expect(resumed.code, resumed.err).toBe(0);
     expect(dump(folder)).toEqual(dump(folders.ptlv));
   }, 240_000);
 
@@ -343,28 +359,36 @@ describe.runIf(built)("best-of-N with a learned verifier, end to end", () => {
       ],
       ["file", { verifier: `embedded:${join(tmp, "missing.json")}` }, /strategy\.verifier: .*missing\.json/],
     ];
-    for (const [name, v, message] of cases) {
-      const folder = join(tmp, `bad-${name}`);
-      const r = await run([
-        "run",
-        config(`bad-${name}`, { selection: "public-tests+verifier", ...v }),
-        "--out",
-        folder,
-      ]);
+    // Every CLI process here is independent and mostly start-up: all of them at once.
+    const folder = (name: string) => join(tmp, `bad-${name}`);
+    const [runs, ok, bad, r] = await Promise.all([
+      Promise.all(
+        cases.map(([name, v]) =>
+          run([
+            "run",
+            config(`bad-${name}`, { selection: "public-tests+verifier", ...v }),
+            "--out",
+            folder(name),
+          ]),
+        ),
+      ),
+      // `codeloop verifier check` asks the same questions outside a run.
+      run(["verifier", "check", verifierRef(), "--json"]),
+      run(["verifier", "check", `vllm-classify:${scorer.url}#other`]),
+      // The config itself refuses a verifier rule without a verifier, naming the field.
+      run(["run", config("none", { selection: "verifier" }), "--out", join(tmp, "none")]),
+    ]);
+    cases.forEach(([name, , message], i) => {
+      const r = runs[i]!;
       expect(r.code, r.err).toBe(2);
       expect(r.err.trim().split("\n")).toHaveLength(1);
       expect(r.err).toMatch(message);
-      expect(existsSync(folder)).toBe(false);
-    }
-    // `codeloop verifier check` asks the same questions outside a run.
-    const ok = await run(["verifier", "check", verifierRef(), "--json"]);
+      expect(existsSync(folder(name))).toBe(false);
+    });
     expect(ok.code, ok.err).toBe(0);
     expect(JSON.parse(ok.out)).toMatchObject({ ok: true, scores: [0.2, 0.2] });
-    const bad = await run(["verifier", "check", `vllm-classify:${scorer.url}#other`]);
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/serves rm, not other/);
-    // The config itself refuses a verifier rule without a verifier, naming the field.
-    const r = await run(["run", config("none", { selection: "verifier" }), "--out", join(tmp, "none")]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/strategy\.verifier.*selection "verifier" needs a verifier/);
     expect(readFileSync(join(tmp, "none.yaml"), "utf8")).toContain('"selection":"verifier"');
