@@ -10,17 +10,27 @@ import { RIGHT, WRONG, answer, doubleProblem, userMessages, writeProblems } from
 const CLI = resolve("dist/cli/index.js");
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-e2e-resume-"));
 let server: ChatServer;
+let onRequest: () => void = () => {};
+// Each model call waits this long. A kill up to two of these after a request lands while
+// the request is in flight or while its answer is being graded and stored.
+const LATENCY_MS = 10;
+// 2 problems x 3 trajectories of 1 to 3 turns: enough for in-flight work at every kill.
+const PROBLEMS = 2;
+const TRAJECTORIES = 3;
 
 beforeAll(async () => {
   // Right when the seed says so or on the third turn: trajectories of 1, 2 and 3 turns, as
   // a function of the request alone, so a resumed run sees the answers an uninterrupted one saw.
   server = await startChatServer({
-    latencyMs: 30,
-    respond: (r) => answer(r.body.seed % 3 === 0 || userMessages(r).length >= 3 ? RIGHT : WRONG),
+    latencyMs: LATENCY_MS,
+    respond: (r) => {
+      onRequest();
+      return answer(r.body.seed % 3 === 0 || userMessages(r).length >= 3 ? RIGHT : WRONG);
+    },
   });
   await writeProblems(
     join(tmp, "problems.jsonl"),
-    Array.from({ length: 6 }, (_, i) => doubleProblem(`p${i}`)),
+    Array.from({ length: PROBLEMS }, (_, i) => doubleProblem(`p${i}`)),
   );
 });
 afterAll(async () => {
@@ -35,7 +45,7 @@ function writeConfig(name: string): string {
     [
       `benchmark: { source: ${join(tmp, "problems.jsonl")} }`,
       `model: openai:${server.url}#scripted`,
-      "trajectoriesPerProblem: 5",
+      `trajectoriesPerProblem: ${TRAJECTORIES}`,
       "seed: 3",
       "grading: { gradeEveryTurn: true }",
       "concurrency: { model: 3, sandbox: 2 }",
@@ -107,47 +117,74 @@ function lcg(seed: number) {
 
 describe("codeloop run --resume after SIGKILL", () => {
   it("a run killed at random moments and resumed ends with the same trajectories as an uninterrupted run", async () => {
+    const total = PROBLEMS * TRAJECTORIES;
     const reference = join(tmp, "reference");
     const t0 = Date.now();
+    let firstRequestMs = 0;
+    onRequest = () => {
+      firstRequestMs ||= Date.now() - t0;
+    };
+    const before = server.requests.length;
     const ref = await exited(start(["run", writeConfig("ref"), "--out", reference]));
-    // Kill moments spread over a whole run's length as measured on this machine now
-    // (start-up included), so some kills land in start-up and most mid-run.
-    const runMs = Date.now() - t0;
+    onRequest = () => {};
+    const refRequests = server.requests.length - before;
     expect(ref.code, ref.err).toBe(0);
     const expected = dump(reference);
     const exp = expected as {
       counts: { done: number };
       trajectories: { turns: unknown[]; turnGrades: unknown[] }[];
     };
-    expect(exp.counts.done).toBe(30);
+    expect(exp.counts.done).toBe(total);
+    // Trajectories of 1, 2 and 3 turns: kills land between turns of unfinished trajectories.
+    expect(new Set(exp.trajectories.map((t) => t.turns.length))).toEqual(new Set([1, 2, 3]));
     // gradeEveryTurn: each turn's code has a hidden grade.
     for (const t of exp.trajectories) expect(t.turnGrades).toHaveLength(t.turns.length);
 
     const folder = join(tmp, "killed");
     const config = writeConfig("killed");
     const rand = lcg(20261122);
+    // Round 0 is killed at a random moment of start-up (before the reference run's first model
+    // request, as measured on this machine now); rounds 1 and 2 at a random moment soon after a
+    // random one of their first quarter of requests, so mid-run with work left; the last
+    // round is not killed and must finish.
+    const KILL_ROUNDS = 3;
     let kills = 0;
-    for (let attempt = 0; attempt < 15; attempt++) {
+    let midRunKills = 0;
+    for (let round = 0; round <= KILL_ROUNDS; round++) {
       // Killed before config.json existed: nothing to resume, so start again.
       const args = existsSync(join(folder, "config.json"))
         ? ["run", "--resume", folder]
         : ["run", config, "--out", folder];
       const child = start(args);
       const done = exited(child);
-      const killAfter = attempt < 5 ? 100 + rand() * runMs : Number.POSITIVE_INFINITY;
-      const timer = Number.isFinite(killAfter)
-        ? setTimeout(() => child.kill("SIGKILL"), killAfter)
-        : undefined;
+      let timer: NodeJS.Timeout | undefined;
+      if (round === 0) {
+        timer = setTimeout(() => child.kill("SIGKILL"), rand() * firstRequestMs);
+      } else if (round < KILL_ROUNDS) {
+        const after = 1 + Math.floor((rand() * refRequests) / 4);
+        let seen = 0;
+        onRequest = () => {
+          if (++seen === after) timer = setTimeout(() => child.kill("SIGKILL"), rand() * 2 * LATENCY_MS);
+        };
+      }
       const r = await done;
+      onRequest = () => {};
       clearTimeout(timer);
       if (r.signal === "SIGKILL") {
         kills++;
+        if (round > 0 && existsSync(join(folder, "config.json"))) {
+          const store = RunStore.open(folder);
+          const finished = store.counts().done;
+          store.close();
+          if (finished < total) midRunKills++;
+        }
         continue;
       }
       expect(r.code, r.err).toBe(0);
       break;
     }
     expect(kills).toBeGreaterThan(0);
+    expect(midRunKills).toBeGreaterThanOrEqual(2);
     expect(dump(folder)).toEqual(expected);
   }, 240_000);
 
