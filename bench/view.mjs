@@ -8,7 +8,7 @@
 // Run with `npm run bench:view` (builds dist/ first). Targets: first page < 1 s, each further
 // page or filter < 200 ms.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -126,9 +126,10 @@ function writeRun(folder) {
   return turns;
 }
 
-async function startViewer(folder) {
+async function startViewer(folder, cacheDir) {
   const child = spawn(process.execPath, ["dist/cli/index.js", "view", folder, "--port", "0"], {
     stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, CODELOOP_CACHE_DIR: cacheDir },
   });
   const url = await new Promise((ok, fail) => {
     let out = "";
@@ -155,7 +156,7 @@ try {
   const turns = writeRun(folder);
   const writeSeconds = round((performance.now() - w0) / 1000);
   const s0 = performance.now();
-  viewer = await startViewer(folder);
+  viewer = await startViewer(folder, join(work, "cache"));
   const startMs = Math.round(performance.now() - s0);
   const { url } = viewer;
   const get = async (path) => {
@@ -224,6 +225,26 @@ try {
   ]) {
     trajectory[`p${p}#${t}`] = await timed(`api/runs/0/trajectory?problem=p${p}&trajectory=${t}`);
   }
+  // Text search through the trigram side index: wait for its background build (started a second
+  // after the viewer), then texts not asked before (each builds its match table) and repeats.
+  const b0 = performance.now();
+  let indexState = "";
+  for (;;) {
+    indexState = JSON.parse((await get("api/runs")).body)[0].textIndex;
+    if (indexState !== "building" && indexState !== "stale") break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const textIndex = { state: indexState, readyAfterSeconds: round((performance.now() - b0) / 1000) };
+  const indexDir = join(work, "cache", "view");
+  textIndex.sizeMb = round(
+    readdirSync(indexDir).reduce((a, f) => a + statSync(join(indexDir, f)).size, 0) / 1e6,
+  );
+  const searches = {};
+  for (const text of ["dp[n]", "no-such-text", "range(n)", "print(", "return best"]) {
+    const q = `q=${encodeURIComponent(text)}`;
+    searches[`q=${text} first`] = await timed(`api/runs/0/trajectories?limit=50&${q}`);
+    searches[`q=${text} page 2`] = await timed(`api/runs/0/trajectories?limit=50&offset=50&${q}`);
+  }
   const all = [...Object.values(pages), ...Object.values(filters)].map((x) => x.ms);
   console.log(
     JSON.stringify({
@@ -241,6 +262,8 @@ try {
       pages,
       filters,
       trajectory,
+      textIndex,
+      textSearchWithIndex: searches,
       slowestPageOrFilterMs: round(Math.max(...all)),
       targets: { firstPageMs: 1000, pageOrFilterMs: 200 },
       serverPeakRssMb: peakRssMb(viewer.child.pid),

@@ -22,30 +22,38 @@ export function registerView(program: Command): void {
     .option("--port <n>", "port to listen on (0: any free port)", "8377")
     .option("--host <addr>", "address to listen on", "127.0.0.1")
     .option("--open", "open the viewer in the default browser")
-    .action(async (folders: string[], opts: { port: string; host: string; open?: boolean }) => {
-      const port = Number(opts.port);
-      if (!/^\d+$/.test(opts.port) || port > 65535) {
-        throw new CliError(`--port must be an integer 0..65535, got '${opts.port}'`);
-      }
-      let server: Awaited<ReturnType<typeof startViewServer>>;
-      try {
-        server = await startViewServer(folders, { port, host: opts.host });
-      } catch (err) {
-        if (err instanceof ViewError) throw new CliError(err.message);
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-          throw new CliError(`cannot listen on ${opts.host}:${port}: ${(err as Error).message}`);
+    .option("--no-text-index", "scan for text filters instead of keeping a trigram index in the cache")
+    .action(
+      async (folders: string[], opts: { port: string; host: string; open?: boolean; textIndex: boolean }) => {
+        const port = Number(opts.port);
+        if (!/^\d+$/.test(opts.port) || port > 65535) {
+          throw new CliError(`--port must be an integer 0..65535, got '${opts.port}'`);
         }
-        throw err;
-      }
-      process.stdout.write(
-        `codeloop view: ${server.url} (${server.runs.length} run(s), read-only; Ctrl-C stops)\n`,
-      );
-      if (opts.open) openBrowser(server.url);
-      const stop = () => {
-        void server.close().then(() => process.exit(0));
-      };
-      process.on("SIGINT", stop);
-      process.on("SIGTERM", stop);
-    });
+        let server: Awaited<ReturnType<typeof startViewServer>>;
+        try {
+          server = await startViewServer(folders, {
+            port,
+            host: opts.host,
+            ...(opts.textIndex === false ? { textIndexDir: false } : {}),
+            log: (line) => process.stderr.write(`${line}\n`),
+          });
+        } catch (err) {
+          if (err instanceof ViewError) throw new CliError(err.message);
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+            throw new CliError(`cannot listen on ${opts.host}:${port}: ${(err as Error).message}`);
+          }
+          throw err;
+        }
+        process.stdout.write(
+          `codeloop view: ${server.url} (${server.runs.length} run(s), read-only; Ctrl-C stops)\n`,
+        );
+        if (opts.open) openBrowser(server.url);
+        const stop = () => {
+          void server.close().then(() => process.exit(0));
+        };
+        process.on("SIGINT", stop);
+        process.on("SIGTERM", stop);
+      },
+    );
 }

@@ -161,6 +161,8 @@ export class ViewApi {
         candidatesPerTurn: s.candidatesPerTurn,
         feedback: r.config.feedback.kind,
         counts: r.reader.counts(),
+        /** The text filter's trigram index: building, ready, stale (the run changed), failed, off. */
+        textIndex: r.textIndex?.state ?? "off",
       };
     });
   }

@@ -8,6 +8,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { cacheRoot } from "../models/index.js";
 import type { RunConfig } from "../runs/config.js";
 import { readRunFolderConfig } from "../runs/store-folder.js";
 import { StoreReader } from "../runs/store-reader.js";
@@ -15,6 +16,7 @@ import { type Row, num } from "../runs/store-rows.js";
 import { RUN_FILES, STORE_SCHEMA_VERSION } from "../runs/store-schema.js";
 import { Database, type Db, StoreSql } from "../runs/store-sql.js";
 import type { Run } from "../runs/trajectory.js";
+import { TextIndex } from "./text-index.js";
 
 export class ViewError extends Error {
   override name = "ViewError";
@@ -27,10 +29,20 @@ export interface ReadOnlyRun {
   reader: StoreReader;
   /** Changes whenever another connection (a running `codeloop run`) commits: cache keys use it. */
   dataVersion(): number;
+  /** The trigram side index of the text filter, when one is kept. */
+  textIndex: TextIndex | undefined;
   close(): void;
 }
 
-export function openRunReadOnly(folder: string): ReadOnlyRun {
+export interface OpenRunOptions {
+  /** Folder of text-index files; false keeps none (the text filter scans). */
+  textIndexDir?: string | false;
+  /** Delay before the index build starts (ms), so the first page is served first. Default 1000. */
+  textIndexDelayMs?: number;
+  log?: (line: string) => void;
+}
+
+export function openRunReadOnly(folder: string, options: OpenRunOptions = {}): ReadOnlyRun {
   const dir = resolve(folder);
   if (!existsSync(dir)) throw new ViewError(`${folder}: no such folder (${folder} is not a run folder)`);
   if (!statSync(dir).isDirectory() || !existsSync(join(dir, RUN_FILES.config))) {
@@ -70,13 +82,32 @@ export function openRunReadOnly(folder: string): ReadOnlyRun {
       codeloopVersion: r.codeloop_version as string,
     };
     const sql = new StoreSql(db);
+    const reader = new StoreReader(sql);
+    const dataVersion = () => num((sql.prep("PRAGMA data_version").get() as Row).data_version);
+    let textIndex: TextIndex | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    if (options.textIndexDir !== false) {
+      const index = new TextIndex(db, dbPath, dataVersion, {
+        dir: options.textIndexDir ?? join(cacheRoot(), "view"),
+        ...(options.log ? { log: options.log } : {}),
+      });
+      textIndex = index;
+      reader.textMatches = (text) => index.matchTable(text);
+      timer = setTimeout(() => index.refresh(), options.textIndexDelayMs ?? 1000);
+      timer.unref();
+    }
     return {
       folder: dir,
       config,
       run,
-      reader: new StoreReader(sql),
-      dataVersion: () => num((sql.prep("PRAGMA data_version").get() as Row).data_version),
-      close: () => db.close(),
+      reader,
+      dataVersion,
+      textIndex,
+      close: () => {
+        if (timer) clearTimeout(timer);
+        textIndex?.close();
+        db.close();
+      },
     };
   } catch (err) {
     db.close();

@@ -20,6 +20,11 @@ export interface ViewServerOptions {
   port?: number;
   /** The built app (index.html and assets/); default dist/web beside this module's dist/. */
   staticDir?: string;
+  /** Text-index folder (default `<cache root>/view`); false: the text filter always scans. */
+  textIndexDir?: string | false;
+  /** Delay before text indexes are built (ms); default 1000. */
+  textIndexDelayMs?: number;
+  log?: (line: string) => void;
 }
 
 export interface ViewServer {
@@ -78,7 +83,15 @@ export async function startViewServer(
   if (folders.length === 0) throw new ViewError("no run folders given");
   const runs: ReadOnlyRun[] = [];
   try {
-    for (const f of folders) runs.push(openRunReadOnly(f));
+    for (const f of folders) {
+      runs.push(
+        openRunReadOnly(f, {
+          ...(opts.textIndexDir !== undefined ? { textIndexDir: opts.textIndexDir } : {}),
+          ...(opts.textIndexDelayMs !== undefined ? { textIndexDelayMs: opts.textIndexDelayMs } : {}),
+          ...(opts.log ? { log: opts.log } : {}),
+        }),
+      );
+    }
   } catch (err) {
     for (const r of runs) r.close();
     throw err;

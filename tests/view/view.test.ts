@@ -41,7 +41,10 @@ beforeAll(async () => {
     before[name] = digest(join(folder, "run.db"));
   }
   staticDir = await buildApp(join(runs.tmp, "web"));
-  server = await startViewServer([runs.multi, runs.best, runs.tree], { staticDir });
+  server = await startViewServer([runs.multi, runs.best, runs.tree], {
+    staticDir,
+    textIndexDir: join(runs.tmp, "text-index"),
+  });
   if (existsSync(CHROMIUM)) {
     mkdirSync(SHOTS, { recursive: true });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
@@ -269,7 +272,7 @@ describe("codeloop view API", () => {
   it("sees what a running run commits while it is open (counts and turn filters refresh)", async () => {
     const live = join(runs.tmp, "live");
     cpSync(runs.multi, live, { recursive: true });
-    const viewer = await startViewServer([live], { staticDir });
+    const viewer = await startViewServer([live], { staticDir, textIndexDir: false });
     try {
       const get = async (path: string) =>
         (await (await fetch(`${viewer.url}api/${path}`)).json()) as { total: number };
@@ -300,6 +303,7 @@ describe("codeloop view API", () => {
     const cli = join(process.cwd(), "dist", "cli", "index.js");
     const child = spawn(process.execPath, [cli, "view", runs.multi, "--port", "0"], {
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, CODELOOP_CACHE_DIR: join(runs.tmp, "cache") },
     });
     try {
       const url = await new Promise<string>((ok, fail) => {
@@ -498,6 +502,9 @@ describe("codeloop view is read-only", () => {
     for (const [name, folder] of Object.entries({ multi: runs.multi, best: runs.best, tree: runs.tree })) {
       expect(digest(join(folder, "run.db")), name).toBe(before[name]);
     }
-    server = await startViewServer([runs.multi, runs.best, runs.tree], { staticDir });
+    server = await startViewServer([runs.multi, runs.best, runs.tree], {
+      staticDir,
+      textIndexDir: join(runs.tmp, "text-index"),
+    });
   });
 });
