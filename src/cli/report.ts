@@ -1,6 +1,12 @@
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_MAX_TRAJECTORIES, ReportError, runsCsvPath, writeReport } from "../report/index.js";
+import {
+  DEFAULT_MAX_TRAJECTORIES,
+  ReportError,
+  normaliseViewerUrl,
+  runsCsvPath,
+  writeReport,
+} from "../report/index.js";
 import { CliError } from "./errors.js";
 
 interface ReportFlags {
@@ -9,6 +15,7 @@ interface ReportFlags {
   csv?: string | true;
   maxTrajectories?: string;
   title?: string;
+  viewer?: string;
   seed?: string;
   resamples?: string;
 }
@@ -40,6 +47,10 @@ export function registerReport(program: Command): Command {
       `trajectories per problem embedded with their turns (default ${DEFAULT_MAX_TRAJECTORIES}); the metrics always use all`,
     )
     .option("--title <text>", "page title")
+    .option(
+      "--viewer <url>",
+      "link problems and trajectories to a running `codeloop view` at this URL (e.g. http://127.0.0.1:8377/)",
+    )
     .option("--seed <n>", "bootstrap seed (default 0)")
     .option("--resamples <n>", "bootstrap resamples (default 10000)")
     .action(async (folders: string[], flags: ReportFlags) => {
@@ -53,6 +64,12 @@ export function registerReport(program: Command): Command {
         flags.csv === undefined
           ? undefined
           : resolve(flags.csv === true ? join(first, "report.csv") : flags.csv);
+      let viewerUrl: string | undefined;
+      try {
+        viewerUrl = flags.viewer === undefined ? undefined : normaliseViewerUrl(flags.viewer);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
       const maxTrajectoriesPerProblem = intFlag("--max-trajectories", flags.maxTrajectories, 0);
       const seed = intFlag("--seed", flags.seed, 0);
       const resamples = intFlag("--resamples", flags.resamples, 1);
@@ -64,6 +81,7 @@ export function registerReport(program: Command): Command {
           { html, ...(json ? { json } : {}), ...(csv ? { csv } : {}) },
           {
             ...(flags.title !== undefined ? { title: flags.title } : {}),
+            ...(viewerUrl !== undefined ? { viewerUrl } : {}),
             ...(maxTrajectoriesPerProblem !== undefined ? { maxTrajectoriesPerProblem } : {}),
             bootstrap: {
               ...(seed !== undefined ? { seed } : {}),

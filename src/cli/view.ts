@@ -48,7 +48,10 @@ export function registerView(program: Command): void {
         process.stdout.write(
           `codeloop view: ${server.url} (${server.runs.length} run(s), read-only; Ctrl-C stops)\n`,
         );
-        if (opts.open) openBrowser(server.url);
+        process.stderr.write(
+        `codeloop view: link a report to it with \`codeloop report <run-folder> --viewer ${server.url}\`\n`,
+      );
+      if (opts.open) openBrowser(server.url);
         const stop = () => {
           void server.close().then(() => process.exit(0));
         };

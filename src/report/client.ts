@@ -444,6 +444,15 @@ export const CLIENT_SCRIPT = String.raw`
     var back = el("a", null, " back to the problem table");
     back.href = "#p-" + parts[0] + "-" + parts[1];
     head.appendChild(back);
+    if (data.viewerUrl) {
+      // The viewer names runs by id; ids and problem ids are URL-encoded, and the base URL was
+      // checked to be http(s) when the report was written.
+      var open = el("a", "viewer", " open in the viewer");
+      open.href = data.viewerUrl + "#/run/" + encodeURIComponent(run.runId) + "/t/" + encodeURIComponent(t.problemId) + "/" + t.trajectory;
+      open.target = "_blank";
+      open.rel = "noopener noreferrer";
+      head.appendChild(open);
+    }
     box.appendChild(head);
     if (t.error) box.appendChild(el("p", "notice", "error: " + t.error));
     if (t.grade && t.grade.verdict !== "accepted") box.appendChild(testList(t.grade));

@@ -39,6 +39,25 @@ export interface ReportOptions {
   bootstrap?: { resamples?: number; seed?: number };
   /** Progress lines (stderr in the CLI). */
   log?: (message: string) => void;
+  /** A running viewer's URL to link to (http or https); see ReportData.viewerUrl. */
+  viewerUrl?: string;
+}
+
+/** A viewer URL fit for links: http(s) only (no javascript: or file:), without its fragment. */
+export function normaliseViewerUrl(url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new ReportError(`--viewer: '${url}' is not a URL (e.g. http://127.0.0.1:8377/)`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") {
+    throw new ReportError(`--viewer: '${url}' must be an http:// or https:// URL`);
+  }
+  u.hash = "";
+  u.search = "";
+  if (!u.pathname.endsWith("/")) u.pathname += "/";
+  return u.toString();
 }
 
 /** A folder that is not a run, or a run that cannot be read. */
@@ -543,5 +562,6 @@ export async function buildReportData(folders: string[], opts: ReportOptions = {
     comparison: comparison(runs),
     trajectories: views,
     strings: pool.strings,
+    ...(opts.viewerUrl !== undefined ? { viewerUrl: normaliseViewerUrl(opts.viewerUrl) } : {}),
   };
 }

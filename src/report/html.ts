@@ -373,6 +373,11 @@ function problemsSection(data: ReportData): string {
         .map((t) => `<a class="traj" href="#t/${r.index}/${row}/${t}">${t}</a>`)
         .join(" ");
       const more = p.planned - p.embedded.length;
+      const viewer = data.viewerUrl
+        ? ` <a class="viewer" target="_blank" rel="noopener noreferrer" href="${esc(
+            `${data.viewerUrl}#/run/${encodeURIComponent(r.runId)}/trajectories?problem=${encodeURIComponent(p.id)}`,
+          )}">all ${p.planned} in the viewer</a>`
+        : "";
       return [
         `<span id="p-${r.index}-${row}">${esc(p.id)}</span>`,
         esc(p.title ?? ""),
@@ -383,7 +388,7 @@ function problemsSection(data: ReportData): string {
         pct(p.publicPassRate),
         num(p.meanTurns, 2),
         num(p.meanTokens, 0),
-        `${links}${more > 0 && p.embedded.length > 0 ? ` <span class="more">(+${more} not embedded)</span>` : ""}${p.embedded.length === 0 ? "–" : ""}`,
+        `${links}${more > 0 && p.embedded.length > 0 ? ` <span class="more">(+${more} not embedded)</span>` : ""}${p.embedded.length === 0 && !viewer ? "–" : ""}${viewer}`,
       ];
     });
     return `<h3 id="run-${r.index}">${esc(r.name)}</h3><p class="note">Up to ${r.embedded.perProblem} trajectories per problem are embedded with their turns (${int(

@@ -13,6 +13,7 @@ export {
   type ReportOptions,
   buildReportData,
   lineDiff,
+  normaliseViewerUrl,
   nAtKCurves,
   similarityPool,
   treeView,

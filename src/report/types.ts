@@ -235,4 +235,10 @@ export interface ReportData {
   trajectories: Record<string, TrajectoryView>;
   /** Texts referenced by StringRef. */
   strings: string[];
+  /**
+   * Base URL of a running `codeloop view` (http or https, ending in "/"): problem rows link to
+   * all their trajectories there, and embedded trajectories to their viewer page. Runs are
+   * named by run id, so the viewer may hold the runs in any order.
+   */
+  viewerUrl?: string;
 }

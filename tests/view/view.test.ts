@@ -11,8 +11,10 @@ import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { request } from "node:http";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { type Browser, type Page, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeReport } from "../../src/report/index.js";
 import { RunStore } from "../../src/runs/index.js";
 import type { TrajectoryDetail } from "../../src/runs/trajectory.js";
 import { type ViewServer, startViewServer } from "../../src/view/index.js";
@@ -479,6 +481,36 @@ describe.skipIf(!existsSync(CHROMIUM))("codeloop view in Chromium", () => {
     expect(await page.locator(".side article.trajectory").count()).toBe(2);
     expect(await text(".side > h2")).toEqual(["multi", "tree"]);
     await page.screenshot({ path: join(SHOTS, "compare.png"), fullPage: true });
+    expect(await injected()).toEqual({ imgs: 0, scripts: 0, onerror: 0 });
+  });
+
+  it("follows a report's links into the viewer, by run id, with ids encoded", async () => {
+    // The report holds only the best-of-N run, which is run 1 in this viewer: links name runs
+    // by id, so the viewer finds it whatever the order.
+    const html = join(runs.tmp, "linked-report.html");
+    await writeReport([runs.best], { html }, { viewerUrl: server.url, maxTrajectoriesPerProblem: 2 });
+    await settle(() => page.goto(pathToFileURL(html).href));
+    const href = await page
+      .locator(`tr:has(span:text-is("${HOSTILE_ID}")) a.viewer`)
+      .first()
+      .getAttribute("href");
+    expect(href).toContain(`problem=${encodeURIComponent(HOSTILE_ID)}`);
+    await settle(() => page.goto(href!));
+    await page.waitForURL(/#\/run\/1\/trajectories\?/);
+    const want = (await api(`runs/1/trajectories?problem=${encodeURIComponent(HOSTILE_ID)}`)).total;
+    expect(want).toBeGreaterThan(0);
+    expect(await page.locator("table.trajectories tbody tr").count()).toBe(want);
+    // An embedded trajectory's "open in the viewer" link lands on that trajectory.
+    await settle(() => page.goto(pathToFileURL(html).href));
+    await page.locator("a.traj").first().click();
+    const open = await page.locator(".trajectory a.viewer").first().getAttribute("href");
+    expect(open).toMatch(/#\/run\/[^/]+\/t\/[^/]+\/\d+$/);
+    await settle(() => page.goto(open!));
+    await page.waitForSelector("article.trajectory");
+    expect(page.url()).toContain("#/run/1/t/");
+    // A run this viewer does not serve is said so, as text.
+    await go("#/run/no-such-run/problems");
+    expect((await text("p.error"))[0]).toContain("does not serve run no-such-run");
     expect(await injected()).toEqual({ imgs: 0, scripts: 0, onerror: 0 });
   });
 

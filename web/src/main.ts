@@ -585,7 +585,17 @@ async function render(): Promise<void> {
   try {
     if (runs.length === 0) runs = await get<RunInfo[]>("runs");
     const [head, runStr, what, pid, traj] = parts;
-    const run = Number(runStr);
+    // A run is named by its index here, or by its run id in links from a report (whose runs
+    // may be in another order than this viewer's).
+    let run = Number(runStr);
+    if (head === "run" && runStr !== undefined && !/^\d+$/.test(runStr)) {
+      run = runs.findIndex((r) => r.id === runStr);
+      if (run < 0) {
+        throw new Error(`this viewer does not serve run ${runStr}; start \`codeloop view\` with that run's folder`);
+      }
+      location.replace(link(["run", run, ...parts.slice(2)], q));
+      return;
+    }
     if (head === "run" && what === "problems") await problemsPage(run, q);
     else if (head === "run" && what === "trajectories") await trajectoriesPage(run, q);
     else if (head === "run" && what === "t" && pid !== undefined)
