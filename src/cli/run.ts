@@ -90,7 +90,14 @@ async function fetchHubModel(spec: string): Promise<void> {
     process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
   };
   try {
-    await downloadHubFile(ref, { env: process.env, onProgress });
+    await downloadHubFile(ref, {
+      env: process.env,
+      onProgress,
+      onWait: (holder) =>
+        process.stderr.write(
+          `codeloop: waiting for another codeloop process (${holder}) that is downloading ${ref.repo}/${ref.file}\n`,
+        ),
+    });
   } catch (err) {
     if (started && tty) process.stderr.write("\n");
     throw new CliError(

@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Agent, request } from "undici";
+import { acquireFileLock } from "./file-lock.js";
 import { ModelError } from "./types.js";
 
 /** A file in a Hugging Face Hub model repository: `owner/repo/path/to/file.gguf[@revision]`. */
@@ -42,6 +43,8 @@ export interface DownloadOptions {
   /** Attempts, each resuming where the last stopped; default 5. */
   maxAttempts?: number;
   onProgress?: (received: number, total: number | undefined) => void;
+  /** Called once when another process is downloading the same file and this one waits. */
+  onWait?: (holder: string) => void;
 }
 
 function hubUrl(ref: HubFileRef, env: NodeJS.ProcessEnv): string {
@@ -121,6 +124,31 @@ export async function downloadHubFile(ref: HubFileRef, options: DownloadOptions 
   if ((await sizeOf(target)) !== undefined && (await sizeOf(part)) === undefined) return target;
   const root = options.dir ?? join(cacheRoot(env), "models");
   await mkdir(dirname(target), { recursive: true, mode: 0o700 });
+  // One process downloads a file at a time; the others wait, then find it in place.
+  const release = await acquireFileLock(`${target}.lock`, {
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onWait ? { onWait: options.onWait } : {}),
+  });
+  try {
+    return await downloadLocked(ref, options, target, root);
+  } finally {
+    await release();
+    if ((await sizeOf(target)) === undefined && ((await sizeOf(part)) ?? 0) === 0) {
+      await removeEmptyDirs(dirname(target), root);
+    }
+  }
+}
+
+async function downloadLocked(
+  ref: HubFileRef,
+  options: DownloadOptions,
+  target: string,
+  root: string,
+): Promise<string> {
+  const env = options.env ?? process.env;
+  const part = `${target}.part`;
+  // Another process may have finished it while this one waited for the lock.
+  if ((await sizeOf(target)) !== undefined && (await sizeOf(part)) === undefined) return target;
 
   const url = hubUrl(ref, env);
   const maxAttempts = options.maxAttempts ?? 5;

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
-import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { mkdtemp } from "node:fs/promises";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { hostname, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   ModelError,
@@ -14,6 +14,7 @@ import {
   parseHubFileRef,
   parseModelRef,
 } from "../../src/models/index.js";
+import { acquireFileLock } from "../../src/models/file-lock.js";
 import { tinyLlamaGguf } from "./tiny-gguf.js";
 
 interface Seen {
@@ -127,6 +128,52 @@ describe("downloadHubFile", () => {
     expect(hub.seen).toEqual([{ url: "/org/repo/resolve/main/m.gguf", authorization: "Bearer hf_secret" }]);
     await downloadHubFile(ref, { env });
     expect(hub.seen).toHaveLength(1);
+  });
+
+  it("lets one of two concurrent downloads of a file fetch it while the other waits, then finds it", async () => {
+    const hub = await fakeHub({ "org/repo/resolve/main/m.gguf": payload });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const ref = parseHubFileRef("org/repo/m.gguf");
+    const [a, b] = await Promise.all([downloadHubFile(ref, { env }), downloadHubFile(ref, { env })]);
+    expect(a).toBe(b);
+    expect((await readFile(a)).equals(payload)).toBe(true);
+    expect(hub.seen).toHaveLength(1); // fetched once: the other waited, then found it in place
+    expect((await readdir(dirname(a))).sort()).toEqual(["m.gguf"]); // no lock or .part left
+  });
+
+  it("waits while another live process holds the file's lock, and says whose", async () => {
+    const hub = await fakeHub({ "org/repo/resolve/main/m.gguf": payload });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const ref = parseHubFileRef("org/repo/m.gguf");
+    const target = hubFilePath(ref, { env });
+    await mkdir(dirname(target), { recursive: true });
+    const release = await acquireFileLock(`${target}.lock`);
+    const waited: string[] = [];
+    const download = downloadHubFile(ref, { env, onWait: (h) => waited.push(h) });
+    await new Promise((r) => setTimeout(r, 700));
+    expect(hub.seen).toEqual([]); // nothing fetched while the lock is held
+    expect(waited).toEqual([`${hostname()} ${process.pid}`]);
+    await release();
+    expect((await readFile(await download)).equals(payload)).toBe(true);
+    expect(hub.seen).toHaveLength(1);
+  });
+
+  it("takes over a lock whose holder no longer runs", async () => {
+    const hub = await fakeHub({ "org/repo/resolve/main/m.gguf": payload });
+    closers.push(hub.close);
+    const env = { HF_ENDPOINT: hub.url, CODELOOP_CACHE_DIR: dir };
+    const ref = parseHubFileRef("org/repo/m.gguf");
+    const target = hubFilePath(ref, { env });
+    await mkdir(dirname(target), { recursive: true });
+    // A pid that cannot be running: above the kernel's pid_max.
+    await writeFile(`${target}.lock`, `${hostname()} 99999999`);
+    const waited: string[] = [];
+    await downloadHubFile(ref, { env, onWait: (h) => waited.push(h) });
+    expect(waited).toEqual([]);
+    expect((await readFile(target)).equals(payload)).toBe(true);
+    expect(await readdir(dirname(target))).toEqual(["m.gguf"]);
   });
 
   it("resumes a dropped download with a Range request", async () => {
