@@ -1,14 +1,6 @@
 import { availableParallelism } from "node:os";
 import type { Command } from "commander";
-import {
-  QueueError,
-  QueueJudge,
-  type QueueSecret,
-  QueueSecretError,
-  displayUrl,
-  loadQueueSecret,
-  startJudgeWorker,
-} from "../queue/index.js";
+import type { QueueJudge, QueueSecret } from "../queue/index.js";
 import type { IsolationRequest, SandboxMode } from "../sandbox/index.js";
 import { CliError } from "./errors.js";
 import {
@@ -17,6 +9,15 @@ import {
   pythonRuntimeFlag,
   withSandboxOptions,
 } from "./sandbox-options.js";
+
+// The queue (BullMQ, ioredis) is loaded only by commands that use it: importing it costs about
+// a quarter second, which every other CLI start would pay.
+type QueueModule = typeof import("../queue/index.js");
+let loaded: QueueModule | undefined;
+async function queueModule(): Promise<QueueModule> {
+  loaded ??= await import("../queue/index.js");
+  return loaded;
+}
 
 interface WorkerCliOptions extends SandboxCliOptions {
   queue?: string;
@@ -50,10 +51,11 @@ export function registerWorker(program: Command): void {
       const slots = positiveNumber("--workers", opts.workers, true) ?? availableParallelism();
       const python = pythonRuntimeFlag(opts.python);
       const log = (m: string) => process.stderr.write(`${m}\n`);
-      const secret = queueSecret(opts.secretFile);
-      let w: Awaited<ReturnType<typeof startJudgeWorker>>;
+      const q = await queueModule();
+      const secret = queueSecret(q, opts.secretFile);
+      let w: Awaited<ReturnType<QueueModule["startJudgeWorker"]>>;
       try {
-        w = await startJudgeWorker({
+        w = await q.startJudgeWorker({
           url: opts.queue,
           queueName: opts.queueName,
           slots,
@@ -105,11 +107,11 @@ export function withQueueOptions(cmd: Command): Command {
 }
 
 /** The queue secret from --secret-file or CODELOOP_QUEUE_SECRET, as a CLI error when unusable. */
-function queueSecret(file: string | undefined): QueueSecret | undefined {
+function queueSecret(q: QueueModule, file: string | undefined): QueueSecret | undefined {
   try {
-    return loadQueueSecret(file);
+    return q.loadQueueSecret(file);
   } catch (err) {
-    if (err instanceof QueueSecretError) throw new CliError(err.message);
+    if (err instanceof q.QueueSecretError) throw new CliError(err.message);
     throw err;
   }
 }
@@ -126,9 +128,10 @@ export async function queueJudgeFor(opts: {
     return undefined;
   }
   const capacity = positiveNumber("--queue-capacity", opts.queueCapacity, true);
-  const secret = queueSecret(opts.secretFile);
+  const q = await queueModule();
+  const secret = queueSecret(q, opts.secretFile);
   try {
-    const qj = await QueueJudge.connect({
+    const qj = await q.QueueJudge.connect({
       url: opts.queue,
       ...(opts.queueName ? { queueName: opts.queueName } : {}),
       ...(capacity ? { capacity } : {}),
@@ -137,7 +140,7 @@ export async function queueJudgeFor(opts: {
     });
     const slots = await qj.workers().catch(() => 0);
     process.stderr.write(
-      `codeloop: judging through ${displayUrl(opts.queue)}: ${slots} worker slot(s) registered, ${qj.capacity} jobs in flight\n`,
+      `codeloop: judging through ${q.displayUrl(opts.queue)}: ${slots} worker slot(s) registered, ${qj.capacity} jobs in flight\n`,
     );
     return qj;
   } catch (err) {
@@ -147,5 +150,6 @@ export async function queueJudgeFor(opts: {
 
 /** A queue failure (never a verdict) as one line, with how to go on. */
 export function queueError(err: unknown, hint: string): void {
-  if (err instanceof QueueError) throw new CliError(`${err.message}; ${hint}`);
+  // Queue errors exist only once the queue was loaded (by --queue).
+  if (loaded && err instanceof loaded.QueueError) throw new CliError(`${err.message}; ${hint}`);
 }

@@ -1,4 +1,4 @@
-import { Pool } from "undici";
+import type { Pool } from "undici";
 import { ModelError } from "./types.js";
 
 /**
@@ -46,7 +46,10 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 export class JsonHttp {
   readonly baseUrl: string;
   readonly timeoutMs: number;
-  private readonly pool: Pool;
+  /** Created on first use: loading undici costs ~0.1 s that commands without a model need not pay. */
+  private pool: Promise<Pool> | undefined;
+  private readonly poolOptions: Pool.Options;
+  private readonly origin: string;
   private readonly pathPrefix: string;
   private readonly headers: Record<string, string>;
 
@@ -58,14 +61,20 @@ export class JsonHttp {
     this.headers = { "content-type": "application/json", accept: "application/json", ...options.headers };
     // Non-streaming answers send their headers only when done: undici's own header and body
     // timeouts would cut long generations, so they are off and one per-attempt limit applies.
-    this.pool = new Pool(url.origin, {
+    this.origin = url.origin;
+    this.poolOptions = {
       connections: options.connections ?? 1024,
       pipelining: 1,
       headersTimeout: 0,
       bodyTimeout: 0,
       keepAliveTimeout: 30_000,
       connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-    });
+    };
+  }
+
+  private connectionPool(): Promise<Pool> {
+    this.pool ??= import("undici").then(({ Pool }) => new Pool(this.origin, this.poolOptions));
+    return this.pool;
   }
 
   /** POSTs `body` as JSON to `path` (after the base URL's prefix); returns the parsed answer. */
@@ -91,7 +100,8 @@ export class JsonHttp {
     const onAbort = () => controller.abort();
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const res = await this.pool.request({
+      const pool = await this.connectionPool();
+      const res = await pool.request({
         method,
         path: this.pathPrefix + path,
         headers: this.headers,
@@ -155,7 +165,7 @@ export class JsonHttp {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    if (this.pool) await (await this.pool).close();
   }
 }
 

@@ -4,7 +4,7 @@ import { mkdir, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { Agent, request } from "undici";
+import type { Agent } from "undici";
 import { acquireFileLock } from "./file-lock.js";
 import { ModelError } from "./types.js";
 
@@ -93,7 +93,13 @@ function errorCode(err: unknown): string | undefined {
 }
 
 /** Connections give up after 10 s, so a blocked network fails in seconds, not minutes. */
-const hubAgent = new Agent({ connect: { timeout: 10_000 } });
+let hubAgent: Agent | undefined;
+/** undici, loaded on the first download (its import costs ~0.1 s every CLI start would pay). */
+async function hubHttp(): Promise<{ agent: Agent; request: typeof import("undici").request }> {
+  const undici = await import("undici");
+  hubAgent ??= new undici.Agent({ connect: { timeout: 10_000 } });
+  return { agent: hubAgent, request: undici.request };
+}
 
 /** Removes the folders `downloadHubFile` made for a file that never arrived, up to the cache root. */
 async function removeEmptyDirs(from: string, root: string): Promise<void> {
@@ -239,11 +245,12 @@ async function fetchInto(
     // The token goes to the Hub only, never to the storage host a redirect points at.
     if (env.HF_TOKEN && new URL(current).origin === origin) headers.authorization = `Bearer ${env.HF_TOKEN}`;
     if (have > 0) headers.range = `bytes=${have}-`;
-    const res = await request(current, {
+    const http = await hubHttp();
+    const res = await http.request(current, {
       method: "GET",
       headers,
       signal: options.signal,
-      dispatcher: hubAgent,
+      dispatcher: http.agent,
     });
     if (new URL(current).origin === origin) {
       // The Hub's own answer (often the redirect to storage) names the LFS file's sha256 and size.
