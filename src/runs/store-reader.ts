@@ -612,6 +612,14 @@ export class StoreReader {
   private statsVersion: number | null = null;
 
   /**
+   * Computes the per-trajectory statistics the turn and token filters use now, so the first
+   * such filter does not wait for them (the viewer calls it once after it starts).
+   */
+  prepareFilters(): void {
+    this.ensureStats();
+  }
+
+  /**
    * Turn counts, tokens and the public verdicts of every trajectory, for filters and sorts on
    * them: counting a trajectory's turns or candidates reads their large rows (messages, answers),
    * about a second per filter on a 33,000-trajectory run, so one scan of the candidates fills a
