@@ -48,9 +48,13 @@ function waitFor(proc, stream, re, what) {
   });
 }
 
+const SECRET = "bench-queue-shared-secret-0123456789";
+
 async function startWorker(url) {
   const proc = spawn(process.execPath, [CLI, "worker", "--queue", url, "--workers", "1"], {
     stdio: ["ignore", "ignore", "pipe"],
+    // Jobs and results signed, as a deployment should run (docs/queue.md).
+    env: { ...process.env, CODELOOP_QUEUE_SECRET: SECRET },
   });
   await waitFor(proc, "stderr", /slot\(s\), judge/, "worker");
   proc.removeAllListeners("exit");
@@ -125,7 +129,8 @@ try {
   await sb.close();
 
   workers.push(await startWorker(url));
-  const client = await QueueJudge.connect({ url, capacity: 8 });
+  const client = await QueueJudge.connect({ url, capacity: 8, secret: Buffer.from(SECRET) });
+  out.signed = true;
   out.queueSequential = await latency(client, CALLS);
   out.perTestOverheadMs = {
     median: round(out.queueSequential.medianMs - out.localSequential.medianMs),
