@@ -14,8 +14,8 @@
  * no half index that a later one would trust.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type Row, num } from "../runs/store-rows.js";
 import { Database, type Db } from "../runs/store-sql.js";
@@ -36,6 +36,15 @@ export interface TextIndexOptions {
 }
 
 export type TextIndexState = "building" | "ready" | "stale" | "failed";
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
 
 /** Size and mtime of run.db and of its WAL: what the index was built from. */
 function fingerprint(dbPath: string): string {
@@ -63,6 +72,8 @@ export class TextIndex {
   private builtFrom: string | undefined;
   private lastBuildStart = 0;
   private attached = false;
+  /** The build the attached file came from: a later build must be attached afresh. */
+  private attachedFrom: string | undefined;
   private hits = new Map<string, { table: string; version: number }>();
   private tableNo = 0;
   private cancelled = false;
@@ -124,7 +135,10 @@ export class TextIndex {
       this.hits.set(text, cached);
       return cached.table;
     }
-    if (!this.attach()) return undefined;
+    if (this.attached && this.attachedFrom !== this.builtFrom) this.detach();
+    // Still attached to an older build (DETACH refused while a statement ran): scan this time.
+    if (this.attached && this.attachedFrom !== this.builtFrom) return undefined;
+    if (!this.attached && !this.attach()) return undefined;
     const table = `text_hits_${++this.tableNo}`;
     this.db.exec(
       `CREATE TEMP TABLE ${table} (problem_id TEXT NOT NULL, trajectory INTEGER NOT NULL, PRIMARY KEY (problem_id, trajectory)) WITHOUT ROWID`,
@@ -160,7 +174,7 @@ export class TextIndex {
 
   /** An index a previous viewer built is used if it was built from this very run.db state. */
   private adoptExisting(): void {
-    rmSync(`${this.file}.part`, { force: true });
+    this.removeDeadParts();
     if (!existsSync(this.file)) return;
     try {
       const idx = new Database(`${pathToFileURL(this.file).href}?mode=ro`);
@@ -178,11 +192,29 @@ export class TextIndex {
     }
   }
 
+  /** Part files of builds whose viewer no longer runs (killed mid-build). */
+  private removeDeadParts(): void {
+    const prefix = `${basename(this.file)}.`;
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.options.dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix) || !name.endsWith(".part")) continue;
+      const pid = Number(name.slice(prefix.length, -".part".length));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) continue;
+      rmSync(join(this.options.dir, name), { force: true });
+    }
+  }
+
   private attach(): boolean {
     if (this.attached) return true;
     try {
       this.db.prepare("ATTACH DATABASE ? AS textidx").run(`${pathToFileURL(this.file).href}?mode=ro`);
       this.attached = true;
+      this.attachedFrom = this.builtFrom;
       return true;
     } catch (err) {
       this.options.log?.(
@@ -203,14 +235,17 @@ export class TextIndex {
     if (!this.attached) return;
     try {
       this.db.exec("DETACH DATABASE textidx");
-    } catch {}
-    this.attached = false;
+      this.attached = false;
+    } catch {
+      // A statement is running on the connection: tried again on the next match.
+    }
   }
 
   private async build(): Promise<void> {
     const from = fingerprint(this.dbPath);
     this.stateNow = this.stateNow === "ready" ? "stale" : "building";
-    const part = `${this.file}.part`;
+    // One part file per viewer process: two viewers of one run may build at the same time.
+    const part = `${this.file}.${process.pid}.part`;
     const t0 = Date.now();
     let docs = 0;
     let src: Db | undefined;

@@ -201,11 +201,12 @@ describe("the viewer's text index", () => {
     probe.close();
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
-    writeFileSync(`${file}.part`, "half");
+    // The part file of a viewer that was killed mid-build (a pid that cannot be running).
+    writeFileSync(`${file}.99999999.part`, "half");
     writeFileSync(file, "not a database");
     const run = openRunReadOnly(folder, { textIndexDir: dir, textIndexDelayMs: 60_000 });
     try {
-      expect(existsSync(`${file}.part`)).toBe(false);
+      expect(existsSync(`${file}.99999999.part`)).toBe(false);
       expect(run.textIndex!.state).toBe("stale");
       expect(keys(run, "dp[n]").length).toBeGreaterThan(0); // scanned
       run.textIndex!.refresh();
