@@ -4,7 +4,8 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Command } from "commander";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { registerExport } from "../../src/cli/export.js";
 import { type ExportMeta, metaPath } from "../../src/export/index.js";
 import { JUDGE_VERSION } from "../../src/judge/index.js";
@@ -42,6 +43,8 @@ let runs: Runs;
 let multi = "";
 let cot = "";
 let bon = "";
+/** The verifier-ranked best-of-3 run, made alongside the others (only its relabel test reads it). */
+let verified: Promise<string>;
 
 type Msg = { role: string; content: string; train?: boolean };
 // biome-ignore lint/suspicious/noExplicitAny: rows are whatever the JSONL holds
@@ -54,6 +57,35 @@ async function exportRows(
 ): Promise<{ rows: Row[]; meta: ExportMeta; file: string; stdout: string }> {
   const file = join(tmp, `out${fileNo++}.jsonl`);
   const stdout = await captureCli(registerExport, "export", ...args, "--out", file);
+  return { ...readExport(file), stdout };
+}
+
+/**
+ * Several `codeloop export` commands at once through the same commander wiring (each export
+ * waits on its own Python normaliser, so they overlap); captureCli's stdout spy is not
+ * re-entrant, so one spy silences them all and no per-export stdout is returned: use
+ * exportRows where the summary is asserted.
+ */
+async function exportAll(...argLists: string[][]): Promise<Export[]> {
+  const files = argLists.map(() => join(tmp, `out${fileNo++}.jsonl`));
+  const o = vi.spyOn(process.stdout, "write").mockImplementation(() => true);
+  try {
+    await Promise.all(
+      argLists.map((args, i) => {
+        const program = new Command().exitOverride();
+        registerExport(program);
+        return program.parseAsync(["node", "codeloop", "export", ...args, "--out", files[i]!]);
+      }),
+    );
+  } finally {
+    o.mockRestore();
+  }
+  return files.map(readExport);
+}
+
+type Export = { rows: Row[]; meta: ExportMeta; file: string };
+
+function readExport(file: string): Export {
   const text = readFileSync(file, "utf8");
   const rows =
     text === ""
@@ -63,7 +95,7 @@ async function exportRows(
           .split("\n")
           .map((l) => JSON.parse(l));
   const meta = JSON.parse(readFileSync(metaPath(file), "utf8")) as ExportMeta;
-  return { rows, meta, file, stdout };
+  return { rows, meta, file };
 }
 
 function addsUp(meta: ExportMeta): void {
@@ -81,10 +113,12 @@ beforeAll(async () => {
   server = await startChatServer({ respond: (r) => runs.respond(r) });
   runs = new Runs(tmp, sb, server);
   await runs.load();
+  // The runs are independent (each its own model name on the test server), so they are made at
+  // once: each CLI run spends much of its time starting up and waiting on its sandbox.
   // Multi-turn with failed-test feedback: t0 wrong then gold; t1 wrong then the gold with
   // comments and blank lines (a duplicate once normalised); t2 wrong twice; t3 solved on turn 1
   // with an extra assignment (a near-duplicate of the gold).
-  multi = await runs.run(
+  const multiRun = runs.run(
     "multi",
     { strategy: { kind: "multi-turn", maxTurns: 2 }, trajectoriesPerProblem: 4, prompts: { system: SYSTEM } },
     (w) => {
@@ -95,7 +129,7 @@ beforeAll(async () => {
     },
   );
   // CoT: a two-step reasoning turn, then an instruction prompt on turn 2.
-  cot = await runs.run(
+  const cotRun = runs.run(
     "cot",
     {
       strategy: {
@@ -108,7 +142,7 @@ beforeAll(async () => {
       lastUser(r).endsWith(PROSE_ONLY) ? REASONING : fence(w.turn === 0 ? WRONG : goldOf(w.problem)),
   );
   // Best-of-3 with a single-step reasoning prompt; every candidate graded.
-  bon = await runs.run(
+  const bonRun = runs.run(
     "bon",
     {
       strategy: {
@@ -122,9 +156,46 @@ beforeAll(async () => {
     },
     (w) => fence([WRONG, goldOf(w.problem), WRONG2][w.candidate]!),
   );
+  verified = verifiedRun();
+  // Awaited by its test; this only keeps an early failure from being an unhandled rejection.
+  verified.catch(() => {});
+  [multi, cot, bon] = await Promise.all([multiRun, cotRun, bonRun]);
 }, 300_000);
 
+/**
+ * Best-of-3 ranked by public tests then a verifier that prefers the marked gold; trajectory 1
+ * has only wrong candidates, so it is relabelled with the best-scored accepted code.
+ */
+function verifiedRun(): Promise<string> {
+  const verifier = {
+    score: async (inputs: readonly { code: string }[]) =>
+      inputs.map((i) => (i.code.includes("CODELOOP_V") ? 0.9 : 0.1)),
+  };
+  return runs.run(
+    "verified",
+    {
+      strategy: {
+        kind: "best-of-n",
+        candidatesPerTurn: 3,
+        maxTurns: 1,
+        selection: "public-tests+verifier",
+        verifier: `openai:${server.url}#rm`,
+      },
+      trajectoriesPerProblem: 2,
+      grading: { gradeEveryTurn: true },
+    },
+    (w) => {
+      const gold = goldOf(w.problem);
+      const t0 = [gold, `CODELOOP_V = 1\n${gold}`, WRONG];
+      return fence((w.trajectory === 0 ? t0 : [WRONG, WRONG2, WRONG])[w.candidate]!);
+    },
+    { verifier },
+  );
+}
+
 afterAll(async () => {
+  // A filtered run (-t) may not have awaited it: let it finish before its sandbox closes.
+  await verified?.catch(() => {});
   await server?.close();
   await sb?.close();
   rmSync(tmp, { recursive: true, force: true });
@@ -172,7 +243,7 @@ describe.runIf(have)("codeloop export on real runs", () => {
   });
 
   it("rft caps per problem with a seeded choice, and the same seed gives a byte-identical file", async () => {
-    const a = await exportRows(
+    const capped = (seed: number) => [
       "rft",
       multi,
       "--dedup-threshold",
@@ -180,37 +251,16 @@ describe.runIf(have)("codeloop export on real runs", () => {
       "--max-per-problem",
       "1",
       "--seed",
-      "3",
-    );
-    const b = await exportRows(
-      "rft",
-      multi,
-      "--dedup-threshold",
-      "1",
-      "--max-per-problem",
-      "1",
-      "--seed",
-      "3",
-    );
-    addsUp(a.meta);
-    expect(a.meta.trajectories.dropped).toMatchObject({ failed: 4, duplicate: 4, overCap: 4 });
-    expect(a.rows).toHaveLength(4);
-    expect(readFileSync(a.file)).toEqual(readFileSync(b.file));
+      String(seed),
+    ];
+    // Seed 3 twice, and seeds 0..4: all at once.
+    const [a, b, ...bySeed] = await exportAll(capped(3), capped(3), ...[0, 1, 2, 3, 4].map(capped));
+    addsUp(a!.meta);
+    expect(a!.meta.trajectories.dropped).toMatchObject({ failed: 4, duplicate: 4, overCap: 4 });
+    expect(a!.rows).toHaveLength(4);
+    expect(readFileSync(a!.file)).toEqual(readFileSync(b!.file));
     // Seeds choose differently somewhere across seeds 0..4 (a choice, not always the first).
-    const picks = new Set<string>();
-    for (let seed = 0; seed < 5; seed++) {
-      const r = await exportRows(
-        "rft",
-        multi,
-        "--dedup-threshold",
-        "1",
-        "--max-per-problem",
-        "1",
-        "--seed",
-        String(seed),
-      );
-      picks.add(readFileSync(r.file, "utf8"));
-    }
+    const picks = new Set(bySeed.map((r) => readFileSync(r.file, "utf8")));
     expect(picks.size).toBeGreaterThan(1);
   });
 
@@ -223,7 +273,17 @@ describe.runIf(have)("codeloop export on real runs", () => {
   });
 
   it("the formats have the documented field names and roles", async () => {
-    const conv = await exportRows("rft", multi, "--dedup-threshold", "1");
+    const rft = (...more: string[]) => ["rft", multi, "--dedup-threshold", "1", ...more];
+    // Every format's export at once; each is checked below.
+    const [conv, pc, pcAll, ax, axAll, sg, withSystem] = (await exportAll(
+      rft(),
+      rft("--format", "prompt-completion"),
+      rft("--format", "prompt-completion", "--train-on", "all"),
+      rft("--format", "axolotl"),
+      rft("--format", "axolotl", "--train-on", "all"),
+      rft("--format", "sharegpt", "--no-system"),
+      rft("--format", "sharegpt"),
+    )) as [Export, Export, Export, Export, Export, Export, Export];
     const two = conv.rows.find((r) => r.messages.length === 5)!;
     expect(Object.keys(two)).toEqual(["messages"]);
     expect((two.messages as Msg[]).map((m) => m.role)).toEqual([
@@ -238,27 +298,15 @@ describe.runIf(have)("codeloop export on real runs", () => {
     expect(two.messages[3].content).not.toBe(two.messages[1].content);
     expect(two.messages[2].content).toContain(WRONG.trim());
 
-    const pc = await exportRows("rft", multi, "--dedup-threshold", "1", "--format", "prompt-completion");
     for (const r of pc.rows) {
       expect(Object.keys(r)).toEqual(["prompt", "completion"]);
       expect((r.completion as Msg[]).map((m) => m.role)).toEqual(["assistant"]);
       expect((r.prompt as Msg[]).at(-1)!.role).toBe("user");
     }
-    const pcAll = await exportRows(
-      "rft",
-      multi,
-      "--dedup-threshold",
-      "1",
-      "--format",
-      "prompt-completion",
-      "--train-on",
-      "all",
-    );
     // One row per assistant turn: four two-turn and four one-turn trajectories.
     expect(pcAll.rows).toHaveLength(12);
     expect(pcAll.meta.trajectories.kept).toBe(8);
 
-    const ax = await exportRows("rft", multi, "--dedup-threshold", "1", "--format", "axolotl");
     const axTwo = ax.rows.find((r) => r.messages.length === 5)!;
     expect((axTwo.messages as Msg[]).map((m) => m.train)).toEqual([
       undefined,
@@ -267,16 +315,6 @@ describe.runIf(have)("codeloop export on real runs", () => {
       undefined,
       true,
     ]);
-    const axAll = await exportRows(
-      "rft",
-      multi,
-      "--dedup-threshold",
-      "1",
-      "--format",
-      "axolotl",
-      "--train-on",
-      "all",
-    );
     expect((axAll.rows.find((r) => r.messages.length === 5)!.messages as Msg[]).map((m) => m.train)).toEqual([
       undefined,
       undefined,
@@ -285,15 +323,6 @@ describe.runIf(have)("codeloop export on real runs", () => {
       true,
     ]);
 
-    const sg = await exportRows(
-      "rft",
-      multi,
-      "--dedup-threshold",
-      "1",
-      "--format",
-      "sharegpt",
-      "--no-system",
-    );
     const sgTwo = sg.rows.find((r) => r.conversations.length === 4)!;
     expect(Object.keys(sgTwo)).toEqual(["conversations"]);
     expect((sgTwo.conversations as { from: string; value: string }[]).map((m) => m.from)).toEqual([
@@ -303,7 +332,6 @@ describe.runIf(have)("codeloop export on real runs", () => {
       "gpt",
     ]);
     for (const m of sgTwo.conversations) expect(Object.keys(m)).toEqual(["from", "value"]);
-    const withSystem = await exportRows("rft", multi, "--dedup-threshold", "1", "--format", "sharegpt");
     expect(withSystem.rows[0].conversations[0]).toEqual({ from: "system", value: SYSTEM });
   });
 
@@ -430,32 +458,9 @@ describe.runIf(have)("codeloop export on real runs", () => {
   });
 
   it("relabel breaks ties between accepted codes by the verifier score", async () => {
-    // Best-of-3 ranked by public tests then a verifier that prefers the marked gold; trajectory 1
-    // has only wrong candidates, so it is relabelled with the best-scored accepted code.
-    const verifier = {
-      score: async (inputs: readonly { code: string }[]) =>
-        inputs.map((i) => (i.code.includes("CODELOOP_V") ? 0.9 : 0.1)),
-    };
-    const folder = await runs.run(
-      "verified",
-      {
-        strategy: {
-          kind: "best-of-n",
-          candidatesPerTurn: 3,
-          maxTurns: 1,
-          selection: "public-tests+verifier",
-          verifier: `openai:${server.url}#rm`,
-        },
-        trajectoriesPerProblem: 2,
-        grading: { gradeEveryTurn: true },
-      },
-      (w) => {
-        const gold = goldOf(w.problem);
-        const t0 = [gold, `CODELOOP_V = 1\n${gold}`, WRONG];
-        return fence((w.trajectory === 0 ? t0 : [WRONG, WRONG2, WRONG])[w.candidate]!);
-      },
-      { verifier },
-    );
+    // The run is made in beforeAll (see verifiedRun).
+    const folder = await verified;
+    expect(runs.unmatched).toEqual([]);
     const { rows, meta } = await exportRows(
       "relabel",
       folder,

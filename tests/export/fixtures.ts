@@ -58,9 +58,16 @@ export type Script = (w: Who, r: ChatServerRequest) => string;
 
 export class Runs {
   problems: Problem[] = [];
-  private readonly bySeed = new Map<number, Omit<Who, "problem"> & { id: string }>();
+  /**
+   * Per run (its name is the model name its config asks for), who each request seed is and the
+   * script answering: runs share one test server and may be made at once, so a request is
+   * matched by its model first.
+   */
+  private readonly byModel = new Map<
+    string,
+    { bySeed: Map<number, Omit<Who, "problem"> & { id: string }>; script: Script }
+  >();
   readonly unmatched: string[] = [];
-  script: Script = () => "";
 
   constructor(
     private readonly tmp: string,
@@ -73,13 +80,14 @@ export class Runs {
   }
 
   respond(r: ChatServerRequest): string {
-    const hit = this.bySeed.get(r.body.seed);
+    const run = this.byModel.get(String(r.body.model));
+    const hit = run?.bySeed.get(r.body.seed);
     const p = hit && this.problems.find((q) => q.id === hit.id);
-    if (!hit || !p) {
-      this.unmatched.push(`request ${r.index} (seed ${r.body.seed})`);
+    if (!run || !hit || !p) {
+      this.unmatched.push(`request ${r.index} (model ${r.body.model}, seed ${r.body.seed})`);
       return "I cannot tell which problem this is.";
     }
-    return this.script({ problem: p, ...hit }, r);
+    return run.script({ problem: p, ...hit }, r);
   }
 
   /** A run of the problems with `script` answering; returns its folder. */
@@ -90,21 +98,22 @@ export class Runs {
     extra: { verifier?: Verifier } = {},
     seed = SEED,
   ): Promise<string> {
+    const model = `openai:${this.server.url}#${name}`;
     const config = parseRunConfig({
       benchmark: { source: SOURCE, filters: { ids: IDS } },
-      model: `openai:${this.server.url}#scripted`,
+      model,
       cache: { enabled: false },
       concurrency: { model: 4, sandbox: 2 },
       seed,
       ...over,
     });
-    this.bySeed.clear();
+    const bySeed = new Map<number, Omit<Who, "problem"> & { id: string }>();
     for (const p of this.problems)
       for (let t = 0; t < config.trajectoriesPerProblem; t++)
         for (let turn = 0; turn < config.strategy.maxTurns + 1; turn++)
           for (let c = 0; c <= config.strategy.candidatesPerTurn; c++)
-            this.bySeed.set(seedFor(seed, p.id, t, turn, c), { id: p.id, trajectory: t, turn, candidate: c });
-    this.script = script;
+            bySeed.set(seedFor(seed, p.id, t, turn, c), { id: p.id, trajectory: t, turn, candidate: c });
+    this.byModel.set(name, { bySeed, script });
     const folder = join(this.tmp, name);
     if (extra.verifier) {
       // A verifier is a library hook until the CLI accepts verifier rules (issue 13).
@@ -117,7 +126,7 @@ export class Runs {
       file,
       `${JSON.stringify({
         benchmark: { source: SOURCE, filters: { ids: IDS } },
-        model: `openai:${this.server.url}#scripted`,
+        model,
         cache: { enabled: false },
         concurrency: { model: 4, sandbox: 2 },
         sandbox: { workers: 2 },
