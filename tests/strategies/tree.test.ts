@@ -199,8 +199,12 @@ describe("tree search", () => {
     const b = join(tmp, "same-b");
     const cfg = () =>
       treeConfig({ budget: { calls: 7 }, branching: 2 }, { seed: 9, trajectoriesPerProblem: 2 });
-    await runRun({ folder: a, config: cfg() }, { sandbox: sb });
-    await runRun({ folder: b, config: cfg() }, { sandbox: sb });
+    // Both at once: they share the sandbox and the model server, so their requests and test
+    // runs interleave, and the trees must still match.
+    await Promise.all([
+      runRun({ folder: a, config: cfg() }, { sandbox: sb }),
+      runRun({ folder: b, config: cfg() }, { sandbox: sb }),
+    ]);
     const strip = (folder: string) =>
       read(folder).map((d) => ({
         key: `${d.problemId}#${d.trajectory}`,
