@@ -22,6 +22,12 @@ const CLI = resolve(import.meta.dirname, "../dist/cli/index.js");
 
 const spec = { kind: "stdio", compare: { caseSensitive: true, spaceChangeSensitive: false } };
 const program = { language: "python", code: "print(2 * int(input()))\n" };
+// A program that computes for ~50 ms, as real submissions do: the per-job cost of the queue and
+// of the client then weighs less against the program's own, which is what two workers share.
+const heavy = {
+  language: "python",
+  code: "n = int(input())\ns = 0\nfor i in range(400000):\n    s += i\nprint(2 * n)\n",
+};
 const limits = { ...DEFAULT_LIMITS, timeMs: 2000 };
 const testSet = (n) => [{ kind: "stdio", input: `${n}\n`, output: `${2 * n}\n` }];
 
@@ -89,7 +95,7 @@ async function latency(judge, calls) {
   };
 }
 
-async function throughput(judge, jobs, inFlight) {
+async function throughput(judge, jobs, inFlight, prog = program) {
   let next = 0;
   let accepted = 0;
   const t = performance.now();
@@ -97,7 +103,7 @@ async function throughput(judge, jobs, inFlight) {
     Array.from({ length: inFlight }, async () => {
       while (next < jobs) {
         const i = next++;
-        const r = await judge.judge(spec, testSet(5000 + i), program, { limits });
+        const r = await judge.judge(spec, testSet(5000 + i), prog, { limits });
         if (r.verdict === "accepted") accepted++;
       }
     }),
@@ -137,11 +143,16 @@ try {
     mean: round(out.queueSequential.meanMs - out.localSequential.meanMs),
   };
   out.queueThroughput1Worker = await throughput(client, JOBS, 8);
+  out.heavyQueueThroughput1Worker = await throughput(client, JOBS / 4, 8, heavy);
   workers.push(await startWorker(url));
   await new Promise((r) => setTimeout(r, 500));
   out.queueThroughput2Workers = await throughput(client, JOBS, 8);
+  out.heavyQueueThroughput2Workers = await throughput(client, JOBS / 4, 8, heavy);
   out.speedup2vs1 = round(
     out.queueThroughput2Workers.jobsPerSecond / out.queueThroughput1Worker.jobsPerSecond,
+  );
+  out.heavySpeedup2vs1 = round(
+    out.heavyQueueThroughput2Workers.jobsPerSecond / out.heavyQueueThroughput1Worker.jobsPerSecond,
   );
   await client.close();
 } finally {
