@@ -152,7 +152,6 @@ export class QueueJudge implements JudgeService {
     const { hash, json } = contentHash(tests);
     const data: JudgeJobData = {
       judgeVersion: this.version,
-      nonce: newNonce(),
       spec,
       testsHash: hash,
       submission,
@@ -183,7 +182,6 @@ export class QueueJudge implements JudgeService {
   ): Promise<SandboxTrace | undefined> {
     const data: TraceJobData = {
       judgeVersion: this.version,
-      nonce: newNonce(),
       spec,
       test,
       submission,
@@ -233,10 +231,11 @@ export class QueueJudge implements JudgeService {
   /** Adds a job and waits for its result string (or throws a QueueError). */
   private async run(name: "judge" | "trace", data: JudgeJobData | TraceJobData): Promise<string> {
     if (this.closed) throw new QueueUnavailableError("the queue client is closed");
-    const nonce = data.nonce ?? newNonce();
+    // A fresh nonce for every job added (a retry too), so no result can be replayed onto it.
+    const nonce = newNonce();
     const signed = this.secret
       ? { ...data, nonce, sig: signJob(this.secret, name, { ...data, nonce }) }
-      : data;
+      : { ...data, nonce };
     const job = await this.guard(
       this.queue.add(name, signed, {
         attempts: 1,
