@@ -49,9 +49,9 @@ export function registerView(program: Command): void {
           `codeloop view: ${server.url} (${server.runs.length} run(s), read-only; Ctrl-C stops)\n`,
         );
         process.stderr.write(
-        `codeloop view: link a report to it with \`codeloop report <run-folder> --viewer ${server.url}\`\n`,
-      );
-      if (opts.open) openBrowser(server.url);
+          `codeloop view: link a report to it with \`codeloop report <run-folder> --viewer ${server.url}\`\n`,
+        );
+        if (opts.open) openBrowser(server.url);
         const stop = () => {
           void server.close().then(() => process.exit(0));
         };

@@ -1,3 +1,4 @@
+import { readFile, stat, unlink, utimes, writeFile } from "node:fs/promises";
 /**
  * An exclusive lock file beside a download, so two codeloop processes that want the same Hub
  * file do not write one `.part` at the same time (which would interleave bytes and fail the
@@ -6,7 +7,6 @@
  * taken over. The holder touches it every 10 s while it downloads.
  */
 import { hostname } from "node:os";
-import { readFile, stat, unlink, utimes, writeFile } from "node:fs/promises";
 import { ModelError } from "./types.js";
 
 const STALE_MS = 60_000;

@@ -27,6 +27,7 @@ const CHUNK = 500;
 const REBUILD_EVERY_MS = 60_000;
 const HIT_TABLES = 16;
 /** ASCII without NUL: where FTS5's case folding and LIKE's agree exactly. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the range starts after NUL on purpose
 const PLAIN = /^[\x01-\x7f]*$/;
 
 export interface TextIndexOptions {

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { acquireFileLock } from "../../src/models/file-lock.js";
 import {
   ModelError,
   createModel,
@@ -14,7 +15,6 @@ import {
   parseHubFileRef,
   parseModelRef,
 } from "../../src/models/index.js";
-import { acquireFileLock } from "../../src/models/file-lock.js";
 import { tinyLlamaGguf } from "./tiny-gguf.js";
 
 interface Seen {

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { Job, Queue, Worker } from "bullmq";
+import { type Job, Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { JudgeSpec, TestCase } from "../../src/core/verdict.js";
@@ -58,7 +58,11 @@ describe.skipIf(!HAVE_REDIS)("signed queue jobs and results", () => {
     await redis?.stop();
   });
 
-  async function genuineWorker(queueName: string, secret?: Buffer, logs: string[] = []): Promise<JudgeWorker> {
+  async function genuineWorker(
+    queueName: string,
+    secret?: Buffer,
+    logs: string[] = [],
+  ): Promise<JudgeWorker> {
     const w = await startJudgeWorker({
       url: redis.url,
       queueName,

@@ -591,7 +591,9 @@ async function render(): Promise<void> {
     if (head === "run" && runStr !== undefined && !/^\d+$/.test(runStr)) {
       run = runs.findIndex((r) => r.id === runStr);
       if (run < 0) {
-        throw new Error(`this viewer does not serve run ${runStr}; start \`codeloop view\` with that run's folder`);
+        throw new Error(
+          `this viewer does not serve run ${runStr}; start \`codeloop view\` with that run's folder`,
+        );
       }
       location.replace(link(["run", run, ...parts.slice(2)], q));
       return;
