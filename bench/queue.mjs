@@ -132,7 +132,19 @@ try {
   const local = new Judge(sb);
   out.localSequential = await latency(local, CALLS);
   out.localThroughput1Slot = await throughput(local, JOBS, 2);
+  out.heavyLocalThroughput1Slot = await throughput(local, JOBS / 4, 2, heavy);
   await sb.close();
+  // What a second sandbox slot gives on this machine at all: the bound for two workers here.
+  const sb2 = await Sandbox.create({ workers: 2 });
+  out.localThroughput2Slots = await throughput(new Judge(sb2), JOBS, 8);
+  out.heavyLocalThroughput2Slots = await throughput(new Judge(sb2), JOBS / 4, 8, heavy);
+  await sb2.close();
+  out.localSpeedup2vs1 = round(
+    out.localThroughput2Slots.jobsPerSecond / out.localThroughput1Slot.jobsPerSecond,
+  );
+  out.heavyLocalSpeedup2vs1 = round(
+    out.heavyLocalThroughput2Slots.jobsPerSecond / out.heavyLocalThroughput1Slot.jobsPerSecond,
+  );
 
   workers.push(await startWorker(url));
   const client = await QueueJudge.connect({ url, capacity: 8, secret: Buffer.from(SECRET) });
