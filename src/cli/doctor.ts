@@ -1,5 +1,9 @@
 import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
+import { NODE_LLAMA_CPP_VERSION } from "../models/index.js";
 import {
   DEFAULT_LIMITS,
   type HostFacts,
@@ -25,6 +29,8 @@ export interface DoctorReport {
   /** PyPy, optional: Kattis judges Python with it and calibrates time limits for it. */
   pypy: Check & { path?: string; version?: string; source?: string; smokeTest?: Check };
   cxx: Check & { path?: string; version?: string };
+  /** node-llama-cpp, optional: `llama:` models (the quick start's) run in-process with it. */
+  llama: Check & { version?: string };
   isolation: IsolationInfo & { bwrapVersion?: string };
   host: HostFacts;
   supervisor?: ReadyInfo;
@@ -48,6 +54,7 @@ export async function runDoctor(): Promise<DoctorReport> {
     python: { ok: false, detail: "" },
     pypy: { ok: false, detail: "" },
     cxx: { ok: false, detail: "" },
+    llama: llamaCheck(),
     isolation: detectIsolation("auto"),
     host: hostFacts(),
     smokeTest: { ok: false, detail: "not run" },
@@ -148,6 +155,40 @@ async function pypySmoke(): Promise<Check> {
   }
 }
 
+/** Whether node-llama-cpp is installed, found without loading it (its native code is large). */
+function llamaCheck(): Check & { version?: string } {
+  const missing = {
+    ok: false,
+    detail: `node-llama-cpp not installed: llama: models (the quick start's) cannot run; \`npm install node-llama-cpp@${NODE_LLAMA_CPP_VERSION}\`, or use a model server`,
+  };
+  let dir: string;
+  try {
+    dir = dirname(fileURLToPath(import.meta.resolve("node-llama-cpp")));
+  } catch {
+    return missing;
+  }
+  for (; dir !== dirname(dir); dir = dirname(dir)) {
+    const pkg = join(dir, "package.json");
+    if (!existsSync(pkg)) continue;
+    try {
+      const meta = JSON.parse(readFileSync(pkg, "utf8")) as { name?: string; version?: string };
+      if (meta.name !== "node-llama-cpp") continue;
+      const version = meta.version ?? "unknown";
+      return {
+        ok: true,
+        detail:
+          version === NODE_LLAMA_CPP_VERSION
+            ? `node-llama-cpp ${version}: llama: models run in-process`
+            : `node-llama-cpp ${version} (codeloop is tested with ${NODE_LLAMA_CPP_VERSION}): llama: models run in-process`,
+        version,
+      };
+    } catch {
+      return missing;
+    }
+  }
+  return missing;
+}
+
 function mark(ok: boolean): string {
   return ok ? "ok  " : "FAIL";
 }
@@ -158,6 +199,7 @@ export function formatDoctor(r: DoctorReport): string {
     `[${mark(r.python.ok)}] python ${r.python.ok ? `${r.python.version} at ${r.python.path} (${r.python.source})` : r.python.detail}`,
     `[${r.pypy.ok ? mark(r.pypy.smokeTest?.ok === true) : "warn"}] pypy ${r.pypy.ok ? `${r.pypy.version} at ${r.pypy.path} (${r.pypy.source}); ${r.pypy.smokeTest?.detail ?? ""}` : r.pypy.detail}`,
     `[${r.cxx.ok ? "ok  " : "warn"}] g++ ${r.cxx.ok ? `${r.cxx.path}: ${r.cxx.version}` : r.cxx.detail}`,
+    `[${r.llama.ok ? "ok  " : "warn"}] llama.cpp: ${r.llama.detail}`,
     `[${r.isolation.kind === "bwrap" ? "ok  " : "WEAK"}] isolation: ${r.isolation.kind} (${r.isolation.reason})${r.isolation.bwrapVersion ? `, ${r.isolation.bwrapVersion}` : ""}`,
     `       running as root: ${r.host.isRoot}; user namespaces: ${r.host.maxUserNamespaces ?? "unknown"} allowed${r.host.unprivilegedUsernsClone !== undefined ? `, unprivileged_userns_clone=${r.host.unprivilegedUsernsClone}` : ""}`,
     `       seccomp: ${r.supervisor ? (r.supervisor.seccomp ? "filter active in every child" : `NOT active (${r.supervisor.seccompWhy})`) : r.host.seccompInKernel ? "supported by the kernel (supervisor not started)" : "not supported"}`,
