@@ -7,19 +7,10 @@ import { readFile, stat, unlink, utimes, writeFile } from "node:fs/promises";
  * taken over. The holder touches it every 10 s while it downloads.
  */
 import { hostname } from "node:os";
+import { pidAlive } from "../core/process.js";
 import { ModelError } from "./types.js";
 
 const STALE_MS = 60_000;
-
-function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** Takes the lock (waiting while a live holder has it) and returns its release. */
 export async function acquireFileLock(

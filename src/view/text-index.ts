@@ -17,6 +17,8 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { pidAlive } from "../core/process.js";
+import { containsPattern } from "../runs/store-reader.js";
 import { type Row, num } from "../runs/store-rows.js";
 import { Database, type Db } from "../runs/store-sql.js";
 
@@ -38,15 +40,6 @@ export interface TextIndexOptions {
 
 export type TextIndexState = "building" | "ready" | "stale" | "failed";
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Size and mtime of run.db and of its WAL: what the index was built from. */
 function fingerprint(dbPath: string): string {
   const part = (p: string) => {
@@ -55,11 +48,6 @@ function fingerprint(dbPath: string): string {
     return `${s.size}:${Math.floor(s.mtimeMs)}`;
   };
   return `${part(dbPath)}|${part(`${dbPath}-wal`)}`;
-}
-
-/** The LIKE pattern of the reader's scan, wildcards escaped (kept identical to it). */
-function containsPattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
 /** FTS5 query text for a literal substring: one quoted string, quotes doubled. */
