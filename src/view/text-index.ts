@@ -111,7 +111,8 @@ export class TextIndex {
    * (index not ready or stale, or a text too short to index).
    */
   matchTable(text: string): string | undefined {
-    if (text.length < MIN_INDEXED_TEXT) return undefined;
+    // Characters, not UTF-16 units: the trigram tokenizer matches nothing for fewer than 3.
+    if ([...text].length < MIN_INDEXED_TEXT) return undefined;
     if (this.stateNow !== "ready" || this.builtFrom !== fingerprint(this.dbPath)) {
       if (this.stateNow === "ready") this.stateNow = "stale";
       this.refresh();
@@ -138,15 +139,22 @@ export class TextIndex {
     // sides); elsewhere Unicode case folding could match more than LIKE (Σ and σ, the Kelvin
     // sign and k), so the scan's own LIKE decides, on those candidates only.
     const plainText = PLAIN.test(text) ? 1 : 0;
-    this.db
-      .prepare(
-        `INSERT OR IGNORE INTO temp.${table}
+    try {
+      this.db
+        .prepare(
+          `INSERT OR IGNORE INTO temp.${table}
          SELECT m.problem_id, m.trajectory FROM textidx.docs d JOIN textidx.docmap m ON m.rowid = d.rowid
          WHERE d.docs MATCH ? AND ((? AND m.plain) OR EXISTS (SELECT 1 FROM main.candidates c
            WHERE c.problem_id = m.problem_id AND c.trajectory = m.trajectory AND c.turn = m.turn AND c.candidate = m.candidate
            AND (c.code LIKE ? ESCAPE '\\' OR c.raw_answer LIKE ? ESCAPE '\\')))`,
-      )
-      .run(ftsLiteral(text), plainText, like, like);
+        )
+        .run(ftsLiteral(text), plainText, like, like);
+    } catch (err) {
+      // Whatever the index cannot answer, the scan does.
+      this.db.exec(`DROP TABLE IF EXISTS temp.${table}`);
+      this.options.log?.(`codeloop view: text index could not answer (${(err as Error).message}); scanning`);
+      return undefined;
+    }
     this.hits.set(text, { table, version });
     while (this.hits.size > HIT_TABLES) {
       const [oldText, old] = this.hits.entries().next().value!;

@@ -46,6 +46,9 @@ const TEXTS = [
   "ΣΙΣΥΦΟΣ",
   "漢字",
   "🙂",
+  "🙂\np", // three characters, four UTF-16 units
+  "🙂\n", // two characters, three UTF-16 units: too short for trigrams
+  "漢字テ",
   "naïve",
   "NAÏVE",
   "C:\\\\temp",
