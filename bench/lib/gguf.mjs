@@ -5,6 +5,7 @@
 // those of the real model up to the quantization (its outputs are noise).
 import { randomFillSync } from "node:crypto";
 import { closeSync, openSync, writeSync } from "node:fs";
+import { mulberry32 } from "./mulberry32.mjs";
 
 const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
 const ALIGNMENT = 32;
@@ -101,18 +102,6 @@ function writeValue(w, v) {
       for (const x of v.value) w.i32(x);
       return;
   }
-}
-
-/** Deterministic PRNG (mulberry32) so the tiny file is reproducible. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -265,7 +254,7 @@ function q8Data(blocks) {
 /** Returns the bytes of a GGUF v3 llama model with random weights (for small models). */
 export function tinyLlamaGguf(options = {}) {
   const { header, tensors, seed } = layout(options);
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const parts = [header];
   for (const t of tensors) {
     parts.push(t.type === GGML_Q8_0 ? q8Data(t.count / Q8_BLOCK) : f32Data(t, rand));
@@ -278,7 +267,7 @@ export function tinyLlamaGguf(options = {}) {
 /** Writes the model to `path`, streaming tensors (a 1.5B model is 1.6 GB at Q8_0). */
 export function writeTinyLlamaGguf(path, options = {}) {
   const { header, tensors, seed } = layout(options);
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   const fd = openSync(path, "w");
   try {
     writeSync(fd, header);

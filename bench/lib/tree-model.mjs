@@ -10,21 +10,10 @@
 // run derives from its seed, the trajectory and the node), so a run is reproducible.
 // `respond` runs in the chat server's process; `runScripted` stands in for the sandbox in the
 // client's (it computes what the real sandbox prints for these programs).
+import { mulberry32 } from "./mulberry32.mjs";
 
 const EXPR = ["2 * n + 1", "2 * n if n < 2 else 2 * n + 1", "2 * n"];
 export const PUBLIC_INPUTS = [1, 2];
-
-/** mulberry32 */
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function program(level, variant) {
   return `# level=${level} v=${variant}\nn = int(input())\nprint(${EXPR[level]})\n`;
@@ -35,7 +24,7 @@ const MARK = /# level=(\d) v=(\w+)/;
 /** The chat server's answer to one request (see the top of this file). */
 export function respond(request) {
   const messages = request.body?.messages ?? [];
-  const r = rng(Number(request.body?.seed ?? request.index) ^ 0x9e3779b9);
+  const r = mulberry32(Number(request.body?.seed ?? request.index) ^ 0x9e3779b9);
   let parent;
   for (let i = messages.length - 1; i >= 0; i--) {
     if (messages[i].role === "assistant") {
