@@ -1,6 +1,6 @@
 import type { IsolationInfo } from "./isolation.js";
 import type { PythonInfo } from "./python.js";
-import type { Job, PrepareResult, SandboxLimits, TestRun } from "./types.js";
+import type { Job, PrepareOptions, PrepareResult, SandboxLimits, TestRun } from "./types.js";
 
 /**
  * Whatever runs untrusted programs: prepare (compile) a program, run a job of tests with early
@@ -15,7 +15,12 @@ export interface Executor {
   readonly isolation: IsolationInfo;
   /** How it runs programs, for reports (the sandbox's forkserver or fresh). */
   readonly mode: string;
-  prepare(language: string, source: string, extraFiles?: Record<string, string>): Promise<PrepareResult>;
+  prepare(
+    language: string,
+    source: string,
+    extraFiles?: Record<string, string>,
+    options?: PrepareOptions,
+  ): Promise<PrepareResult>;
   /** One TestRun per test that ran, in order (fewer when onResult stopped the job). */
   run(job: Job): Promise<TestRun[]>;
   /** One program on one input. */

@@ -1,6 +1,6 @@
 export type { Executor } from "./executor.js";
 export { Sandbox, COMPILE_LIMITS, CXX_FLAGS, EXECUTABLE_CAP_MB, executableTooBig } from "./sandbox.js";
-export type { SandboxMode, SandboxOptions, SandboxStats, PrepareResult } from "./sandbox.js";
+export type { SandboxMode, SandboxOptions, SandboxStats, PrepareOptions, PrepareResult } from "./sandbox.js";
 export { DEFAULT_LIMITS } from "./types.js";
 export type {
   Job,

@@ -100,8 +100,8 @@ function keepNegativeZero(_key: string, value: unknown): unknown {
   return value === 0 && Object.is(value, -0) ? "-0" : value;
 }
 
-export type { PrepareResult } from "./types.js";
-import type { PrepareResult } from "./types.js";
+export type { PrepareOptions, PrepareResult } from "./types.js";
+import type { PrepareOptions, PrepareResult } from "./types.js";
 
 /** Why a run stopped before all its tests: the sandbox failed (retry), or the caller stopped. */
 type Interrupt =
@@ -159,8 +159,9 @@ export class Sandbox implements Executor {
   private readonly slots: (Worker | undefined)[];
   private readonly freeSlots: number[];
   private readonly waiting: ((slot: number) => void)[] = [];
-  private readonly compiling = new Map<string, Promise<PrepareResult>>();
-  private readonly compileFailures = new Map<string, RunRecord>();
+  /** Compiles in flight by source hash, with the rank of their limit (see prepare). */
+  private readonly compiling = new Map<string, { limitRank: number; result: Promise<PrepareResult> }>();
+  private readonly compileFailures = new Map<string, PrepareResult & { ok: false }>();
   /** Binaries on disk in least-recently-used order, with their sizes. */
   private readonly binaries = new Map<string, number>();
   private binaryBytes = 0;
@@ -350,44 +351,60 @@ export class Sandbox implements Executor {
 
   /**
    * Turns source code into a runnable program: Python as is, C++ compiled once with g++
-   * inside the sandbox (cached by source hash, failures included). A compile failure comes
-   * back as a record.
+   * inside the sandbox (cached by source hash, failures included; identical compiles in flight
+   * are shared). A compile failure comes back as a record. `compileTimeoutMs` lowers the
+   * compile's limits for one request (see PrepareOptions): a compile that ran into a request's
+   * own limit is not remembered, and a request with a larger limit than a shared compile's that
+   * timed out compiles again under its own.
    */
   async prepare(
     language: string,
     source: string,
     extraFiles: Record<string, string> = {},
+    options: PrepareOptions = {},
   ): Promise<PrepareResult> {
     if (language === "python" || language === "python3") {
       const modules = Object.keys(extraFiles).length > 0 ? { ...extraFiles } : undefined;
-      return { ok: true, program: { kind: "python", source, ...(modules ? { modules } : {}) } };
+      return { ok: true, program: { kind: "python", source, ...(modules ? { modules } : {}) }, compileMs: 0 };
     }
     if (language !== "cpp" && language !== "c++") {
       throw new Error(`unsupported language '${language}': codeloop runs python and cpp`);
     }
+    const timeoutMs = options.compileTimeoutMs;
+    if (timeoutMs !== undefined && !(timeoutMs > 0))
+      throw new Error(`compile timeout must be positive, got ${timeoutMs}`);
+    // The sandbox's own limits are the largest: they compare above every request's.
+    const limitRank = timeoutMs ?? Number.POSITIVE_INFINITY;
     const h = createHash("sha256").update(CXX_FLAGS.join(" ")).update("\0").update(source);
     for (const name of Object.keys(extraFiles).sort()) h.update(`\0${name}\0`).update(extraFiles[name]!);
     const hash = h.digest("hex");
     const hostPath = join(this.binDir, hash.slice(0, 32));
-    const size = this.binaries.get(hostPath);
-    if (size !== undefined && existsSync(hostPath)) {
-      this.stats.compileCacheHits++;
-      this.binaries.delete(hostPath);
-      this.binaries.set(hostPath, size);
-      return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" } };
+    for (;;) {
+      const size = this.binaries.get(hostPath);
+      if (size !== undefined && existsSync(hostPath)) {
+        this.stats.compileCacheHits++;
+        this.binaries.delete(hostPath);
+        this.binaries.set(hostPath, size);
+        return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" }, compileMs: 0 };
+      }
+      const failed = this.compileFailures.get(hash);
+      if (failed) {
+        this.stats.compileCacheHits++;
+        return failed;
+      }
+      const running = this.compiling.get(hash);
+      if (!running) break;
+      const out = await running.result;
+      // A shared compile that ran out of a smaller limit than ours says nothing about ours.
+      if (out.ok || !out.timedOut || limitRank <= running.limitRank) return out;
     }
-    const failed = this.compileFailures.get(hash);
-    if (failed) {
-      this.stats.compileCacheHits++;
-      return { ok: false, record: failed };
+    const entry = { limitRank, result: this.compileCpp(source, extraFiles, hostPath, hash, timeoutMs) };
+    this.compiling.set(hash, entry);
+    try {
+      return await entry.result;
+    } finally {
+      if (this.compiling.get(hash) === entry) this.compiling.delete(hash);
     }
-    let pending = this.compiling.get(hash);
-    if (!pending) {
-      pending = this.compileCpp(source, extraFiles, hostPath, hash);
-      this.compiling.set(hash, pending);
-      pending.finally(() => this.compiling.delete(hash)).catch(() => {});
-    }
-    return pending;
   }
 
   private async compileCpp(
@@ -395,6 +412,7 @@ export class Sandbox implements Executor {
     extraFiles: Record<string, string>,
     hostPath: string,
     hash: string,
+    timeoutMs: number | undefined,
   ): Promise<PrepareResult> {
     const cxx = this.cxx ?? findExecutable("g++");
     if (!cxx) throw new Error("g++ not found on PATH: install g++ to judge C++ programs");
@@ -404,6 +422,14 @@ export class Sandbox implements Executor {
     const units = Object.keys(extraFiles)
       .filter((f) => /\.(cpp|cc|cxx|c\+\+|C)$/.test(f))
       .sort();
+    const limits: SandboxLimits =
+      timeoutMs === undefined
+        ? COMPILE_LIMITS
+        : {
+            ...COMPILE_LIMITS,
+            timeMs: Math.min(COMPILE_LIMITS.timeMs, timeoutMs),
+            wallMs: Math.min(COMPILE_LIMITS.wallMs ?? timeoutMs, timeoutMs),
+          };
     const [run] = await this.run({
       // LC_ALL=C: plain ASCII quotes in diagnostics, which are shown to models.
       program: { kind: "exec", path: cxx, language: "g++", env: { LC_ALL: "C" } },
@@ -413,31 +439,42 @@ export class Sandbox implements Executor {
           files: { ...extraFiles, "prog.cpp": source },
         },
       ],
-      limits: COMPILE_LIMITS,
+      limits,
       collect: ["prog"],
       subprocesses: true,
     });
     const record = run!.record;
     const binary = run!.collected.prog;
-    if (record.verdict !== "ok" || !binary) {
+    if (record.verdict !== "ok" || record.exitCode !== 0 || !binary) {
       if (record.verdict === "sandbox_error") throw new Error(`compiler could not run: ${record.detail}`);
       const tooBig = executableTooBig(record);
-      const failed: RunRecord = {
-        ...record,
-        verdict: "compile_error",
-        detail: tooBig
-          ? `the executable would exceed ${EXECUTABLE_CAP_MB} MiB`
-          : record.verdict === "time_limit"
-            ? `compilation took longer than ${COMPILE_LIMITS.timeMs / 1000} s of CPU time`
-            : record.signal
-              ? `the compiler was killed by ${record.signal}`
-              : "g++ reported errors",
+      const timedOut = record.verdict === "time_limit";
+      const failed: PrepareResult = {
+        ok: false,
+        timedOut,
+        record: {
+          ...record,
+          verdict: "compile_error",
+          detail: tooBig
+            ? `the executable would exceed ${EXECUTABLE_CAP_MB} MiB`
+            : timedOut
+              ? timeoutMs === undefined
+                ? `compilation took longer than ${COMPILE_LIMITS.timeMs / 1000} s of CPU time`
+                : `compilation took longer than ${timeoutMs / 1000} s`
+              : record.signal
+                ? `the compiler was killed by ${record.signal}`
+                : "g++ reported errors",
+        },
       };
-      if (this.compileFailures.size >= COMPILE_FAILURES_KEPT) {
-        this.compileFailures.delete(this.compileFailures.keys().next().value!);
+      // A timeout under a request's own limit is not kept: it can come from a loaded machine,
+      // and a later request must not be failed for it without its own compile.
+      if (!(timedOut && timeoutMs !== undefined)) {
+        if (this.compileFailures.size >= COMPILE_FAILURES_KEPT) {
+          this.compileFailures.delete(this.compileFailures.keys().next().value!);
+        }
+        this.compileFailures.set(hash, failed);
       }
-      this.compileFailures.set(hash, failed);
-      return { ok: false, record: failed };
+      return failed;
     }
     const tmp = `${hostPath}.tmp-${process.pid}`;
     writeFileSync(tmp, binary, { mode: 0o600 });
@@ -450,7 +487,11 @@ export class Sandbox implements Executor {
       this.binaries.delete(path);
       this.binaryBytes -= bytes;
     }
-    return { ok: true, program: { kind: "binary", path: hostPath, language: "cpp" } };
+    return {
+      ok: true,
+      program: { kind: "binary", path: hostPath, language: "cpp" },
+      compileMs: record.wallMs,
+    };
   }
 
   /**

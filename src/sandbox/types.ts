@@ -167,4 +167,26 @@ export interface TestRun {
 }
 
 /** A program ready to run, or the record of its failed compilation. */
-export type PrepareResult = { ok: true; program: PreparedProgram } | { ok: false; record: RunRecord };
+export type PrepareResult =
+  | {
+      ok: true;
+      program: PreparedProgram;
+      /** Wall time of the compile that made it (ms); 0 when the binary was cached or none was needed. */
+      compileMs: number;
+    }
+  | {
+      ok: false;
+      record: RunRecord;
+      /** The compile ran out of time (rather than failing): SandboxFusion reports it apart. */
+      timedOut: boolean;
+    };
+
+export interface PrepareOptions {
+  /**
+   * A limit on the whole compile (ms, wall clock and as much CPU time), under the sandbox's
+   * own compile limits: SandboxFusion's per-request compile_timeout. A compile that runs into
+   * it is not remembered (it may be the machine's load, not the source); one that ran into the
+   * sandbox's own limits is, and answers every later request, whatever its limit.
+   */
+  compileTimeoutMs?: number;
+}

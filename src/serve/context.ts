@@ -2,7 +2,6 @@ import type { JudgeService } from "../judge/index.js";
 import type { Problem } from "../problems/index.js";
 import type { FeedbackKind } from "../prompts/index.js";
 import type { Executor } from "../sandbox/index.js";
-import type { RunCodeCompiler } from "./compile.js";
 import type { Limiter } from "./limiter.js";
 import type { Metrics } from "./metrics.js";
 
@@ -11,8 +10,6 @@ export interface ServeContext {
   judge: JudgeService;
   /** Runs /run_code's programs (the judge's executor when it is local). */
   executor: Executor;
-  /** /run_code's C++ compiles under the request's compile_timeout (with their own cache). */
-  compiler: RunCodeCompiler;
   /** The loaded benchmark's problems by id (empty without --benchmark). */
   problems: ReadonlyMap<string, Problem>;
   limiter: Limiter;

@@ -97,11 +97,10 @@ function commandResult(rec: RunRecord, stdout: string): CommandResult {
       : rec.verdict === "ok" || rec.verdict === "runtime_error" || rec.verdict === "compile_error"
         ? "Finished"
         : "Error";
-  const signalCode = rec.signal ? 128 + (SIGNALS[rec.signal] ?? 0) : null;
   return {
     status,
     execution_time: Math.round(rec.wallMs) / 1000,
-    return_code: rec.exitCode ?? signalCode,
+    return_code: rec.exitCode ?? signalCode(rec),
     stdout,
     stderr:
       rec.stderr +
@@ -109,6 +108,11 @@ function commandResult(rec: RunRecord, stdout: string): CommandResult {
         ? `${rec.stderr ? "\n" : ""}${rec.detail}`
         : ""),
   };
+}
+
+/** A shell's exit code for a program killed by a signal (128 + its number). */
+function signalCode(rec: RunRecord): number | null {
+  return rec.signal ? 128 + (SIGNALS[rec.signal] ?? 0) : null;
 }
 
 const SIGNALS: Record<string, number> = {
@@ -138,38 +142,39 @@ export async function runCode(ctx: ServeContext, r: RunCodeRequest): Promise<Rec
   };
   return ctx.limiter.run(async () => {
     let prepared: Awaited<ReturnType<typeof ctx.executor.prepare>>;
-    let compileResult: CommandResult | null = null;
+    const compileTimeoutMs = Math.round(r.compileTimeoutSec * 1000);
     try {
-      if (r.language === "cpp") {
-        const out = await ctx.compiler.compile(r.code, Math.round(r.compileTimeoutSec * 1000));
-        if (out.ok) {
-          prepared = { ok: true, program: out.program };
-          compileResult = {
-            status: "Finished",
-            execution_time: Math.round(out.wallMs) / 1000,
-            return_code: 0,
-            stdout: "",
-            stderr: "",
-          };
-        } else {
-          prepared = { ok: false, record: out.record };
-        }
-      } else {
-        prepared = await ctx.executor.prepare(r.language, r.code);
-      }
+      // compile_timeout is SandboxFusion's wall-clock limit on the compile step (and as much
+      // CPU time); the executor keeps binaries and compile errors by source hash, so verl's one
+      // call per test compiles once.
+      prepared = await ctx.executor.prepare(r.language, r.code, {}, { compileTimeoutMs });
     } catch (err) {
       return sandboxError(`could not prepare the program: ${(err as Error).message}`);
     }
+    const compileResult: CommandResult | null =
+      r.language === "cpp" && prepared.ok
+        ? {
+            status: "Finished",
+            execution_time: Math.round(prepared.compileMs) / 1000,
+            return_code: 0,
+            stdout: "",
+            stderr: "",
+          }
+        : null;
     if (!prepared.ok) {
       ctx.metrics.judged("compile_error", 0);
       const rec = prepared.record;
-      const compiled = commandResult(rec, rec.stdout);
-      // A compile that ran out of time has no exit code of its own (SandboxFusion: null).
-      if (compiled.status === "TimeLimitExceeded") compiled.return_code = null;
-      else compiled.return_code = rec.exitCode ?? compiled.return_code ?? 1;
+      const compiled: CommandResult = {
+        ...commandResult(rec, rec.stdout),
+        // A compile that ran out of time has no exit code of its own (SandboxFusion: null).
+        status: prepared.timedOut ? "TimeLimitExceeded" : "Finished",
+        return_code: prepared.timedOut ? null : (rec.exitCode ?? signalCode(rec) ?? 1),
+      };
       return {
         status: "Failed",
-        message: rec.detail ?? "compilation failed",
+        message: prepared.timedOut
+          ? `compilation took longer than compile_timeout (${r.compileTimeoutSec} s)`
+          : (rec.detail ?? "compilation failed"),
         compile_result: compiled,
         run_result: null,
         executor_pod_name: null,

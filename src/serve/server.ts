@@ -5,7 +5,6 @@ import type { JudgeService } from "../judge/index.js";
 import type { Problem } from "../problems/index.js";
 import type { FeedbackKind } from "../prompts/index.js";
 import type { Executor } from "../sandbox/index.js";
-import { RunCodeCompiler } from "./compile.js";
 import type { ServeContext } from "./context.js";
 import { Episodes } from "./episodes.js";
 import { HttpError, badField, parseJsonObject, readBody, sendJson } from "./http.js";
@@ -87,7 +86,6 @@ export class JudgeServer {
     this.ctx = {
       judge: opts.judge,
       executor: opts.executor,
-      compiler: new RunCodeCompiler(opts.executor),
       problems,
       limiter,
       metrics,
@@ -127,7 +125,6 @@ export class JudgeServer {
     this.http.closeIdleConnections();
     if (this.active > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     this.episodes.close();
-    this.ctx.compiler.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();
@@ -137,7 +134,6 @@ export class JudgeServer {
   /** Closes at once (tests); in-flight requests are cut. */
   async close(): Promise<void> {
     this.episodes.close();
-    this.ctx.compiler.close();
     await new Promise<void>((resolve) => {
       this.http.close(() => resolve());
       this.http.closeAllConnections();

@@ -53,22 +53,22 @@ describe("/run_code compile_timeout", () => {
     expect(took).toBeLessThan(8_000);
 
     // A timeout is not cached (it may be the machine's load): the same source compiles again.
-    const before = s.server.ctx.compiler.compiles;
+    const before = s.sandbox.stats.compiles;
     const again = await post(`${s.url}/run_code`, {
       code: SLOW_COMPILE,
       language: "cpp",
       compile_timeout: 0.5,
     });
     expect(again.body.compile_result.status).toBe("TimeLimitExceeded");
-    expect(s.server.ctx.compiler.compiles).toBe(before + 1);
+    expect(s.sandbox.stats.compiles).toBe(before + 1);
   });
 
   it("a larger compile_timeout compiles the same program again", async () => {
-    const before = s.server.ctx.compiler.compiles;
+    const before = s.sandbox.stats.compiles;
     const r = await post(`${s.url}/run_code`, { code: SLOW_COMPILE, language: "cpp", compile_timeout: 2 });
     expect(r.body.compile_result.status).toBe("TimeLimitExceeded");
     expect(r.body.message).toMatch(/\(2 s\)/);
-    expect(s.server.ctx.compiler.compiles).toBe(before + 1);
+    expect(s.sandbox.stats.compiles).toBe(before + 1);
   });
 
   it("a normal compile under a small compile_timeout still works, and is compiled once", async () => {
@@ -84,7 +84,7 @@ describe("/run_code compile_timeout", () => {
       run_result: { status: "Finished", return_code: 0, stdout: "42\n" },
     });
     expect(first.body.compile_result.execution_time).toBeGreaterThan(0);
-    const before = s.server.ctx.compiler.compiles;
+    const before = s.sandbox.stats.compiles;
     // verl calls once per test: concurrent calls with the same code share one binary.
     const many = await Promise.all(
       [1, 2, 3, 4].map((n) =>
@@ -98,7 +98,39 @@ describe("/run_code compile_timeout", () => {
     );
     expect(many.map((m) => m.body.run_result.stdout)).toEqual(["2\n", "4\n", "6\n", "8\n"]);
     expect(many.every((m) => m.body.compile_result.status === "Finished")).toBe(true);
-    expect(s.server.ctx.compiler.compiles).toBe(before);
+    expect(s.sandbox.stats.compiles).toBe(before);
+  });
+
+  it("a request's short compile_timeout never fails the judge's compile of the same source", async () => {
+    // The attack: a /run_code client (or an unlucky one) compiles a source under a tiny limit
+    // while the judge compiles the same source; the timeout must not reach the judge, neither
+    // through the compile they share in flight nor through the failure cache.
+    const source = SLOW_COMPILE.replace("value<3>", "value<1>").replace("int main()", "int main(/*shared*/)");
+    const [short, judged] = await Promise.all([
+      post(`${s.url}/run_code`, { code: source, language: "cpp", compile_timeout: 0.2 }),
+      new Promise((r) => setTimeout(r, 50)).then(() => s.sandbox.prepare("cpp", source)),
+    ]);
+    expect(short.body.compile_result.status).toBe("TimeLimitExceeded");
+    expect(judged.ok).toBe(true);
+    // Now the binary is cached: a request under any limit gets it (SandboxFusion: no compile).
+    const after = await post(`${s.url}/run_code`, { code: source, language: "cpp", compile_timeout: 0.2 });
+    expect(after.body).toMatchObject({
+      status: "Success",
+      compile_result: { status: "Finished", execution_time: 0 },
+    });
+    expect(after.body.run_result.stdout).toMatch(/^\d+\n$/);
+  });
+
+  it("a compile error the judge found answers /run_code without compiling again", async () => {
+    // Compile errors are deterministic: cached once, they cost nothing again, whatever the limit.
+    const bad = "int main() { return undeclared; }\n";
+    const first = await s.sandbox.prepare("cpp", bad);
+    expect(first).toMatchObject({ ok: false, timedOut: false, record: { verdict: "compile_error" } });
+    const before = s.sandbox.stats.compiles;
+    const r = await post(`${s.url}/run_code`, { code: bad, language: "cpp", compile_timeout: 3 });
+    expect(r.body).toMatchObject({ status: "Failed", compile_result: { status: "Finished" } });
+    expect(r.body.compile_result.return_code).not.toBe(0);
+    expect(s.sandbox.stats.compiles).toBe(before);
   });
 
   it("compile errors keep their shape; a bad compile_timeout is a 400 naming the field", async () => {
