@@ -171,8 +171,8 @@ const freePort = () =>
   });
 
 /** Starts a process and resolves once its stderr (or stdout) matches `ready`. */
-function startProcess(cmd, argv, ready) {
-  const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+function startProcess(cmd, argv, ready, env = process.env) {
+  const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"], env });
   let log = "";
   return new Promise((ok, fail) => {
     const timer = setTimeout(() => fail(new Error(`${cmd} did not start: ${log}`)), 30_000);
@@ -188,6 +188,8 @@ function startProcess(cmd, argv, ready) {
     proc.once("exit", (c) => fail(new Error(`${cmd} exited (${c}): ${log}`)));
   });
 }
+
+const QUEUE_SECRET = "bench-validate-queue-secret-0123456789";
 
 async function codecontestsQueue() {
   const dir = join(data, "codecontests-sample");
@@ -221,17 +223,24 @@ async function codecontestsQueue() {
         process.execPath,
         [cli, "worker", "--queue", url, "--workers", "1"],
         /slot\(s\), judge/,
+        // Jobs and results signed, as a deployment should run (docs/queue.md).
+        { ...process.env, CODELOOP_QUEUE_SECRET: QUEUE_SECRET },
       ),
     );
   }
   const sb = await Sandbox.create({ workers: 1 });
-  const judge = await QueueJudge.connect({ url, capacity: 2 * WORKERS });
+  const judge = await QueueJudge.connect({
+    url,
+    capacity: 2 * WORKERS,
+    secret: Buffer.from(QUEUE_SECRET),
+  });
   try {
     const r = await validateProblems(sb, problems, { judge });
     console.log(
       JSON.stringify({
         bench: "validate-codecontests-queue",
         workerProcesses: WORKERS,
+        signed: true,
         slotsEach: 1,
         problems: r.problems,
         correctAccepted: r.correctAccepted,

@@ -56,6 +56,10 @@ export class Judge implements JudgeService {
     return this.sandbox.size;
   }
 
+  get slots(): number {
+    return this.sandbox.size;
+  }
+
   async judge(
     spec: JudgeSpec,
     tests: TestCase[],

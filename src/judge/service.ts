@@ -11,6 +11,12 @@ import type { RunRecord, SandboxLimits, SandboxTrace } from "../sandbox/types.js
 export interface JudgeService {
   /** Test sets it judges at once (the scheduler sizes its sandbox gate by it). */
   readonly capacity: number;
+  /**
+   * Programs it runs at once: its sandbox slots, here or on the queue's workers. Callers that
+   * cut one large test set into pieces, so that one slow solution does not keep a single slot
+   * busy while the others idle, cut it into this many.
+   */
+  readonly slots: number;
   judge(spec: JudgeSpec, tests: TestCase[], submission: Submission, opts: JudgeOptions): Promise<JudgeResult>;
   /** A line-level trace of one test (the "trace" feedback kind); undefined when it cannot be traced. */
   traceTest(

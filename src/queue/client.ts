@@ -71,12 +71,21 @@ interface Pending {
 export class QueueJudge implements JudgeService {
   readonly capacity: number;
   readonly url: string;
+  /** Slots of the workers registered when last looked (at connect, then every 15 s). */
+  private registered: number;
+  private slotsTimer: NodeJS.Timeout | undefined;
   readonly queueName: string;
   private readonly conn: WatchedRedis;
   private readonly eventsConn: WatchedRedis;
   private readonly queue: Queue;
   private readonly events: QueueEvents;
   private readonly pending = new Map<string, Pending>();
+  /**
+   * Ids of jobs whose end was announced while no call here waited for them: other clients'
+   * jobs, or ours whose event came in before queue.add's answer did. Such a job of ours is read
+   * back from Redis; the event itself is never trusted as its outcome.
+   */
+  private readonly unmatched = new Set<string>();
   /** Test sets known to be in Redis, with when this client last refreshed their expiry. */
   private readonly stored = new Map<string, number>();
   private readonly unavailableMs: number;
@@ -92,6 +101,7 @@ export class QueueJudge implements JudgeService {
     this.url = options.url;
     this.queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
     this.capacity = options.capacity ?? (discoveredSlots ? 2 * discoveredSlots : 8);
+    this.registered = discoveredSlots ?? 0;
     this.unavailableMs = options.unavailableMs ?? 60_000;
     this.pollMs = options.pollMs ?? 2000;
     this.ttlMs = options.testsTtlMs ?? DEFAULT_TESTS_TTL_MS;
@@ -192,15 +202,37 @@ export class QueueJudge implements JudgeService {
     return r.trace;
   }
 
+  /**
+   * Programs the workers run at once: their registered slots (workers come and go, so this is
+   * looked up again every 15 s), or half the capacity before any worker registered.
+   */
+  get slots(): number {
+    if (!this.slotsTimer && !this.closed) {
+      this.slotsTimer = setInterval(() => {
+        registeredSlots(this.conn, this.queueName).then(
+          (n) => {
+            this.registered = n;
+          },
+          () => {},
+        );
+      }, 15_000);
+      this.slotsTimer.unref();
+    }
+    return Math.max(1, this.registered || Math.floor(this.capacity / 2));
+  }
+
   /** Workers registered now, and their slots. */
   async workers(): Promise<number> {
-    return this.guard(registeredSlots(this.conn, this.queueName));
+    const n = await this.guard(registeredSlots(this.conn, this.queueName));
+    this.registered = n;
+    return n;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.slotsTimer) clearInterval(this.slotsTimer);
     for (const p of this.pending.values()) p.reject(new QueueUnavailableError("the queue client was closed"));
     this.pending.clear();
     // With Redis out of reach a graceful close would wait for it forever: drop the connections.
@@ -247,8 +279,8 @@ export class QueueJudge implements JudgeService {
     const result = await new Promise<unknown>((resolve, reject) => {
       this.pending.set(id, { resolve, reject, epoch: this.conn.epoch, nonce });
       this.ensureTimer();
-      // The job may have finished before the listener was in place.
-      void this.poll(id);
+      // The job may have ended before this call was waiting for it.
+      if (this.unmatched.delete(id)) void this.poll(id);
     });
     if (typeof result !== "string") throw new QueueJobError(`job ${id}: the worker returned no result`);
     if (!this.secret) return result;
@@ -263,7 +295,17 @@ export class QueueJudge implements JudgeService {
 
   private settle(id: string, outcome: { ok?: unknown; failed?: string }): void {
     const p = this.pending.get(id);
-    if (!p) return;
+    if (!p) {
+      this.unmatched.add(id);
+      // Bounded: the oldest ids (long past any add still in flight) go first.
+      if (this.unmatched.size > 20_000) {
+        for (const old of this.unmatched) {
+          this.unmatched.delete(old);
+          if (this.unmatched.size <= 10_000) break;
+        }
+      }
+      return;
+    }
     this.pending.delete(id);
     if (outcome.failed === undefined) {
       p.resolve(outcome.ok);

@@ -279,7 +279,7 @@ export async function validateProblems(
     } else {
       // Every test runs; a large set is cut into one piece per worker so that one slow
       // solution does not keep a single worker busy while the others idle.
-      const pieces = splitByKind(tests).flatMap((g) => chunks(g, Math.ceil(g.length / sandbox.size)));
+      const pieces = splitByKind(tests).flatMap((g) => chunks(g, Math.ceil(g.length / judge.slots)));
       results = await Promise.all(pieces.map((part) => slot(() => judgeTests(part, false))));
     }
     const run = summarize(results, tests.length);
@@ -471,7 +471,7 @@ export async function validateProblems(
     wallSeconds: Number(wallSeconds.toFixed(3)),
     testsPerSecond: Number((testsRun / wallSeconds).toFixed(1)),
     cpuSecondsTotal: Number((cpuMs / 1000).toFixed(3)),
-    workers: sandbox.size,
+    workers: judge.slots,
     mode: sandbox.mode,
     isolation: sandbox.isolation.kind,
     repeat,

@@ -80,6 +80,34 @@ describe.skipIf(!HAVE_REDIS)("QueueJudge with an in-process worker", () => {
     expect(client.capacity).toBe(4);
   });
 
+  it("knows the workers' slots, which validate cuts large test sets by", () => {
+    expect(client.slots).toBe(2);
+  });
+
+  it("a job whose end is announced before queue.add answers is read back, not left to the slow poll", async () => {
+    // About 3% of jobs in bench:queue end (their 'completed' event read) before the client has
+    // read queue.add's reply. Here every reply is held back 400 ms, so every event comes first;
+    // with the periodic poll a minute away, only reading the job back can answer in time.
+    const slow = await QueueJudge.connect({ url: redis.url, unavailableMs: 2000, pollMs: 60_000 });
+    try {
+      const queue = (slow as unknown as { queue: { add: (...a: unknown[]) => Promise<unknown> } }).queue;
+      const add = queue.add.bind(queue);
+      queue.add = async (...a: unknown[]) => {
+        const job = await add(...a);
+        await new Promise((r) => setTimeout(r, 400));
+        return job;
+      };
+      const t0 = Date.now();
+      const results = await Promise.all(
+        [0, 1, 2, 3].map(() => slow.judge(spec, tests, PROGRAMS.accepted, { limits })),
+      );
+      expect(results.map((r) => r.verdict)).toEqual(["accepted", "accepted", "accepted", "accepted"]);
+      expect(Date.now() - t0).toBeLessThan(20_000);
+    } finally {
+      await slow.close();
+    }
+  }, 40_000);
+
   it("gives the same verdicts as the local Judge (accepted, wrong, TLE, runtime error, compile error)", async () => {
     const local = new Judge(sb);
     for (const [name, sub] of Object.entries(PROGRAMS)) {

@@ -100,6 +100,7 @@ describe("what the linear strategies store (pinned)", () => {
     // A judge service that is not the local Judge class: what a queue client is to runs.
     const judge: JudgeService = {
       capacity: 3,
+      slots: 2,
       judge: (...a) => {
         calls++;
         return local.judge(...a);
