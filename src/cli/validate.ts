@@ -89,7 +89,7 @@ export function registerValidate(problems: Command): void {
         });
         if (problems.length === 0) throw new CliError(`no problems in ${source} match the filters`);
         process.stderr.write(
-          `validating ${problems.length} problems with ${sb.size} ${sb.mode} workers; Python programs run on ${pythonLabel(sb.python)}...\n`,
+          `validating ${problems.length} problems with ${judge ? `${judge.slots} queue worker slot(s)` : `${sb.size} ${sb.mode} workers`}; Python programs run on ${pythonLabel(sb.python)}...\n`,
         );
         let lastPrint = 0;
         const report = await validateProblems(sb, problems, {
