@@ -5,7 +5,12 @@
 //  - throughput: many one-test jobs in flight, with one and with two worker processes of one
 //    slot each (and the local sandbox with one slot for reference).
 // Starts its own redis-server (no persistence) on a free port. Prints one JSON object.
-// Usage: node bench/queue.mjs [--calls N] [--jobs N] [--redis-server PATH]
+// Throughputs vary by 10-20% from one measurement to the next on a small VM: each is measured
+// --repeat times in a row (default 3) and its median reported.
+// localSequentialIdle4ms: the local calls again with 4 ms idle between them, about the time a
+// worker waits between sequential jobs. An idle sandbox answers its next call more slowly (its
+// processes sleep and wake up cold), which is part of what the queue's per-test overhead shows.
+// Usage: node bench/queue.mjs [--calls N] [--jobs N] [--repeat N] [--redis-server PATH]
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
@@ -17,6 +22,7 @@ const args = process.argv.slice(2);
 const flag = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const CALLS = Number(flag("--calls") ?? 200);
 const JOBS = Number(flag("--jobs") ?? 400);
+const REPEAT = Number(flag("--repeat") ?? 3);
 const REDIS = flag("--redis-server") ?? "/usr/bin/redis-server";
 const CLI = resolve(import.meta.dirname, "../dist/cli/index.js");
 
@@ -79,10 +85,11 @@ const pct = (xs, q) => {
 };
 const round = (x, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 
-async function latency(judge, calls) {
+async function latency(judge, calls, idleMs = 0) {
   for (let i = 0; i < 10; i++) await judge.judge(spec, testSet(i), program, { limits }); // warm-up
   const ms = [];
   for (let i = 0; i < calls; i++) {
+    if (idleMs) await new Promise((r) => setTimeout(r, idleMs));
     const t = performance.now();
     const r = await judge.judge(spec, testSet(1000 + i), program, { limits });
     ms.push(performance.now() - t);
@@ -93,6 +100,14 @@ async function latency(judge, calls) {
     p90Ms: round(pct(ms, 0.9)),
     meanMs: round(ms.reduce((a, b) => a + b, 0) / ms.length),
   };
+}
+
+/** The median of `REPEAT` throughput measurements, with every measurement's jobs/s. */
+async function throughputs(judge, jobs, inFlight, prog = program) {
+  const runs = [];
+  for (let i = 0; i < REPEAT; i++) runs.push(await throughput(judge, jobs, inFlight, prog));
+  const rates = runs.map((r) => r.jobsPerSecond);
+  return { jobs, repeats: REPEAT, jobsPerSecond: pct(rates, 0.5), each: rates };
 }
 
 async function throughput(judge, jobs, inFlight, prog = program) {
@@ -131,13 +146,14 @@ try {
   out.isolation = sb.isolation.kind;
   const local = new Judge(sb);
   out.localSequential = await latency(local, CALLS);
-  out.localThroughput1Slot = await throughput(local, JOBS, 2);
-  out.heavyLocalThroughput1Slot = await throughput(local, JOBS / 4, 2, heavy);
+  out.localSequentialIdle4ms = await latency(local, CALLS, 4);
+  out.localThroughput1Slot = await throughputs(local, JOBS, 2);
+  out.heavyLocalThroughput1Slot = await throughputs(local, JOBS / 4, 2, heavy);
   await sb.close();
   // What a second sandbox slot gives on this machine at all: the bound for two workers here.
   const sb2 = await Sandbox.create({ workers: 2 });
-  out.localThroughput2Slots = await throughput(new Judge(sb2), JOBS, 8);
-  out.heavyLocalThroughput2Slots = await throughput(new Judge(sb2), JOBS / 4, 8, heavy);
+  out.localThroughput2Slots = await throughputs(new Judge(sb2), JOBS, 8);
+  out.heavyLocalThroughput2Slots = await throughputs(new Judge(sb2), JOBS / 4, 8, heavy);
   await sb2.close();
   out.localSpeedup2vs1 = round(
     out.localThroughput2Slots.jobsPerSecond / out.localThroughput1Slot.jobsPerSecond,
@@ -154,12 +170,12 @@ try {
     median: round(out.queueSequential.medianMs - out.localSequential.medianMs),
     mean: round(out.queueSequential.meanMs - out.localSequential.meanMs),
   };
-  out.queueThroughput1Worker = await throughput(client, JOBS, 8);
-  out.heavyQueueThroughput1Worker = await throughput(client, JOBS / 4, 8, heavy);
+  out.queueThroughput1Worker = await throughputs(client, JOBS, 8);
+  out.heavyQueueThroughput1Worker = await throughputs(client, JOBS / 4, 8, heavy);
   workers.push(await startWorker(url));
   await new Promise((r) => setTimeout(r, 500));
-  out.queueThroughput2Workers = await throughput(client, JOBS, 8);
-  out.heavyQueueThroughput2Workers = await throughput(client, JOBS / 4, 8, heavy);
+  out.queueThroughput2Workers = await throughputs(client, JOBS, 8);
+  out.heavyQueueThroughput2Workers = await throughputs(client, JOBS / 4, 8, heavy);
   out.speedup2vs1 = round(
     out.queueThroughput2Workers.jobsPerSecond / out.queueThroughput1Worker.jobsPerSecond,
   );
