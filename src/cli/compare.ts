@@ -28,10 +28,16 @@ export interface LoadedRun {
 export function loadRun(folder: string, role: string, seed = 0): LoadedRun {
   const { store } = openRunFolder(folder, { error: (m) => new CliError(`${role}: ${m}`) });
   try {
+    const input = metricsInputFromStore(store);
+    if (input.infrastructureExcluded) {
+      process.stderr.write(
+        `codeloop: ${role} ${folder}: ${input.infrastructureExcluded} finished trajectories left out of every metric: the sandbox failed while grading their submission (not the program's verdict); 'codeloop rejudge ${folder}' grades them again\n`,
+      );
+    }
     return {
       folder,
       summary: configSummary(store.config),
-      input: metricsInputFromStore(store),
+      input,
       verifier:
         store.config.strategy.candidatesPerTurn > 1 ? verifierMetricsFromStore(store, { seed }) : null,
     };

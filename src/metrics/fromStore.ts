@@ -18,6 +18,7 @@ export function trajectoryRecord(t: TrajectoryFacts): TrajectoryRecord {
   const turns: TurnRecord[] = [];
   let submittedTurn: number | null = null;
   let hiddenPass = false;
+  let infrastructure = false;
   const cs = t.candidates;
   // Stored turn index -> position in `turns` (the same unless a turn has no candidate).
   const position = new Map<number, number>();
@@ -34,6 +35,7 @@ export function trajectoryRecord(t: TrajectoryFacts): TrajectoryRecord {
       if (t.submittedTurn === turn && t.submittedCandidate === c.candidate) {
         submittedTurn = turns.length;
         hiddenPass = c.hiddenVerdict === "accepted";
+        infrastructure = c.hiddenVerdict === INFRASTRUCTURE;
       }
     }
     sel ??= cs[i]!;
@@ -46,15 +48,25 @@ export function trajectoryRecord(t: TrajectoryFacts): TrajectoryRecord {
     turns.push({
       code: sel.code,
       publicPass: sel.publicVerdict === "accepted",
-      hiddenPass: sel.hiddenVerdict === null ? null : sel.hiddenVerdict === "accepted",
+      // A grade the sandbox failed to give is no grade: neither a pass nor a failure.
+      hiddenPass:
+        sel.hiddenVerdict === null || sel.hiddenVerdict === INFRASTRUCTURE
+          ? null
+          : sel.hiddenVerdict === "accepted",
       llmCalls: j - i,
       tokens,
       ...(chained ? {} : { parent }),
     });
     i = j;
   }
-  return { turns, submittedTurn, hiddenPass };
+  return { turns, submittedTurn, hiddenPass, ...(infrastructure ? { infrastructureFailure: true } : {}) };
 }
+
+/**
+ * The verdict of a grade the sandbox could not give (grading stops at the first test that is
+ * not accepted, so an infrastructure failure is the grade's verdict).
+ */
+const INFRASTRUCTURE = "sandbox_error";
 
 /**
  * Builds the metrics input from a run, read-only: problems through the paged summaries, then
@@ -73,12 +85,21 @@ export function metricsInputFromStore(store: RunStore, opts: FromStoreOptions = 
     problems.push(p);
     byId.set(p.id, p);
   }
+  let infrastructureExcluded = 0;
   for (const t of store.trajectoryFacts()) {
     if (!opts.includeUnfinished && t.status !== "done") continue;
-    byId.get(t.problemId)?.trajectories.push(trajectoryRecord(t));
+    const r = trajectoryRecord(t);
+    // Counted as a failure it would lower every pass rate for the machine's fault, not the
+    // model's: left out of every metric, and counted so that reports say so.
+    if (r.infrastructureFailure) {
+      infrastructureExcluded++;
+      continue;
+    }
+    byId.get(t.problemId)?.trajectories.push(r);
   }
   return {
     problems,
+    ...(infrastructureExcluded ? { infrastructureExcluded } : {}),
     feedbackKind: store.config.feedback.kind,
     maxTurns: programsPerTrajectory(store.config.strategy, problems),
     language: store.config.language,

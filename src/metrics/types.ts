@@ -37,6 +37,11 @@ export interface TrajectoryRecord {
   submittedTurn: number | null;
   /** Hidden-test result of the submission (false when there was none or it failed). */
   hiddenPass: boolean;
+  /**
+   * The submission's latest hidden grade is an infrastructure failure (the sandbox failed, not
+   * the program): no grade at all. metricsInputFromStore leaves such trajectories out.
+   */
+  infrastructureFailure?: true;
 }
 
 export interface ProblemRecord {
@@ -53,6 +58,11 @@ export interface MetricsInput {
   feedbackKind: string;
   /** Configured turns per trajectory (T): the programs one trajectory costs in n@k. */
   maxTurns: number;
+  /**
+   * Finished trajectories left out of every metric because their submission's latest hidden
+   * grade is an infrastructure failure (`codeloop rejudge` grades them again).
+   */
+  infrastructureExcluded?: number;
   /** Language of the codes (default python): only Python is normalised through its ast. */
   language?: string;
 }

@@ -455,6 +455,7 @@ async function loadRun(
       totals: {
         problems: summaries.length,
         trajectories: finished,
+        ...(input.infrastructureExcluded ? { infrastructureExcluded: input.infrastructureExcluded } : {}),
         turns,
         llmCalls,
         tokens,

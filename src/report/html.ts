@@ -59,7 +59,10 @@ function gradingNotes(data: ReportData): string {
               .slice(0, 50)
               .map((e) => `<code>${esc(e.id)}</code> (${esc(e.reasons.join("; "))})`)
               .join(", ")}${ex.length > 50 ? `, and ${int(ex.length - 50)} more` : ""}.`;
-      return `<p class="note">Run <b>${esc(r.name)}</b>: submissions graded on ${graded}${python}.${excluded}</p>`;
+      const infra = r.totals.infrastructureExcluded
+        ? ` <b>${int(r.totals.infrastructureExcluded)} finished trajectories are left out of every metric</b>: the sandbox failed while grading their submission (an infrastructure failure, not the program's verdict); <code>codeloop rejudge ${esc(r.folder)}</code> grades them again.`
+        : "";
+      return `<p class="note">Run <b>${esc(r.name)}</b>: submissions graded on ${graded}${python}.${excluded}${infra}</p>`;
     })
     .join("");
 }

@@ -44,6 +44,8 @@ export interface RunReport {
     problems: number;
     /** Finished (done) trajectories: what the metrics use. */
     trajectories: number;
+    /** Finished trajectories left out: their submission's hidden grade was an infrastructure failure. */
+    infrastructureExcluded?: number;
     turns: number;
     llmCalls: number;
     tokens: number;

@@ -23,6 +23,8 @@ export interface CellResult {
   /** LLM calls and prompt + completion tokens of the done trajectories. */
   calls: number;
   tokens: number;
+  /** Done trajectories left out of the metrics: their submission's grade was an infrastructure failure. */
+  infrastructureExcluded: number;
 }
 
 /** Reads one cell's run and computes its metrics (pass@k, pass n@k with bootstrap CIs, cost). */
@@ -61,6 +63,7 @@ export function cellResult(
       nAtK: m.nAtK,
       calls,
       tokens,
+      infrastructureExcluded: input.infrastructureExcluded ?? 0,
     };
   } finally {
     store.close();

@@ -115,6 +115,48 @@ describe("metricsInputFromStore", () => {
   });
 });
 
+describe("infrastructure failures in metrics", () => {
+  it("a submission whose hidden grade the sandbox failed to give is left out, not counted as failed; a rejudge brings it back", () => {
+    const config = parseRunConfig({
+      benchmark: { source: "x.jsonl" },
+      model: "ollama:m",
+      trajectoriesPerProblem: 2,
+    });
+    const store = RunStore.create(join(tmp, "infra"), config);
+    store.planProblems([{ id: "a" }]);
+    const infra: TestSummary = {
+      verdict: "sandbox_error",
+      passed: 0,
+      total: 1,
+      tests: [],
+      infrastructureFailure: true,
+    };
+    for (const [t, grade] of [
+      [0, summary(true)],
+      [1, infra],
+    ] as const) {
+      const key = { problemId: "a", trajectory: t };
+      store.writeTurn(key, turn(0, cand(`x = ${t}`, true, 10)));
+      // The turn's own grade is the same failure: no grade either.
+      store.writeGrade(key, 0, 0, grade);
+      store.finishTrajectory(key, { status: "done", submitted: { turn: 0, candidate: 0 }, grade });
+    }
+    const input = metricsInputFromStore(store);
+    expect(input.infrastructureExcluded).toBe(1);
+    expect(input.problems[0]!.trajectories).toHaveLength(1);
+    // pass@1 over what was graded: 1, not the 0.5 a failure-for-the-machine's-fault would give.
+    expect(computeMetrics(input, { passAtK: [1] }).passAtK[0]!.value).toBe(1);
+
+    const v = store.beginGradeVersion("rejudge");
+    store.writeGrade({ problemId: "a", trajectory: 1 }, 0, 0, summary(false), v);
+    const again = metricsInputFromStore(store);
+    expect(again.infrastructureExcluded).toBeUndefined();
+    expect(again.problems[0]!.trajectories.map((t) => t.hiddenPass)).toEqual([true, false]);
+    expect(computeMetrics(again, { passAtK: [1] }).passAtK[0]!.value).toBe(0.5);
+    store.close();
+  });
+});
+
 describe("the store's lean scan for metrics", () => {
   it("gives what trajectoryDetail gives: selected candidates, every request's tokens, latest grades", () => {
     const config = parseRunConfig({

@@ -291,6 +291,77 @@ describe("report data", () => {
   });
 });
 
+describe("infrastructure failures in the report", () => {
+  it("says how many finished trajectories its metrics leave out because the sandbox failed to grade them", async () => {
+    const folder = join(tmp, "infra");
+    const s = RunStore.create(
+      folder,
+      parseRunConfig({
+        name: "infra",
+        benchmark: { source: "x.jsonl" },
+        model: "ollama:m",
+        trajectoriesPerProblem: 2,
+      }),
+    );
+    s.planProblems([{ id: "p" }]);
+    const grade = (ok: boolean | "infra") => ({
+      verdict:
+        ok === "infra" ? ("sandbox_error" as const) : ok ? ("accepted" as const) : ("wrong_answer" as const),
+      passed: ok === true ? 1 : 0,
+      total: 1,
+      tests: [],
+      infrastructureFailure: ok === "infra",
+    });
+    for (const [t, ok] of [
+      [0, true],
+      [1, "infra"],
+    ] as const) {
+      const key = { problemId: "p", trajectory: t };
+      const code = `print(${t})`;
+      s.writeTurn(key, {
+        index: 0,
+        parentTurn: null,
+        parentCandidate: null,
+        messages: [{ role: "user", content: "u" }],
+        history: "append",
+        candidates: [
+          {
+            index: 0,
+            rawAnswer: code,
+            code,
+            extraction: "fenced-language",
+            finishReason: "stop",
+            promptTokens: 1,
+            completionTokens: 1,
+            tokensApproximate: false,
+            latencyMs: 1,
+            cached: false,
+            modelError: null,
+            seed: 1,
+            publicTests: grade(true),
+            selected: true,
+            verifierScore: null,
+          },
+        ],
+        startedAt: "2025-01-01T00:00:00.000Z",
+        finishedAt: "2025-01-01T00:00:01.000Z",
+      });
+      s.finishTrajectory(key, { status: "done", submitted: { turn: 0, candidate: 0 }, grade: grade(ok) });
+    }
+    s.close();
+    const data = await buildReportData([folder], { bootstrap: boot });
+    expect(data.runs[0]!.totals).toMatchObject({
+      trajectories: 1,
+      infrastructureExcluded: 1,
+      acceptedTrajectories: 1,
+    });
+    expect(data.runs[0]!.metrics.passAtK.find((r) => r.k === 1)!.value).toBe(1);
+    const html = renderReportHtml(data);
+    expect(html).toContain("1 finished trajectories are left out of every metric");
+    expect(html).toContain(`codeloop rejudge ${folder}`);
+  });
+});
+
 describe("escaping and exports", () => {
   it("embedded JSON cannot end the script element or open a comment, and parses back", () => {
     const v = { a: HOSTILE, b: "</SCRIPT><!-- -->", c: "\u2028\u2029 & <b>" };
