@@ -175,10 +175,11 @@ export class Episodes {
     let feedback: string;
     let trace: ExecutionTrace | undefined;
     if (code !== null) {
-      result = await this.ctx.limiter.run(() =>
-        judgeTests(this.ctx.judge, problem, problem.tests.public, code, language, limits, false),
+      result = await this.judged(() =>
+        this.ctx.limiter.run(() =>
+          judgeTests(this.ctx.judge, problem, problem.tests.public, code, language, limits, false),
+        ),
       );
-      this.ctx.metrics.judged(result.verdict, result.tests.length);
       if (e.feedback === "trace") {
         const failing = result.tests.find((t) => t.verdict !== "accepted");
         if (failing) {
@@ -195,21 +196,24 @@ export class Episodes {
     } else {
       feedback = renderNoCodeFeedback();
     }
-    e.turns++;
-    const publicPassed = result !== null && result.verdict === "accepted" && !result.infrastructureFailure;
-    const done = publicPassed || e.turns >= e.maxTurns;
+    const publicPassed = result !== null && result.verdict === "accepted";
+    // Nothing of the episode changes until every grade is in: a failed grade leaves it as it was.
+    const turns = e.turns + 1;
+    const done = publicPassed || turns >= e.maxTurns;
     let reward = 0;
     let hidden: Record<string, unknown> | undefined;
-    if (done) {
-      if (code !== null) {
-        const h = await this.ctx.limiter.run(
+    if (done && code !== null) {
+      const h = await this.judged(() =>
+        this.ctx.limiter.run(
           () => judgeTests(this.ctx.judge, problem, hiddenTests(problem), code, language, limits, true),
           true,
-        );
-        this.ctx.metrics.judged(h.verdict, h.tests.length);
-        reward = h.verdict === "accepted" && !h.infrastructureFailure ? 1 : 0;
-        hidden = { verdict: h.verdict, infrastructure_failure: h.infrastructureFailure };
-      }
+        ),
+      );
+      reward = h.verdict === "accepted" ? 1 : 0;
+      hidden = { verdict: h.verdict, infrastructure_failure: false };
+    }
+    e.turns = turns;
+    if (done) {
       e.done = true;
       e.reward = reward;
     }
@@ -224,8 +228,31 @@ export class Episodes {
       max_turns: e.maxTurns,
       extraction: extraction.how,
       ...(hidden ? { hidden } : {}),
-      infrastructure_failure: result?.infrastructureFailure ?? false,
+      infrastructure_failure: false,
     };
+  }
+
+  /**
+   * A judge call whose infrastructure failure (the sandbox failed, not the program) is tried
+   * once more and then answered with 503: such a result is no verdict, and a reward of 0 or
+   * feedback built on it would teach the policy the machine's fault. The episode is left as it
+   * was, so the trainer can send the same answer again.
+   */
+  private async judged(call: () => Promise<JudgeResult>): Promise<JudgeResult> {
+    let r = await call();
+    this.ctx.metrics.judged(r.verdict, r.tests.length);
+    if (r.infrastructureFailure) {
+      r = await call();
+      this.ctx.metrics.judged(r.verdict, r.tests.length);
+    }
+    if (r.infrastructureFailure) {
+      throw new HttpError(
+        503,
+        "the sandbox failed while judging this answer (an infrastructure failure, not the program's verdict); the episode is unchanged: send the same answer again",
+        { "retry-after": "5" },
+      );
+    }
+    return r;
   }
 
   delete(id: string): Record<string, unknown> {

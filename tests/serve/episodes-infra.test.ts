@@ -1,0 +1,111 @@
+// An episode answer the sandbox fails to judge (an infrastructure failure) is never a reward or
+// a feedback message: the server judges it once more, then answers 503 with Retry-After and
+// leaves the episode as it was. The judge service here is the real Judge over a real sandbox,
+// with chosen calls' results turned into the infrastructure failure the Judge reports when the
+// sandbox cannot run a test (the sandbox cannot be made to fail on cue).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Judge, type JudgeResult, type JudgeService } from "../../src/judge/index.js";
+import { Sandbox } from "../../src/sandbox/index.js";
+import { JudgeServer } from "../../src/serve/index.js";
+import { RIGHT, WRONG, answer } from "../e2e/fixtures.js";
+import { post, problemFile } from "./helpers.js";
+
+function sandboxFailed(r: JudgeResult): JudgeResult {
+  const first = r.tests[0]!;
+  return {
+    ...r,
+    verdict: "sandbox_error",
+    passed: 0,
+    infrastructureFailure: true,
+    tests: [
+      {
+        ...first,
+        verdict: "sandbox_error",
+        record: {
+          ...first.record,
+          verdict: "sandbox_error",
+          detail: "the sandbox supervisor could not start",
+        },
+      },
+    ],
+  };
+}
+
+let sb: Sandbox;
+let server: JudgeServer;
+let url: string;
+/** Judge calls still to fail, and calls made. */
+let failNext = 0;
+let calls = 0;
+
+beforeAll(async () => {
+  sb = await Sandbox.create({ workers: 2, uidBase: 62700 });
+  const local = new Judge(sb);
+  const judge: JudgeService = {
+    capacity: local.capacity,
+    slots: local.slots,
+    judge: async (...a) => {
+      calls++;
+      // Decided when the call starts, so a test can arm failures for the calls after one.
+      const fail = failNext > 0;
+      if (fail) failNext--;
+      const r = await local.judge(...a);
+      return fail ? sandboxFailed(r) : r;
+    },
+    traceTest: (...a) => local.traceTest(...a),
+  };
+  server = new JudgeServer({ judge, executor: sb, problems: (await problemFile()).problems });
+  url = `http://127.0.0.1:${(await server.listen(0, "127.0.0.1")).port}`;
+}, 30_000);
+afterAll(async () => {
+  await server?.close();
+  await sb?.close();
+});
+
+describe("episodes when the sandbox fails", () => {
+  it("one failed judging is tried again and the answer is judged as if nothing happened", async () => {
+    const id = (await post(`${url}/v1/episodes`, { problem: "double-1", max_turns: 3 })).body.episode_id;
+    failNext = 1;
+    const before = calls;
+    const r = await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(WRONG) });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ turn: 1, done: false, public: { verdict: "wrong_answer" } });
+    expect(r.body.feedback).toMatch(/5555/);
+    expect(calls - before).toBe(2);
+  });
+
+  it("twice on the public tests: 503 with Retry-After, the turn not spent, the same answer judged on resend", async () => {
+    const id = (await post(`${url}/v1/episodes`, { problem: "double-1", max_turns: 2 })).body.episode_id;
+    failNext = 2;
+    const r = await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(WRONG) });
+    expect(r.status).toBe(503);
+    expect(r.headers.get("retry-after")).toBe("5");
+    expect(r.body.error).toMatch(/infrastructure failure, not the program's verdict/);
+    expect(r.body).not.toHaveProperty("reward");
+    const again = await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(WRONG) });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({
+      turn: 1,
+      done: false,
+      reward: 0,
+      public: { verdict: "wrong_answer" },
+    });
+  });
+
+  it("twice on the hidden tests of the final answer: 503, the episode not done, then reward 1 on resend", async () => {
+    const id = (await post(`${url}/v1/episodes`, { problem: "double-1", max_turns: 3 })).body.episode_id;
+    // The public tests pass (first call), then the hidden grade fails twice.
+    const skipFirst = calls;
+    failNext = 0;
+    const start = post(`${url}/v1/episodes/${id}/answer`, { answer: answer(RIGHT) });
+    // Arm the failures for the hidden grade only: wait until the public call has been made.
+    while (calls === skipFirst) await new Promise((r) => setTimeout(r, 1));
+    failNext = 2;
+    const r = await start;
+    // One public call, two hidden ones.
+    expect(calls - skipFirst).toBe(3);
+    expect(r.status).toBe(503);
+    const again = await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(RIGHT) });
+    expect(again.body).toMatchObject({ done: true, reward: 1, turn: 1, hidden: { verdict: "accepted" } });
+  });
+});
