@@ -14,5 +14,6 @@ export type { AssertOutcome } from "./pycompare.js";
 export { compareOutput, parseValidatorFlags, tokenEqual } from "./compare.js";
 export type { CompareResult } from "./compare.js";
 export type { JudgeService } from "./service.js";
+export { InfrastructureError } from "./service.js";
 export { Judge, describeFailure, inferAssertEntry } from "./judge.js";
 export type { JudgeOptions, JudgeResult, Submission, TestVerdict } from "./judge.js";

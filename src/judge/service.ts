@@ -27,6 +27,15 @@ export interface JudgeService {
   ): Promise<SandboxTrace | undefined>;
 }
 
+/**
+ * The sandbox failed to judge a program, again after a retry (an infrastructure failure: the
+ * machine's fault, not the program's). Thrown where going on would turn it into something the
+ * model is scored or taught on (feedback, a reward); runs stop resumably on it.
+ */
+export class InfrastructureError extends Error {
+  override name = "InfrastructureError";
+}
+
 export interface Submission {
   language: Language | string;
   code: string;

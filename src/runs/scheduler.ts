@@ -145,7 +145,9 @@ export function problemsFor(
 
 /**
  * A code's hidden grade as the run's config asks: on `gradingTests`, under the problem's
- * limits, stopping at the first failed test. Runs, rejudge and reselect grade through it.
+ * limits, stopping at the first failed test. Runs, rejudge and reselect grade through it. An
+ * infrastructure failure is tried once more; a second one is stored as such (metrics leave it
+ * out, `codeloop rejudge` grades it again), never as the program's failure.
  */
 export async function gradeSubmission(
   judge: JudgeService,
@@ -153,9 +155,11 @@ export async function gradeSubmission(
   p: Problem,
   code: string,
 ): Promise<TestSummary> {
-  return summarize(
-    await judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true),
-  );
+  const once = () =>
+    judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true);
+  let r = await once();
+  if (r.infrastructureFailure) r = await once();
+  return summarize(r);
 }
 
 /** The tests a submission is graded on (`grading.tests`): all of them, or the hidden ones. */

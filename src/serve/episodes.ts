@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Language } from "../core/verdict.js";
-import type { JudgeResult } from "../judge/index.js";
+import { InfrastructureError, type JudgeResult } from "../judge/index.js";
 import { type Problem, judgeFor } from "../problems/index.js";
 import {
   type ExecutionTrace,
@@ -14,7 +14,7 @@ import {
   renderNoCodeFeedback,
 } from "../prompts/index.js";
 import type { SandboxLimits } from "../sandbox/index.js";
-import { hiddenTests, judgeTests } from "../strategies/judging.js";
+import { hiddenTests, judgeTests, judgedOrThrow } from "../strategies/judging.js";
 import { problemLimits } from "../validate/validate.js";
 import type { ServeContext } from "./context.js";
 import { HttpError, badField, noUnknown, oneOf, optNumber, optStr, str } from "./http.js";
@@ -239,20 +239,19 @@ export class Episodes {
    * was, so the trainer can send the same answer again.
    */
   private async judged(call: () => Promise<JudgeResult>): Promise<JudgeResult> {
-    let r = await call();
-    this.ctx.metrics.judged(r.verdict, r.tests.length);
-    if (r.infrastructureFailure) {
-      r = await call();
+    const counted = async () => {
+      const r = await call();
       this.ctx.metrics.judged(r.verdict, r.tests.length);
+      return r;
+    };
+    try {
+      return await judgedOrThrow(counted, "this answer");
+    } catch (err) {
+      if (!(err instanceof InfrastructureError)) throw err;
+      throw new HttpError(503, `${err.message}; the episode is unchanged: send the same answer again`, {
+        "retry-after": "5",
+      });
     }
-    if (r.infrastructureFailure) {
-      throw new HttpError(
-        503,
-        "the sandbox failed while judging this answer (an infrastructure failure, not the program's verdict); the episode is unchanged: send the same answer again",
-        { "retry-after": "5" },
-      );
-    }
-    return r;
   }
 
   delete(id: string): Record<string, unknown> {

@@ -1,6 +1,11 @@
 import type { TestSummary } from "../core/trajectory.js";
 import type { Language, TestCase } from "../core/verdict.js";
-import type { JudgeResult, JudgeService, TestVerdict } from "../judge/index.js";
+import {
+  InfrastructureError,
+  type JudgeResult,
+  type JudgeService,
+  type TestVerdict,
+} from "../judge/index.js";
 import { type Problem, judgeFor } from "../problems/index.js";
 import type { SandboxLimits } from "../sandbox/index.js";
 
@@ -50,6 +55,23 @@ export async function judgeTests(
     total: tests.length,
     infrastructureFailure,
   };
+}
+
+/**
+ * A judge call whose infrastructure failure is tried once more, then thrown as an
+ * InfrastructureError naming `what`: for results that become feedback or rewards, where a
+ * failure of the machine must never pass for the program's.
+ */
+export async function judgedOrThrow(call: () => Promise<JudgeResult>, what: string): Promise<JudgeResult> {
+  let r = await call();
+  if (r.infrastructureFailure) r = await call();
+  if (r.infrastructureFailure) {
+    const detail = r.tests.find((t) => t.verdict === "sandbox_error")?.record.detail;
+    throw new InfrastructureError(
+      `the sandbox failed twice judging ${what}${detail ? ` (${detail})` : ""}: an infrastructure failure, not the program's verdict`,
+    );
+  }
+  return r;
 }
 
 /** What the store keeps of a judge result (outputs dropped). */

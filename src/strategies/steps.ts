@@ -18,7 +18,7 @@ import {
 } from "../prompts/index.js";
 import type { VerifierInput } from "../verifiers/index.js";
 import { type Gate, type StrategyConfig, type StrategyContext, type Verifier, openGate } from "./context.js";
-import { judgeTests, summarize } from "./judging.js";
+import { judgeTests, judgedOrThrow, summarize } from "./judging.js";
 
 /**
  * The steps strategies are composed of, each a small function over the state of the turn being
@@ -275,18 +275,7 @@ export const extract: Step<CandidateState> = async (c, ctx) => {
 export const judgePublic: Step<CandidateState> = async (c, ctx) => {
   const code = c.candidate.code;
   if (code === null) return;
-  const { problem, config } = ctx;
-  c.result = await (ctx.sandboxGate ?? openGate)(() =>
-    judgeTests(
-      ctx.judge,
-      problem,
-      problem.tests.public,
-      code,
-      config.language as Language,
-      ctx.limits,
-      false,
-    ),
-  );
+  c.result = await rejudgePublic(ctx, code);
   c.candidate.publicTests = summarize(c.result);
 };
 
@@ -422,18 +411,26 @@ export async function feedbackFor(
   );
 }
 
-/** Judges stored code on the public tests again (a resumed trajectory's feedback needs outputs). */
+/**
+ * Judges code on the public tests (again, for a resumed trajectory's feedback). The result
+ * becomes the model's feedback: an infrastructure failure is tried once more, then thrown
+ * (InfrastructureError), which stops the run before the turn is stored, so a resume replays it.
+ */
 export function rejudgePublic(ctx: StrategyContext, code: string): Promise<JudgeResult> {
-  const { problem, config } = ctx;
-  return (ctx.sandboxGate ?? openGate)(() =>
-    judgeTests(
-      ctx.judge,
-      problem,
-      problem.tests.public,
-      code,
-      config.language as Language,
-      ctx.limits,
-      false,
-    ),
+  const { problem, config, key } = ctx;
+  return judgedOrThrow(
+    () =>
+      (ctx.sandboxGate ?? openGate)(() =>
+        judgeTests(
+          ctx.judge,
+          problem,
+          problem.tests.public,
+          code,
+          config.language as Language,
+          ctx.limits,
+          false,
+        ),
+      ),
+    `problem ${problem.id} trajectory ${key.trajectory} on its public tests`,
   );
 }

@@ -120,4 +120,50 @@ describe("what the linear strategies store (pinned)", () => {
     expect(calls).toBeGreaterThan(6);
     expect(stored(folder)).toEqual(JSON.parse(readFileSync(join(GOLDEN, "multi-turn.json"), "utf8")));
   }, 120_000);
+
+  it("the sandbox failing twice on a turn's public tests stops the run before that turn is stored; the resumed run stores the pinned run", async () => {
+    const folder = join(tmp, "infra");
+    const local = new Judge(sb);
+    // Until the run is resumed, public judging (every test run, for the feedback) of the first
+    // program judged fails, the way the Judge reports a sandbox that could not run a test.
+    let broken: string | undefined;
+    let healthy = false;
+    const judge: JudgeService = {
+      capacity: 3,
+      slots: 2,
+      judge: async (spec, tests, submission, opts) => {
+        const r = await local.judge(spec, tests, submission, opts);
+        if (healthy || opts.stopOnFirstFailure !== false) return r;
+        broken ??= submission.code;
+        if (submission.code !== broken) return r;
+        const first = r.tests[0]!;
+        return {
+          ...r,
+          verdict: "sandbox_error",
+          infrastructureFailure: true,
+          tests: [
+            { ...first, verdict: "sandbox_error", record: { ...first.record, verdict: "sandbox_error" } },
+          ],
+        };
+      },
+      traceTest: (...a) => local.traceTest(...a),
+    };
+    const config = parseRunConfig({
+      benchmark: { source },
+      model: `openai:${server.url}#scripted`,
+      cache: { enabled: false },
+      concurrency: { model: 1, sandbox: 1 },
+      seed: 17,
+      trajectoriesPerProblem: 2,
+      ...CASES["multi-turn"],
+    } as RunConfigInput);
+    await expect(runRun({ folder, config }, { sandbox: sb, judge })).rejects.toThrow(
+      /the sandbox failed twice judging problem .* on its public tests: an infrastructure failure, not the program's verdict/,
+    );
+    // Nothing built on the failure was stored: no sandbox_error anywhere in the run.
+    expect(JSON.stringify(stored(folder))).not.toContain("sandbox_error");
+    healthy = true;
+    await runRun({ folder }, { sandbox: sb, judge });
+    expect(stored(folder)).toEqual(JSON.parse(readFileSync(join(GOLDEN, "multi-turn.json"), "utf8")));
+  }, 120_000);
 });
