@@ -1,7 +1,6 @@
 import { existsSync } from "node:fs";
 import { basename, extname, join } from "node:path";
 import type { Command } from "commander";
-import { InfrastructureError } from "../judge/index.js";
 import {
   type ModelConfig,
   ModelError,
@@ -271,11 +270,6 @@ export function registerRun(program: Command): void {
             err,
             `continue when the queue is back with: codeloop run --resume ${folder} --queue ${opts.queue}`,
           );
-          if (err instanceof InfrastructureError) {
-            throw new CliError(
-              `${err.message}; the run stopped with every finished turn stored (check the sandbox with 'codeloop doctor'), continue with: codeloop run --resume ${folder}${opts.queue ? ` --queue ${opts.queue}` : ""}`,
-            );
-          }
           storeError(err);
         } finally {
           stop.dispose();

@@ -1,5 +1,5 @@
 import { BackgroundNormaliser, normalisedCacheFile } from "../core/normalize.js";
-import { Judge, type JudgeService } from "../judge/index.js";
+import { InfrastructureError, Judge, type JudgeService } from "../judge/index.js";
 import type { TestCase } from "../judge/types.js";
 import { type ChatModel, type ManagedModel, createModel } from "../models/index.js";
 import { type Problem, allTests, loadFlags, loadProblems, sourceFormat } from "../problems/index.js";
@@ -12,6 +12,7 @@ import {
 } from "../sandbox/index.js";
 import {
   type Gate,
+  type StrategyOutcome,
   type Verifier,
   hiddenTests,
   judgeTests,
@@ -360,6 +361,10 @@ export async function runRun(
     // is gone, and going on would only mark every remaining trajectory failed.
     const deadLimit = Math.max(16, 2 * config.concurrency.model);
     let deadTurns = 0;
+    // Trajectories in a row failed by the sandbox (see play): past this many it is broken.
+    const infraLimit = Math.max(8, 2 * config.concurrency.model);
+    let infraInRow = 0;
+    let lastInfraError = "";
     let lastDeadError = "";
     report();
 
@@ -408,7 +413,13 @@ export async function runRun(
         }
         report();
       };
-      const outcome = await playTrajectory(
+      // The sandbox failing twice on a turn's public tests (InfrastructureError, thrown before
+      // the turn is stored) fails this trajectory, not the run: the model never saw feedback
+      // built on the failure, and `--retry-failed` plays the turn again. Some such failures
+      // repeat for one problem (a checker that fails on its own test's answer), so they must
+      // not hold the run up; many in a row mean the sandbox itself is broken, and stop it.
+      let infra = false;
+      const outcome: StrategyOutcome = await playTrajectory(
         {
           problem: p,
           key,
@@ -430,7 +441,13 @@ export async function runRun(
         },
         stored,
         retry,
-      );
+      ).catch((err: unknown) => {
+        if (!(err instanceof InfrastructureError)) throw err;
+        infra = true;
+        lastInfraError = err.message;
+        return { submitted: null, turns: [], error: err.message };
+      });
+      infraInRow = infra ? infraInRow + 1 : 0;
       const submitted = outcome.submitted;
       const g = submitted ? await grade(p, submitted.code) : undefined;
       // A trajectory cut short by model errors is failed even with a submission (kept, graded):
@@ -468,6 +485,12 @@ export async function runRun(
     const worker = async () => {
       for (;;) {
         if (opts.signal?.aborted || firstError !== undefined) return;
+        if (infraInRow >= infraLimit) {
+          firstError ??= new RunAbortedError(
+            `the sandbox failed on ${infraInRow} trajectories in a row (${lastInfraError}); check it with 'codeloop doctor', then continue with: codeloop run --resume ${target.folder} --retry-failed`,
+          );
+          return;
+        }
         if (deadTurns >= deadLimit) {
           firstError ??= new RunAbortedError(
             `the model server stopped answering (${deadTurns} turns in a row failed: ${lastDeadError}); continue later with: codeloop run --resume ${target.folder} --retry-failed`,

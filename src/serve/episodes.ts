@@ -39,7 +39,12 @@ export interface Episode {
   busy: boolean;
   lastUsed: number;
   reward: number | null;
+  /** Answers in a row the sandbox failed to judge (each answered 503). */
+  infraFailures?: number;
 }
+
+/** Answers in a row the sandbox may fail to judge before the episode is closed without a reward. */
+export const MAX_INFRA_FAILURES = 3;
 
 export const DEFAULT_MAX_TURNS = 3;
 const MAX_MAX_TURNS = 50;
@@ -159,7 +164,24 @@ export class Episodes {
     if (e.busy) throw new HttpError(409, `episode ${id} is judging an earlier answer; wait for its response`);
     e.busy = true;
     try {
-      return await this.turn(e, answer);
+      const out = await this.turn(e, answer);
+      e.infraFailures = 0;
+      return out;
+    } catch (err) {
+      if (!(err instanceof InfrastructureError)) throw err;
+      // Some such failures repeat for one problem (a checker that fails on its own test's
+      // answer): after a few in a row the episode is closed, never rewarded for them.
+      e.infraFailures = (e.infraFailures ?? 0) + 1;
+      if (e.infraFailures >= MAX_INFRA_FAILURES) {
+        this.live.delete(e.id);
+        throw new HttpError(
+          422,
+          `episode ${id}: ${err.message}, ${e.infraFailures} times in a row; the problem may not be judgeable here (a checker that fails on its own test's answer, for example): the episode is closed without a reward, drop it from the batch`,
+        );
+      }
+      throw new HttpError(503, `${err.message}; the episode is unchanged: send the same answer again`, {
+        "retry-after": "5",
+      });
     } finally {
       e.busy = false;
       e.lastUsed = this.now();
@@ -244,14 +266,7 @@ export class Episodes {
       this.ctx.metrics.judged(r.verdict, r.tests.length);
       return r;
     };
-    try {
-      return await judgedOrThrow(counted, "this answer");
-    } catch (err) {
-      if (!(err instanceof InfrastructureError)) throw err;
-      throw new HttpError(503, `${err.message}; the episode is unchanged: send the same answer again`, {
-        "retry-after": "5",
-      });
-    }
+    return judgedOrThrow(counted, "this answer");
   }
 
   delete(id: string): Record<string, unknown> {

@@ -414,7 +414,8 @@ export async function feedbackFor(
 /**
  * Judges code on the public tests (again, for a resumed trajectory's feedback). The result
  * becomes the model's feedback: an infrastructure failure is tried once more, then thrown
- * (InfrastructureError), which stops the run before the turn is stored, so a resume replays it.
+ * (InfrastructureError) before the turn is stored; the scheduler fails the trajectory on it,
+ * and `--retry-failed` plays the turn again.
  */
 export function rejudgePublic(ctx: StrategyContext, code: string): Promise<JudgeResult> {
   const { problem, config, key } = ctx;

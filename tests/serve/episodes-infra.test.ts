@@ -108,4 +108,28 @@ describe("episodes when the sandbox fails", () => {
     const again = await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(RIGHT) });
     expect(again.body).toMatchObject({ done: true, reward: 1, turn: 1, hidden: { verdict: "accepted" } });
   });
+
+  it("failing on three answers in a row closes the episode without a reward (422), so a problem the sandbox cannot judge does not loop", async () => {
+    const id = (await post(`${url}/v1/episodes`, { problem: "double-1", max_turns: 3 })).body.episode_id;
+    failNext = 6;
+    const codes = [];
+    for (let i = 0; i < 3; i++) {
+      codes.push((await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(WRONG) })).status);
+    }
+    expect(codes).toEqual([503, 503, 422]);
+    const last = await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(WRONG) });
+    expect(last.status).toBe(404);
+    failNext = 0;
+  });
+
+  it("a success in between resets the count", async () => {
+    const id = (await post(`${url}/v1/episodes`, { problem: "double-1", max_turns: 5 })).body.episode_id;
+    const statuses = [];
+    for (const fail of [2, 2, 0, 2, 2]) {
+      failNext = fail;
+      statuses.push((await post(`${url}/v1/episodes/${id}/answer`, { answer: answer(WRONG) })).status);
+    }
+    expect(statuses).toEqual([503, 503, 200, 503, 503]);
+    failNext = 0;
+  });
 });

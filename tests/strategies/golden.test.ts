@@ -121,7 +121,7 @@ describe("what the linear strategies store (pinned)", () => {
     expect(stored(folder)).toEqual(JSON.parse(readFileSync(join(GOLDEN, "multi-turn.json"), "utf8")));
   }, 120_000);
 
-  it("the sandbox failing twice on a turn's public tests stops the run before that turn is stored; the resumed run stores the pinned run", async () => {
+  it("the sandbox failing twice on a turn's public tests fails that trajectory before the turn is stored; --retry-failed then stores the pinned run", async () => {
     const folder = join(tmp, "infra");
     const local = new Judge(sb);
     // Until the run is resumed, public judging (every test run, for the feedback) of the first
@@ -157,13 +157,52 @@ describe("what the linear strategies store (pinned)", () => {
       trajectoriesPerProblem: 2,
       ...CASES["multi-turn"],
     } as RunConfigInput);
-    await expect(runRun({ folder, config }, { sandbox: sb, judge })).rejects.toThrow(
+    const first = await runRun({ folder, config }, { sandbox: sb, judge });
+    // The trajectories that judged that program failed, naming the sandbox; the others went on.
+    expect(first.progress.failed).toBeGreaterThanOrEqual(1);
+    expect(first.progress.finished).toBe(first.progress.total);
+    const run = stored(folder);
+    expect(JSON.stringify(run)).toMatch(
       /the sandbox failed twice judging problem .* on its public tests: an infrastructure failure, not the program's verdict/,
     );
-    // Nothing built on the failure was stored: no sandbox_error anywhere in the run.
-    expect(JSON.stringify(stored(folder))).not.toContain("sandbox_error");
+    // Nothing built on the failure was stored: no sandbox_error verdict, no feedback about it.
+    expect(JSON.stringify(run)).not.toContain('"sandbox_error"');
+    expect(JSON.stringify(run)).not.toMatch(/sandbox setup failed|infrastructure failure \(after/);
     healthy = true;
-    await runRun({ folder }, { sandbox: sb, judge });
+    await runRun({ folder }, { sandbox: sb, judge, retryFailed: true });
     expect(stored(folder)).toEqual(JSON.parse(readFileSync(join(GOLDEN, "multi-turn.json"), "utf8")));
+  }, 120_000);
+
+  it("a sandbox that fails on every program stops the run after 8 trajectories in a row, resumably", async () => {
+    const local = new Judge(sb);
+    const judge: JudgeService = {
+      capacity: 3,
+      slots: 2,
+      judge: async (spec, tests, submission, opts) => {
+        const r = await local.judge(spec, tests, submission, opts);
+        const first = r.tests[0]!;
+        return {
+          ...r,
+          verdict: "sandbox_error",
+          infrastructureFailure: true,
+          tests: [
+            { ...first, verdict: "sandbox_error", record: { ...first.record, verdict: "sandbox_error" } },
+          ],
+        };
+      },
+      traceTest: (...a) => local.traceTest(...a),
+    };
+    const config = parseRunConfig({
+      benchmark: { source },
+      model: `openai:${server.url}#scripted`,
+      cache: { enabled: false },
+      concurrency: { model: 1, sandbox: 1 },
+      seed: 17,
+      trajectoriesPerProblem: 12,
+      ...CASES["multi-turn"],
+    } as RunConfigInput);
+    await expect(runRun({ folder: join(tmp, "broken"), config }, { sandbox: sb, judge })).rejects.toThrow(
+      /the sandbox failed on \d+ trajectories in a row .*continue with: codeloop run --resume .* --retry-failed/,
+    );
   }, 120_000);
 });
