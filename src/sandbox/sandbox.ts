@@ -370,9 +370,16 @@ export class Sandbox implements Executor {
     if (language !== "cpp" && language !== "c++") {
       throw new Error(`unsupported language '${language}': codeloop runs python and cpp`);
     }
-    const timeoutMs = options.compileTimeoutMs;
+    let timeoutMs = options.compileTimeoutMs;
     if (timeoutMs !== undefined && !(timeoutMs > 0))
       throw new Error(`compile timeout must be positive, got ${timeoutMs}`);
+    // A limit at or above the sandbox's own lowers nothing: it is the sandbox's compile.
+    if (
+      timeoutMs !== undefined &&
+      timeoutMs >= COMPILE_LIMITS.timeMs &&
+      timeoutMs >= (COMPILE_LIMITS.wallMs ?? 0)
+    )
+      timeoutMs = undefined;
     // The sandbox's own limits are the largest: they compare above every request's.
     const limitRank = timeoutMs ?? Number.POSITIVE_INFINITY;
     const h = createHash("sha256").update(CXX_FLAGS.join(" ")).update("\0").update(source);

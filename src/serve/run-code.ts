@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, type RunRecord, type SandboxLimits } from "../sandbox/index.js";
+import { COMPILE_LIMITS, DEFAULT_LIMITS, type RunRecord, type SandboxLimits } from "../sandbox/index.js";
 import type { ServeContext } from "./context.js";
 import { HttpError, badField, optNumber, str, typeName } from "./http.js";
 
@@ -172,9 +172,11 @@ export async function runCode(ctx: ServeContext, r: RunCodeRequest): Promise<Rec
       };
       return {
         status: "Failed",
-        message: prepared.timedOut
-          ? `compilation took longer than compile_timeout (${r.compileTimeoutSec} s)`
-          : (rec.detail ?? "compilation failed"),
+        // Above the sandbox's own compile limits, those stopped it, and its detail says which.
+        message:
+          prepared.timedOut && compileTimeoutMs < COMPILE_LIMITS.timeMs
+            ? `compilation took longer than compile_timeout (${r.compileTimeoutSec} s)`
+            : (rec.detail ?? "compilation failed"),
         compile_result: compiled,
         run_result: null,
         executor_pod_name: null,
