@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Judge, type JudgeService } from "../../src/judge/index.js";
+import { Judge, type JudgeOptions, type JudgeService, type Submission } from "../../src/judge/index.js";
 import { type RunConfigInput, parseRunConfig, runRun } from "../../src/runs/index.js";
 import { Sandbox } from "../../src/sandbox/index.js";
 import { doubleProblem, writeProblems } from "../e2e/fixtures.js";
@@ -128,26 +128,11 @@ describe("what the linear strategies store (pinned)", () => {
     // program judged fails, the way the Judge reports a sandbox that could not run a test.
     let broken: string | undefined;
     let healthy = false;
-    const judge: JudgeService = {
-      capacity: 3,
-      slots: 2,
-      judge: async (spec, tests, submission, opts) => {
-        const r = await local.judge(spec, tests, submission, opts);
-        if (healthy || opts.stopOnFirstFailure !== false) return r;
-        broken ??= submission.code;
-        if (submission.code !== broken) return r;
-        const first = r.tests[0]!;
-        return {
-          ...r,
-          verdict: "sandbox_error",
-          infrastructureFailure: true,
-          tests: [
-            { ...first, verdict: "sandbox_error", record: { ...first.record, verdict: "sandbox_error" } },
-          ],
-        };
-      },
-      traceTest: (...a) => local.traceTest(...a),
-    };
+    const judge = failingJudge(local, (submission, opts) => {
+      if (healthy || opts.stopOnFirstFailure !== false) return false;
+      broken ??= submission.code;
+      return submission.code === broken;
+    });
     const config = parseRunConfig({
       benchmark: { source },
       model: `openai:${server.url}#scripted`,
@@ -174,24 +159,7 @@ describe("what the linear strategies store (pinned)", () => {
   }, 120_000);
 
   it("a sandbox that fails on every program stops the run after 8 trajectories in a row, resumably", async () => {
-    const local = new Judge(sb);
-    const judge: JudgeService = {
-      capacity: 3,
-      slots: 2,
-      judge: async (spec, tests, submission, opts) => {
-        const r = await local.judge(spec, tests, submission, opts);
-        const first = r.tests[0]!;
-        return {
-          ...r,
-          verdict: "sandbox_error",
-          infrastructureFailure: true,
-          tests: [
-            { ...first, verdict: "sandbox_error", record: { ...first.record, verdict: "sandbox_error" } },
-          ],
-        };
-      },
-      traceTest: (...a) => local.traceTest(...a),
-    };
+    const judge = failingJudge(new Judge(sb), () => true);
     const config = parseRunConfig({
       benchmark: { source },
       model: `openai:${server.url}#scripted`,
@@ -206,3 +174,31 @@ describe("what the linear strategies store (pinned)", () => {
     );
   }, 120_000);
 });
+
+/**
+ * The local Judge, with the calls `fails` picks answered as the Judge answers when the sandbox
+ * could not run a test (an infrastructure failure): the sandbox cannot be made to fail on cue.
+ */
+function failingJudge(
+  local: Judge,
+  fails: (submission: Submission, opts: JudgeOptions) => boolean,
+): JudgeService {
+  return {
+    capacity: 3,
+    slots: 2,
+    judge: async (spec, tests, submission, opts) => {
+      const r = await local.judge(spec, tests, submission, opts);
+      if (!fails(submission, opts)) return r;
+      const first = r.tests[0]!;
+      return {
+        ...r,
+        verdict: "sandbox_error",
+        infrastructureFailure: true,
+        tests: [
+          { ...first, verdict: "sandbox_error", record: { ...first.record, verdict: "sandbox_error" } },
+        ],
+      };
+    },
+    traceTest: (...a) => local.traceTest(...a),
+  };
+}
