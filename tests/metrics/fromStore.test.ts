@@ -3,57 +3,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { computeMetrics, metricsInputFromStore } from "../../src/metrics/index.js";
-import {
-  type Candidate,
-  RunStore,
-  type TestSummary,
-  type Turn,
-  parseRunConfig,
-} from "../../src/runs/index.js";
+import { RunStore, parseRunConfig } from "../../src/runs/index.js";
+import { cand, summary, turn } from "../helpers/run-records.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-metrics-store-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
-
-const summary = (ok: boolean): TestSummary => ({
-  verdict: ok ? "accepted" : "wrong_answer",
-  passed: ok ? 1 : 0,
-  total: 1,
-  tests: [],
-  infrastructureFailure: false,
-});
-
-function cand(code: string, publicOk: boolean, tokens: number): Candidate {
-  return {
-    index: 0,
-    rawAnswer: code,
-    code,
-    extraction: "fenced-language",
-    finishReason: "stop",
-    promptTokens: tokens,
-    completionTokens: 5,
-    tokensApproximate: false,
-    latencyMs: 1,
-    cached: false,
-    modelError: null,
-    seed: 1,
-    publicTests: summary(publicOk),
-    selected: true,
-    verifierScore: null,
-  };
-}
-
-function turn(index: number, c: Candidate): Turn {
-  return {
-    index,
-    parentTurn: index === 0 ? null : index - 1,
-    parentCandidate: index === 0 ? null : 0,
-    messages: [{ role: "user", content: "u" }],
-    history: "append",
-    candidates: [c],
-    startedAt: "2025-01-01T00:00:00.000Z",
-    finishedAt: "2025-01-01T00:00:01.000Z",
-  };
-}
 
 describe("metricsInputFromStore", () => {
   it("reads problems and finished trajectories through the paged APIs", () => {
@@ -124,13 +78,7 @@ describe("infrastructure failures in metrics", () => {
     });
     const store = RunStore.create(join(tmp, "infra"), config);
     store.planProblems([{ id: "a" }]);
-    const infra: TestSummary = {
-      verdict: "sandbox_error",
-      passed: 0,
-      total: 1,
-      tests: [],
-      infrastructureFailure: true,
-    };
+    const infra = summary("infrastructure");
     for (const [t, grade] of [
       [0, summary(true)],
       [1, infra],

@@ -25,6 +25,7 @@ import { Sandbox } from "../../src/sandbox/index.js";
 import { RIGHT, WRONG } from "../e2e/fixtures.js";
 import { type ChatServer, startChatServer } from "../helpers/chat-server.js";
 import { captureCli } from "../helpers/cli-capture.js";
+import { cand, summary, turn } from "../helpers/run-records.js";
 import { HOSTILE, HOSTILE_CODE, HOSTILE_TITLE, makeReportRun, reportModel } from "./fixture.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "codeloop-report-data-"));
@@ -304,49 +305,17 @@ describe("infrastructure failures in the report", () => {
       }),
     );
     s.planProblems([{ id: "p" }]);
-    const grade = (ok: boolean | "infra") => ({
-      verdict:
-        ok === "infra" ? ("sandbox_error" as const) : ok ? ("accepted" as const) : ("wrong_answer" as const),
-      passed: ok === true ? 1 : 0,
-      total: 1,
-      tests: [],
-      infrastructureFailure: ok === "infra",
-    });
-    for (const [t, ok] of [
+    for (const [t, outcome] of [
       [0, true],
-      [1, "infra"],
+      [1, "infrastructure"],
     ] as const) {
       const key = { problemId: "p", trajectory: t };
-      const code = `print(${t})`;
-      s.writeTurn(key, {
-        index: 0,
-        parentTurn: null,
-        parentCandidate: null,
-        messages: [{ role: "user", content: "u" }],
-        history: "append",
-        candidates: [
-          {
-            index: 0,
-            rawAnswer: code,
-            code,
-            extraction: "fenced-language",
-            finishReason: "stop",
-            promptTokens: 1,
-            completionTokens: 1,
-            tokensApproximate: false,
-            latencyMs: 1,
-            cached: false,
-            modelError: null,
-            seed: 1,
-            publicTests: grade(true),
-            selected: true,
-            verifierScore: null,
-          },
-        ],
-        startedAt: "2025-01-01T00:00:00.000Z",
-        finishedAt: "2025-01-01T00:00:01.000Z",
+      s.writeTurn(key, turn(0, cand(`print(${t})`, true, 1)));
+      s.finishTrajectory(key, {
+        status: "done",
+        submitted: { turn: 0, candidate: 0 },
+        grade: summary(outcome),
       });
-      s.finishTrajectory(key, { status: "done", submitted: { turn: 0, candidate: 0 }, grade: grade(ok) });
     }
     s.close();
     const data = await buildReportData([folder], { bootstrap: boot });

@@ -1,35 +1,14 @@
 // An episode answer the sandbox fails to judge (an infrastructure failure) is never a reward or
 // a feedback message: the server judges it once more, then answers 503 with Retry-After and
-// leaves the episode as it was. The judge service here is the real Judge over a real sandbox,
-// with chosen calls' results turned into the infrastructure failure the Judge reports when the
-// sandbox cannot run a test (the sandbox cannot be made to fail on cue).
+// leaves the episode as it was. The judge service is the real Judge over a real sandbox, with
+// chosen calls turned into infrastructure failures (tests/helpers/failing-judge.ts).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Judge, type JudgeResult, type JudgeService } from "../../src/judge/index.js";
+import { Judge } from "../../src/judge/index.js";
 import { Sandbox } from "../../src/sandbox/index.js";
 import { JudgeServer } from "../../src/serve/index.js";
 import { RIGHT, WRONG, answer } from "../e2e/fixtures.js";
+import { failingJudge } from "../helpers/failing-judge.js";
 import { post, problemFile } from "./helpers.js";
-
-function sandboxFailed(r: JudgeResult): JudgeResult {
-  const first = r.tests[0]!;
-  return {
-    ...r,
-    verdict: "sandbox_error",
-    passed: 0,
-    infrastructureFailure: true,
-    tests: [
-      {
-        ...first,
-        verdict: "sandbox_error",
-        record: {
-          ...first.record,
-          verdict: "sandbox_error",
-          detail: "the sandbox supervisor could not start",
-        },
-      },
-    ],
-  };
-}
 
 let sb: Sandbox;
 let server: JudgeServer;
@@ -40,20 +19,16 @@ let calls = 0;
 
 beforeAll(async () => {
   sb = await Sandbox.create({ workers: 2, uidBase: 62700 });
-  const local = new Judge(sb);
-  const judge: JudgeService = {
-    capacity: local.capacity,
-    slots: local.slots,
-    judge: async (...a) => {
+  const judge = failingJudge(
+    new Judge(sb),
+    () => {
       calls++;
-      // Decided when the call starts, so a test can arm failures for the calls after one.
       const fail = failNext > 0;
       if (fail) failNext--;
-      const r = await local.judge(...a);
-      return fail ? sandboxFailed(r) : r;
+      return fail;
     },
-    traceTest: (...a) => local.traceTest(...a),
-  };
+    "the sandbox supervisor could not start",
+  );
   server = new JudgeServer({ judge, executor: sb, problems: (await problemFile()).problems });
   url = `http://127.0.0.1:${(await server.listen(0, "127.0.0.1")).port}`;
 }, 30_000);

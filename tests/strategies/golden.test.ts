@@ -14,6 +14,7 @@ import { type RunConfigInput, parseRunConfig, runRun } from "../../src/runs/inde
 import { Sandbox } from "../../src/sandbox/index.js";
 import { doubleProblem, writeProblems } from "../e2e/fixtures.js";
 import { type ChatServer, startChatServer } from "../helpers/chat-server.js";
+import { failingJudge } from "../helpers/failing-judge.js";
 import { respond, stored } from "./golden-model.js";
 
 const GOLDEN = resolve(__dirname, "golden");
@@ -107,15 +108,7 @@ describe("what the linear strategies store (pinned)", () => {
       },
       traceTest: (...a) => local.traceTest(...a),
     };
-    const config = parseRunConfig({
-      benchmark: { source },
-      model: `openai:${server.url}#scripted`,
-      cache: { enabled: false },
-      concurrency: { model: 4, sandbox: 2 },
-      seed: 17,
-      trajectoriesPerProblem: 2,
-      ...CASES["multi-turn"],
-    } as RunConfigInput);
+    const config = multiTurnConfig({ model: 4, sandbox: 2 }, 2);
     await runRun({ folder, config }, { sandbox: sb, judge });
     expect(calls).toBeGreaterThan(6);
     expect(stored(folder)).toEqual(JSON.parse(readFileSync(join(GOLDEN, "multi-turn.json"), "utf8")));
@@ -133,15 +126,7 @@ describe("what the linear strategies store (pinned)", () => {
       broken ??= submission.code;
       return submission.code === broken;
     });
-    const config = parseRunConfig({
-      benchmark: { source },
-      model: `openai:${server.url}#scripted`,
-      cache: { enabled: false },
-      concurrency: { model: 1, sandbox: 1 },
-      seed: 17,
-      trajectoriesPerProblem: 2,
-      ...CASES["multi-turn"],
-    } as RunConfigInput);
+    const config = multiTurnConfig({ model: 1, sandbox: 1 }, 2);
     const first = await runRun({ folder, config }, { sandbox: sb, judge });
     // The trajectories that judged that program failed, naming the sandbox; the others went on.
     expect(first.progress.failed).toBeGreaterThanOrEqual(1);
@@ -160,45 +145,22 @@ describe("what the linear strategies store (pinned)", () => {
 
   it("a sandbox that fails on every program stops the run after 8 trajectories in a row, resumably", async () => {
     const judge = failingJudge(new Judge(sb), () => true);
-    const config = parseRunConfig({
-      benchmark: { source },
-      model: `openai:${server.url}#scripted`,
-      cache: { enabled: false },
-      concurrency: { model: 1, sandbox: 1 },
-      seed: 17,
-      trajectoriesPerProblem: 12,
-      ...CASES["multi-turn"],
-    } as RunConfigInput);
+    const config = multiTurnConfig({ model: 1, sandbox: 1 }, 12);
     await expect(runRun({ folder: join(tmp, "broken"), config }, { sandbox: sb, judge })).rejects.toThrow(
       /the sandbox failed on \d+ trajectories in a row .*continue with: codeloop run --resume .* --retry-failed/,
     );
   }, 120_000);
 });
 
-/**
- * The local Judge, with the calls `fails` picks answered as the Judge answers when the sandbox
- * could not run a test (an infrastructure failure): the sandbox cannot be made to fail on cue.
- */
-function failingJudge(
-  local: Judge,
-  fails: (submission: Submission, opts: JudgeOptions) => boolean,
-): JudgeService {
-  return {
-    capacity: 3,
-    slots: 2,
-    judge: async (spec, tests, submission, opts) => {
-      const r = await local.judge(spec, tests, submission, opts);
-      if (!fails(submission, opts)) return r;
-      const first = r.tests[0]!;
-      return {
-        ...r,
-        verdict: "sandbox_error",
-        infrastructureFailure: true,
-        tests: [
-          { ...first, verdict: "sandbox_error", record: { ...first.record, verdict: "sandbox_error" } },
-        ],
-      };
-    },
-    traceTest: (...a) => local.traceTest(...a),
-  };
+/** The pinned multi-turn case against the scripted model, with these concurrency and trajectories. */
+function multiTurnConfig(concurrency: { model: number; sandbox: number }, trajectoriesPerProblem: number) {
+  return parseRunConfig({
+    benchmark: { source },
+    model: `openai:${server.url}#scripted`,
+    cache: { enabled: false },
+    concurrency,
+    seed: 17,
+    trajectoriesPerProblem,
+    ...CASES["multi-turn"],
+  } as RunConfigInput);
 }
