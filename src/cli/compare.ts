@@ -24,16 +24,23 @@ export interface LoadedRun {
   verifier: VerifierMetrics | null;
 }
 
+/**
+ * Says on stderr that a run's metrics leave out `count` finished trajectories whose grade the
+ * sandbox failed to give, and how to grade them again (compare and sweep).
+ */
+export function warnInfrastructureExcluded(what: string, folder: string, count: number | undefined): void {
+  if (!count) return;
+  process.stderr.write(
+    `codeloop: ${what}: ${count} finished trajectories left out of every metric: the sandbox failed while grading their submission (not the program's verdict); 'codeloop rejudge ${folder}' grades them again\n`,
+  );
+}
+
 /** A run folder's metrics input; a clear error when the folder is not a run. */
 export function loadRun(folder: string, role: string, seed = 0): LoadedRun {
   const { store } = openRunFolder(folder, { error: (m) => new CliError(`${role}: ${m}`) });
   try {
     const input = metricsInputFromStore(store);
-    if (input.infrastructureExcluded) {
-      process.stderr.write(
-        `codeloop: ${role} ${folder}: ${input.infrastructureExcluded} finished trajectories left out of every metric: the sandbox failed while grading their submission (not the program's verdict); 'codeloop rejudge ${folder}' grades them again\n`,
-      );
-    }
+    warnInfrastructureExcluded(`${role} ${folder}`, folder, input.infrastructureExcluded);
     return {
       folder,
       summary: configSummary(store.config),

@@ -19,6 +19,7 @@ import {
   runSweep,
   sweepConfigJsonSchemaText,
 } from "../sweep/index.js";
+import { warnInfrastructureExcluded } from "./compare.js";
 import { CliError } from "./errors.js";
 import { checkModelReachable, checkVerifierReady, progressPrinter, stopOnCtrlC } from "./run.js";
 
@@ -220,13 +221,8 @@ export function registerSweep(program: Command): void {
         const results: CellResult[] = state.cells.map((c) =>
           cellResult({ name: c.cell.name, folder: c.folder, axes: c.cell.axes }, { resamples, seed }),
         );
-        for (const r of results) {
-          if (r.infrastructureExcluded) {
-            process.stderr.write(
-              `codeloop: cell ${r.name}: ${r.infrastructureExcluded} finished trajectories left out of every metric: the sandbox failed while grading their submission (not the program's verdict); 'codeloop rejudge ${r.folder}' grades them again\n`,
-            );
-          }
-        }
+        for (const r of results)
+          warnInfrastructureExcluded(`cell ${r.name}`, r.folder, r.infrastructureExcluded);
         const csv = join(folder, "sweep.csv");
         writeFileSync(csv, comparisonCsv(results));
         const report = await writeSweepReport(

@@ -17,6 +17,7 @@ import {
   hiddenTests,
   judgeTests,
   playTrajectory,
+  retriedOnInfrastructureFailure,
   summarize,
 } from "../strategies/index.js";
 import { problemLimits, sandboxComputeExpected } from "../validate/validate.js";
@@ -156,11 +157,11 @@ export async function gradeSubmission(
   p: Problem,
   code: string,
 ): Promise<TestSummary> {
-  const once = () =>
-    judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true);
-  let r = await once();
-  if (r.infrastructureFailure) r = await once();
-  return summarize(r);
+  return summarize(
+    await retriedOnInfrastructureFailure(() =>
+      judgeTests(judge, p, gradingTests(config, p), code, config.language, limitsFor(config, p), true),
+    ),
+  );
 }
 
 /** The tests a submission is graded on (`grading.tests`): all of them, or the hidden ones. */

@@ -27,4 +27,10 @@ export {
 export { type LinearSettings, linearTurn, playLinear } from "./linear.js";
 export { MAX_TREE_NODES, type TreeSettings, betaSample, playTree, treeSubmission } from "./tree.js";
 export { STRATEGIES, type StrategyEntry, TREE_DEFAULTS, playTrajectory, strategyFor } from "./registry.js";
-export { hiddenTests, judgeTests, judgedOrThrow, summarize } from "./judging.js";
+export {
+  hiddenTests,
+  judgeTests,
+  judgedOrThrow,
+  retriedOnInfrastructureFailure,
+  summarize,
+} from "./judging.js";

@@ -57,14 +57,21 @@ export async function judgeTests(
   };
 }
 
+/** A judge call, made once more when it was an infrastructure failure (the sandbox's, not the program's). */
+export async function retriedOnInfrastructureFailure<R extends { infrastructureFailure: boolean }>(
+  call: () => Promise<R>,
+): Promise<R> {
+  const r = await call();
+  return r.infrastructureFailure ? call() : r;
+}
+
 /**
  * A judge call whose infrastructure failure is tried once more, then thrown as an
  * InfrastructureError naming `what`: for results that become feedback or rewards, where a
  * failure of the machine must never pass for the program's.
  */
 export async function judgedOrThrow(call: () => Promise<JudgeResult>, what: string): Promise<JudgeResult> {
-  let r = await call();
-  if (r.infrastructureFailure) r = await call();
+  const r = await retriedOnInfrastructureFailure(call);
   if (r.infrastructureFailure) {
     const detail = r.tests.find((t) => t.verdict === "sandbox_error")?.record.detail;
     throw new InfrastructureError(
