@@ -256,9 +256,9 @@ export class Episodes {
 
   /**
    * A judge call whose infrastructure failure (the sandbox failed, not the program) is tried
-   * once more and then answered with 503: such a result is no verdict, and a reward of 0 or
-   * feedback built on it would teach the policy the machine's fault. The episode is left as it
-   * was, so the trainer can send the same answer again.
+   * once more and then thrown, which answer() turns into 503 (or 422 after a few in a row): such
+   * a result is no verdict, and a reward of 0 or feedback built on it would teach the policy the
+   * machine's fault. The episode is left as it was, so the trainer can send the same answer again.
    */
   private async judged(call: () => Promise<JudgeResult>): Promise<JudgeResult> {
     const counted = async () => {
